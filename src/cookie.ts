@@ -1,0 +1,135 @@
+import { serialize, type SerializeOptions } from 'cookie'
+
+/** The `SameSite` values a session cookie may carry; `true` means `Strict`, as in the `cookie` package. */
+export type SameSite = boolean | 'lax' | 'strict' | 'none'
+
+/**
+ * Options of the session cookie, as `express-session` takes them in its `cookie` option.
+ * `secure: 'auto'` and `sameSite: 'auto'` are resolved per request by the middleware.
+ */
+export interface CookieOptions {
+  /** Lifetime in milliseconds from now ([RFC 6265 §5.2.2](https://www.rfc-editor.org/rfc/rfc6265#section-5.2.2)); `null` makes a browser-session cookie. */
+  maxAge?: number | null
+  /** Absolute expiry date; prefer `maxAge`, which is refreshed on every touch. */
+  expires?: Date | null
+  domain?: string
+  /** Default `/`. A request whose path does not start with it gets no session. */
+  path?: string
+  /** Default `true`: scripts in the page cannot read the cookie. */
+  httpOnly?: boolean
+  /** `'auto'`: secure exactly when the request arrived over HTTPS (see the `proxy` option). */
+  secure?: boolean | 'auto'
+  /** `'auto'`: `none` over HTTPS, `lax` otherwise. */
+  sameSite?: SameSite | 'auto'
+  partitioned?: boolean
+  priority?: 'low' | 'medium' | 'high'
+}
+
+/** The shape a store receives and gives back under `session.cookie` (dates may come back as strings). */
+export interface CookieRecord {
+  originalMaxAge: number | null
+  expires?: Date | string | null
+  domain?: string
+  path?: string
+  httpOnly?: boolean
+  secure?: boolean
+  sameSite?: SameSite
+  partitioned?: boolean
+  priority?: 'low' | 'medium' | 'high'
+}
+
+/**
+ * The session's cookie: its attributes and its expiry. `maxAge` is live (milliseconds left from now),
+ * `originalMaxAge` is the lifetime it was given, and `expires` the date it runs out, or `null` for a
+ * cookie that lives as long as the browser session. Serializes to the shape stores persist.
+ */
+export class Cookie {
+  path = '/'
+  httpOnly = true
+  domain: string | undefined
+  secure: boolean | undefined
+  sameSite: SameSite | undefined
+  partitioned: boolean | undefined
+  priority: 'low' | 'medium' | 'high' | undefined
+  originalMaxAge: number | null = null
+  #expires: Date | null = null
+
+  constructor(options?: CookieOptions | CookieRecord) {
+    if (options === undefined || options === null) return
+    if (typeof options !== 'object') throw new TypeError('argument options must be an object')
+    if (options.path !== undefined) this.path = options.path
+    if (options.httpOnly !== undefined) this.httpOnly = options.httpOnly
+    this.domain = options.domain
+    this.secure = options.secure === 'auto' ? undefined : options.secure
+    this.sameSite = options.sameSite === 'auto' ? undefined : options.sameSite
+    this.partitioned = options.partitioned
+    this.priority = options.priority
+    if ('originalMaxAge' in options) {
+      // A stored record: keep its expiry date and the lifetime it was given.
+      this.#expires = options.expires === undefined || options.expires === null ? null : new Date(options.expires)
+      this.originalMaxAge = options.originalMaxAge ?? null
+    } else if (options.maxAge !== undefined) {
+      this.maxAge = options.maxAge
+    } else if (options.expires !== undefined && options.expires !== null) {
+      this.expires = new Date(options.expires)
+    }
+  }
+
+  /** The expiry date; setting it also records the lifetime left as `originalMaxAge`. */
+  get expires(): Date | null {
+    return this.#expires
+  }
+
+  set expires(date: Date | null) {
+    this.#expires = date
+    this.originalMaxAge = this.maxAge
+  }
+
+  /** Milliseconds until the cookie expires, or `null` for a browser-session cookie. */
+  get maxAge(): number | null {
+    return this.#expires === null ? null : this.#expires.getTime() - Date.now()
+  }
+
+  set maxAge(ms: number | null) {
+    if (ms !== null && (typeof ms !== 'number' || !Number.isFinite(ms))) {
+      throw new TypeError('cookie.maxAge must be a finite number of milliseconds or null')
+    }
+    // Set both fields directly: going through the `expires` setter would recompute originalMaxAge
+    // from the clock and let it drift by a millisecond on every touch.
+    this.#expires = ms === null ? null : new Date(Date.now() + ms)
+    this.originalMaxAge = ms
+  }
+
+  /** The attributes as the `cookie` package serializes them. */
+  get data(): SerializeOptions & { originalMaxAge: number | null } {
+    return {
+      originalMaxAge: this.originalMaxAge,
+      partitioned: this.partitioned,
+      priority: this.priority,
+      expires: this.#expires ?? undefined,
+      secure: this.secure,
+      httpOnly: this.httpOnly,
+      domain: this.domain,
+      path: this.path,
+      sameSite: this.sameSite,
+    }
+  }
+
+  /** A `Set-Cookie` header value for `name=value` with these attributes (RFC 6265 §4.1). */
+  serialize(name: string, value: string): string {
+    return serialize(name, value, this.data)
+  }
+
+  /** What stores persist: the attributes, `expires` as a date and `originalMaxAge`. */
+  toJSON(): CookieRecord {
+    const record: CookieRecord = { originalMaxAge: this.originalMaxAge, expires: this.#expires }
+    if (this.partitioned !== undefined) record.partitioned = this.partitioned
+    if (this.priority !== undefined) record.priority = this.priority
+    if (this.secure !== undefined) record.secure = this.secure
+    record.httpOnly = this.httpOnly
+    if (this.domain !== undefined) record.domain = this.domain
+    record.path = this.path
+    if (this.sameSite !== undefined) record.sameSite = this.sameSite
+    return record
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * sessionkit: session middleware for Express, connect and `node:http`, a drop-in replacement for
+ * express-session. `require('sessionkit')` and `import session from 'sessionkit'` give the factory;
+ * `session.Store`, `session.MemoryStore`, `session.Cookie` and `session.Session` are on it for stores
+ * written as `require('some-store')(session)`.
+ */
+import { Cookie } from './cookie.js'
+import { SessionError } from './errors.js'
+import { MemoryStore } from './memory-store.js'
+import { session as createSession } from './middleware.js'
+import { Session } from './session.js'
+import { Store } from './store.js'
+
+/** `session(options)` creates the middleware; the classes stores and apps need hang off it. */
+const session = Object.assign(createSession, { Store, MemoryStore, Cookie, Session, SessionError })
+
+export default session
+export { session, Store, MemoryStore, Cookie, Session, SessionError }
+export { generateSessionId } from './middleware.js'
+export type { NextFunction, SessionMiddleware } from './middleware.js'
+export type { SessionOptions } from './options.js'
+export type { CookieOptions, CookieRecord, SameSite } from './cookie.js'
+export type { SessionCallback } from './session.js'
+export type { SessionStore, SessionRecord, StoreCallback, StoreConstructor } from './store.js'
+export type { MemoryStoreOptions } from './memory-store.js'
+export type { SessionErrorCode } from './errors.js'
+export type { SessionData, RequestSession } from './types.js'
+export type { Secret } from './signature.js'

@@ -1,0 +1,194 @@
+import { Store, type SessionRecord, type StoreCallback } from './store.js'
+
+/** Options of the in-memory store. */
+export interface MemoryStoreOptions {
+  /** How often, in milliseconds, expired sessions are swept out. Default 60000; 0 turns sweeping off. */
+  checkPeriod?: number
+  /** The most sessions kept; past it the least recently used is evicted. Default: no bound. */
+  max?: number
+  /** Lifetime, in milliseconds, of sessions whose cookie has no expiry (browser-session cookies). Default one day. */
+  ttl?: number
+}
+
+// One stored session: its JSON and the time it expires. JSON, not the object, so that what a request
+// changes in `req.session` never reaches the store before `save()`.
+interface Entry {
+  json: string
+  expiresAt: number
+}
+
+// Work in slices of this many entries and yield between slices once a slice took longer than the
+// budget, so sweeping a million expired sessions never stalls the event loop.
+const SWEEP_SLICE = 2_000
+const SWEEP_BUDGET_MS = 4
+
+/**
+ * The default store: sessions in a Map in this process, kept as JSON. Unlike express-session's
+ * MemoryStore it sweeps expired sessions on an unref'd timer, can be bounded with least-recently-used
+ * eviction, and gives sessions without an expiry a TTL, so it does not grow without bound.
+ * For one process only: sessions are lost on restart and not shared between processes.
+ */
+export class MemoryStore extends Store {
+  readonly #sessions = new Map<string, Entry>()
+  readonly #max: number
+  readonly #ttl: number
+  #timer: NodeJS.Timeout | undefined
+  #sweeping = false
+
+  constructor(options: MemoryStoreOptions = {}) {
+    super()
+    const checkPeriod = options.checkPeriod ?? 60_000
+    this.#max = options.max ?? Infinity
+    this.#ttl = options.ttl ?? 86_400_000
+    if (!(checkPeriod >= 0)) throw new TypeError('MemoryStore: checkPeriod must be a number of milliseconds, 0 or more')
+    if (!(this.#max >= 1)) throw new TypeError('MemoryStore: max must be a number of sessions, 1 or more')
+    if (!(this.#ttl > 0)) throw new TypeError('MemoryStore: ttl must be a number of milliseconds, more than 0')
+    if (checkPeriod > 0) {
+      this.#timer = setInterval(() => this.sweep(), checkPeriod)
+      this.#timer.unref()
+    }
+  }
+
+  override get(sid: string, callback: StoreCallback<SessionRecord | null>): void {
+    const entry = this.#live(sid)
+    if (entry === undefined) return defer(callback, null, null)
+    // Re-inserting keeps the Map in least-recently-used order for eviction.
+    this.#sessions.delete(sid)
+    this.#sessions.set(sid, entry)
+    defer(callback, null, reviveDates(JSON.parse(entry.json) as SessionRecord))
+  }
+
+  override set(sid: string, session: SessionRecord, callback: StoreCallback = noop): void {
+    let json: string
+    try {
+      json = JSON.stringify(session)
+    } catch (err) {
+      return defer(callback, err)
+    }
+    this.#sessions.delete(sid)
+    this.#sessions.set(sid, { json, expiresAt: this.#expiryOf(session) })
+    if (this.#sessions.size > this.#max) {
+      const oldest = this.#sessions.keys().next().value as string
+      this.#sessions.delete(oldest)
+    }
+    defer(callback, null)
+  }
+
+  override touch(sid: string, session: SessionRecord, callback: StoreCallback = noop): void {
+    const entry = this.#live(sid)
+    if (entry !== undefined) {
+      const stored = JSON.parse(entry.json) as SessionRecord
+      stored.cookie = session.cookie
+      this.#sessions.delete(sid)
+      this.#sessions.set(sid, { json: JSON.stringify(stored), expiresAt: this.#expiryOf(session) })
+    }
+    defer(callback, null)
+  }
+
+  override destroy(sid: string, callback: StoreCallback = noop): void {
+    this.#sessions.delete(sid)
+    defer(callback, null)
+  }
+
+  /** Every live session, keyed by id, as express-session's MemoryStore gives them. */
+  override all(callback: StoreCallback<Record<string, SessionRecord>>): void {
+    const result: Record<string, SessionRecord> = Object.create(null) as Record<string, SessionRecord>
+    for (const sid of [...this.#sessions.keys()]) {
+      const entry = this.#live(sid)
+      if (entry !== undefined) result[sid] = reviveDates(JSON.parse(entry.json) as SessionRecord)
+    }
+    defer(callback, null, result)
+  }
+
+  override ids(callback: StoreCallback<string[]>): void {
+    const now = Date.now()
+    defer(
+      callback,
+      null,
+      [...this.#sessions].filter(([, entry]) => entry.expiresAt > now).map(([sid]) => sid),
+    )
+  }
+
+  override length(callback: StoreCallback<number>): void {
+    const now = Date.now()
+    let count = 0
+    for (const entry of this.#sessions.values()) if (entry.expiresAt > now) count++
+    defer(callback, null, count)
+  }
+
+  override clear(callback: StoreCallback = noop): void {
+    this.#sessions.clear()
+    defer(callback, null)
+  }
+
+  /**
+   * Removes expired sessions, a slice at a time, yielding to the event loop between slices.
+   * Resolves when the pass is complete; a pass already running is not started twice.
+   */
+  sweep(): Promise<number> {
+    if (this.#sweeping) return Promise.resolve(0)
+    this.#sweeping = true
+    const iterator = this.#sessions.entries()
+    let removed = 0
+    return new Promise((resolve) => {
+      const slice = (): void => {
+        const started = performance.now()
+        const now = Date.now()
+        for (;;) {
+          for (let i = 0; i < SWEEP_SLICE; i++) {
+            const next = iterator.next()
+            if (next.done === true) {
+              this.#sweeping = false
+              resolve(removed)
+              return
+            }
+            const [sid, entry] = next.value
+            if (entry.expiresAt <= now) {
+              this.#sessions.delete(sid)
+              removed++
+            }
+          }
+          if (performance.now() - started > SWEEP_BUDGET_MS) break
+        }
+        setImmediate(slice)
+      }
+      slice()
+    })
+  }
+
+  /** Stops the sweep timer; the store keeps working but no longer sweeps on its own. */
+  close(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer)
+    this.#timer = undefined
+  }
+
+  #live(sid: string): Entry | undefined {
+    const entry = this.#sessions.get(sid)
+    if (entry === undefined) return undefined
+    if (entry.expiresAt <= Date.now()) {
+      this.#sessions.delete(sid)
+      return undefined
+    }
+    return entry
+  }
+
+  #expiryOf(session: SessionRecord): number {
+    const expires = session.cookie?.expires
+    if (expires === undefined || expires === null) return Date.now() + this.#ttl
+    const time = new Date(expires).getTime()
+    return Number.isNaN(time) ? Date.now() + this.#ttl : time
+  }
+}
+
+function reviveDates(record: SessionRecord): SessionRecord {
+  if (record.cookie && typeof record.cookie.expires === 'string') record.cookie.expires = new Date(record.cookie.expires)
+  return record
+}
+
+function noop(): void {}
+
+// Store callbacks are asynchronous, as they would be for any networked store, so that code written
+// against this store does not come to rely on synchronous completion.
+function defer<T>(callback: StoreCallback<T>, err: unknown, result?: T): void {
+  process.nextTick(callback, err, result)
+}

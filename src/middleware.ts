@@ -1,0 +1,587 @@
+import { createHash } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { TLSSocket } from 'node:tls'
+import createDebug from 'debug'
+import onHeaders from 'on-headers'
+import uid from 'uid-safe'
+import { Cookie, type CookieOptions, type CookieRecord } from './cookie.js'
+import { SessionError } from './errors.js'
+import { parseOptions, type ParsedOptions, type SessionOptions } from './options.js'
+import { controllerKey, Session, type SessionController, type SessionRequest } from './session.js'
+import { readSessionId, signSessionId } from './signature.js'
+import type { SessionRecord } from './store.js'
+import { callStore } from './store-call.js'
+
+const debug = createDebug('sessionkit')
+
+/** The `next` of Express and connect: called with an error to hand it to the error handlers. */
+export type NextFunction = (err?: unknown) => void
+
+/** The middleware `session()` returns; it works with Express 4 and 5, connect and plain `http`. */
+export type SessionMiddleware = (req: IncomingMessage, res: ServerResponse, next: NextFunction) => void
+
+/** The default `genid`: 24 random bytes, base64url, as express-session makes them. */
+export function generateSessionId(): string {
+  return uid.sync(24)
+}
+
+/**
+ * Creates the session middleware. Per request, in this order:
+ *
+ * 1. A request that already has `req.session` (an outer mount) or whose path is outside
+ *    `cookie.path` passes through; while the store is disconnected, requests go on without a session.
+ * 2. The session cookie is read and its signature checked against every secret. A missing or badly
+ *    signed cookie costs no store call and yields a new session under a new id, created only when the
+ *    app first touches `req.session` or `req.sessionID`.
+ * 3. A verified id is loaded from the store; an absent, expired or corrupt record yields a new session.
+ * 4. When the app ends the response, the session is destroyed (`unset: 'destroy'`), saved (modified,
+ *    new with `saveUninitialized`, or `resave`) or touched, and the response waits for the store, so a
+ *    client that follows a redirect sees the saved session and a failed save is never answered as a
+ *    success.
+ * 5. When the headers go out, Set-Cookie is added for a new saved session, with `rolling`, or when the
+ *    session or its cookie changed; a destroyed session's cookie is cleared.
+ */
+export function session(options: SessionOptions): SessionMiddleware {
+  const config = parseOptions(options, generateSessionId)
+  const { store } = config
+  let storeReady = true
+  if (typeof store.on === 'function') {
+    store.on('disconnect', () => {
+      storeReady = false
+    })
+    store.on('connect', () => {
+      storeReady = true
+    })
+  }
+
+  return function sessionMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
+    const request = req as FlowRequest
+    if (request[controllerKey] !== undefined || request.session) {
+      next()
+      return
+    }
+    if (!storeReady) {
+      debug('store is disconnected; continuing without a session')
+      next()
+      return
+    }
+    let cookieOptions: CookieOptions
+    try {
+      cookieOptions = config.cookie(req)
+    } catch (err) {
+      next(err)
+      return
+    }
+    if (!requestPath(request).startsWith(cookieOptions.path ?? '/')) {
+      debug('request path outside cookie.path; no session')
+      next()
+      return
+    }
+    const flow = new RequestFlow(config, request, res, next, cookieOptions)
+    flow.start()
+  }
+}
+
+/** A request as the middleware sees it. */
+interface FlowRequest extends SessionRequest {
+  [controllerKey]?: RequestFlow
+  originalUrl?: string
+  secure?: boolean
+}
+
+const LAZY: unique symbol = Symbol('sessionkit.lazy')
+type Slot = Session | typeof LAZY | null | undefined
+
+const enum Action {
+  None,
+  Save,
+  Touch,
+  Destroy,
+}
+
+/**
+ * The state of one request's session, from the cookie to the response. It is the controller behind
+ * the session's `save`, `destroy`, `regenerate` and `reload`, so their bookkeeping lives here too.
+ */
+class RequestFlow implements SessionController {
+  /** The id the client's cookie carried, verified; undefined when there was none. */
+  cookieId: string | undefined
+  /** The current session id; created on first use. */
+  id: string | undefined
+  /** The current session; LAZY until a new session is first used. */
+  slot: Slot = LAZY
+  /** True while the middleware reads `req.session` itself, so that reading it creates nothing. */
+  peeking = false
+
+  // For deciding what "modified" and "saved" mean, as express-session does, but with the JSON text
+  // kept instead of a hash: comparing strings is cheaper than hashing them.
+  originalId: string | undefined
+  originalJson: string | undefined
+  originalCookieKey: string | undefined
+  savedJson: string | undefined
+  savedCookieKey: string | undefined
+  /** False for a loaded session the app has not looked at yet: nothing to compare then. */
+  snapshotTaken = false
+  /** The JSON computed when the response ended, reused when the headers follow. */
+  endJson: string | undefined
+
+  touched = false
+  ending = false
+  /** A save failed before the headers went out: no cookie for a session that is not stored. */
+  failed = false
+  /** Ids destroyed during this request; a late save may not bring them back. */
+  destroyedIds: Set<string> | undefined
+  /** Send an expired cookie: the session the client's cookie named is gone. */
+  clearCookie = false
+  /** The attributes of the cookie to clear, taken from the session that was destroyed. */
+  clearWith: Cookie | undefined
+
+  constructor(
+    readonly config: ParsedOptions,
+    readonly req: FlowRequest,
+    readonly res: ServerResponse,
+    readonly next: NextFunction,
+    readonly cookieOptions: CookieOptions,
+  ) {}
+
+  start(): void {
+    const { req, config } = this
+    req[controllerKey] = this
+    req.sessionStore = config.store
+    Object.defineProperty(req, 'session', sessionProperty)
+    Object.defineProperty(req, 'sessionID', sessionIdProperty)
+    this.hookResponse()
+
+    this.cookieId = readSessionId(req.headers.cookie, config.name, config.secrets)
+    if (this.cookieId === undefined) {
+      this.next()
+      return
+    }
+    const sid = this.cookieId
+    callStore<SessionRecord | null | undefined>(config.store, 'get', [sid], config.storeTimeout, (err, record) => {
+      if (err !== null) {
+        if ((err.cause as { code?: unknown } | undefined)?.code === 'ENOENT') {
+          debug('session %s not found (ENOENT)', label(sid))
+          this.next()
+          return
+        }
+        debug('store.get failed for %s: %s', label(sid), err.message)
+        this.next(err)
+        return
+      }
+      if (record === null || record === undefined) {
+        debug('session %s not found', label(sid))
+      } else if (this.slot === LAZY && this.id === undefined) {
+        // Only adopt the record if nothing has been created meanwhile (nothing should have).
+        this.inflate(sid, record)
+      }
+      this.next()
+    })
+  }
+
+  // --- lazy access ---------------------------------------------------------------------------
+
+  getSession(): Session | null | undefined {
+    if (this.peeking) return this.slot === LAZY ? undefined : this.slot
+    if (this.slot === LAZY) this.generate()
+    else if (!this.snapshotTaken && this.slot instanceof Session) this.takeSnapshot(this.slot)
+    return this.slot as Session | null | undefined
+  }
+
+  getId(): string {
+    if (this.id === undefined) this.id = this.makeId()
+    return this.id
+  }
+
+  /** What `req.session` holds now, without creating anything; LAZY for a new session never used. */
+  peek(): Slot {
+    if (!('session' in this.req)) return undefined
+    this.peeking = true
+    try {
+      const current = this.req.session as Slot
+      return current === undefined && this.slot === LAZY ? LAZY : current
+    } finally {
+      this.peeking = false
+    }
+  }
+
+  // --- creating sessions ---------------------------------------------------------------------
+
+  makeId(): string {
+    const id = this.config.genid(this.req)
+    if (typeof id !== 'string' || id.length === 0) {
+      throw new SessionError('SESSION_CONFIG', `sessionkit: genid must return a non-empty string (got ${typeof id})`)
+    }
+    return id
+  }
+
+  /** A new session: a fresh id (unless one was already handed out) and the configured cookie. */
+  generate(): Session {
+    if (this.id === undefined || this.id === this.cookieId || this.destroyedIds?.has(this.id)) this.id = this.makeId()
+    const cookie = new Cookie(this.cookieOptions)
+    const { secure, sameSite } = this.cookieOptions
+    if (secure === 'auto' || sameSite === 'auto') {
+      const overHttps = isSecure(this.req, this.config.proxy)
+      if (secure === 'auto') cookie.secure = overHttps
+      if (sameSite === 'auto') cookie.sameSite = overHttps ? 'none' : 'lax'
+    }
+    const created = new Session(this.req, { cookie })
+    this.slot = created
+    this.originalId = created.id
+    this.originalJson = '{}'
+    this.originalCookieKey = cookieKey(cookie)
+    this.savedJson = undefined
+    this.savedCookieKey = undefined
+    this.snapshotTaken = true
+    return created
+  }
+
+  /** Adopts a record from the store, or treats it as absent when it is corrupt or expired. */
+  inflate(sid: string, record: unknown): boolean {
+    const problem = recordProblem(record)
+    if (problem !== undefined) {
+      debug('session %s is unusable (%s); starting a new one', label(sid), problem)
+      if (problem !== 'expired') callStore(this.config.store, 'destroy', [sid], this.config.storeTimeout, () => {})
+      return false
+    }
+    const data = record as SessionRecord
+    this.id = sid
+    const loaded = new Session(this.req, { ...data, cookie: new Cookie(data.cookie) })
+    this.slot = loaded
+    this.originalId = sid
+    this.snapshotTaken = false
+    return true
+  }
+
+  takeSnapshot(current: Session): void {
+    this.snapshotTaken = true
+    this.originalJson = serializeData(current)
+    this.originalCookieKey = cookieKey(current.cookie)
+    if (!this.config.resave) {
+      this.savedJson = this.originalJson
+      this.savedCookieKey = this.originalCookieKey
+    }
+  }
+
+  // --- the rules of express-session ------------------------------------------------------------
+
+  isModified(current: Session, json: string): boolean {
+    return this.originalId !== current.id || this.originalJson !== json || this.originalCookieKey !== cookieKey(current.cookie)
+  }
+
+  isSaved(current: Session, json: string): boolean {
+    return this.originalId === current.id && this.savedJson === json && this.savedCookieKey === cookieKey(current.cookie)
+  }
+
+  shouldSave(current: Session, json: string): boolean {
+    if (!this.config.saveUninitialized && this.savedJson === undefined && this.cookieId !== current.id) {
+      return this.isModified(current, json)
+    }
+    return !this.isSaved(current, json)
+  }
+
+  shouldSetCookie(current: Session): boolean {
+    if (!this.snapshotTaken) return this.config.rolling
+    let json: string
+    try {
+      json = this.ending && this.endJson !== undefined ? this.endJson : serializeData(current)
+    } catch {
+      return false // the save will fail and report why; send no cookie for it
+    }
+    if (this.cookieId !== current.id) return this.config.saveUninitialized || this.isModified(current, json)
+    if (this.config.rolling) return true
+    if (!this.isModified(current, json)) return false
+    return current.cookie.expires !== null || this.originalCookieKey !== cookieKey(current.cookie)
+  }
+
+  /** What to do with the store when the response ends. Throws when the session cannot be serialized. */
+  decide(): Action {
+    let current = this.peek()
+    if (current === LAZY) {
+      if (!this.config.saveUninitialized) return Action.None
+      current = this.generate()
+    }
+    if (!(current instanceof Session)) {
+      if (this.config.unsetDestroy && this.id !== undefined && !this.destroyedIds?.has(this.id)) {
+        this.noteDestroyed(this.id)
+        return Action.Destroy
+      }
+      return Action.None
+    }
+    if (!this.touched) {
+      current.touch()
+      this.touched = true
+    }
+    if (!this.snapshotTaken) {
+      if (this.config.resave) return Action.Save
+      return typeof this.config.store.touch === 'function' ? Action.Touch : Action.None
+    }
+    const json = serializeData(current)
+    this.endJson = json
+    if (this.shouldSave(current, json)) return Action.Save
+    if (typeof this.config.store.touch === 'function' && this.cookieId === current.id) return Action.Touch
+    return Action.None
+  }
+
+  noteDestroyed(sid: string): void {
+    ;(this.destroyedIds ??= new Set()).add(sid)
+    if (sid === this.cookieId) {
+      this.clearCookie = true
+      if (this.slot instanceof Session) this.clearWith = this.slot.cookie
+    }
+  }
+
+  // --- the response --------------------------------------------------------------------------
+
+  hookResponse(): void {
+    const { res } = this
+    onHeaders(res, () => this.writeCookie())
+    const originalEnd = res.end as (...args: unknown[]) => ServerResponse
+    const flow = this
+    res.end = function end(this: ServerResponse, ...args: unknown[]): ServerResponse {
+      if (flow.ending) return originalEnd.apply(this, args)
+      flow.ending = true
+      let action: Action
+      try {
+        action = flow.decide()
+      } catch (err) {
+        flow.fail(err)
+        return res
+      }
+      if (action === Action.None) return originalEnd.apply(this, args)
+      flow.runEndAction(action, (err) => {
+        if (err === null) originalEnd.apply(res, args)
+        else flow.fail(err)
+      })
+      return res
+    } as ServerResponse['end']
+  }
+
+  runEndAction(action: Action, done: (err: unknown) => void): void {
+    const { store, storeTimeout } = this.config
+    const current = this.peek()
+    if (action === Action.Save && current instanceof Session) {
+      this.save(current).then(() => done(null), done)
+    } else if (action === Action.Touch && current instanceof Session) {
+      callStore(store, 'touch', [current.id, current], storeTimeout, (err) => done(err))
+    } else if (action === Action.Destroy && this.id !== undefined) {
+      callStore(store, 'destroy', [this.id], storeTimeout, (err) => done(err))
+    } else {
+      done(null)
+    }
+  }
+
+  /**
+   * Reports a failure of the end-of-response work. Before the headers went out, the app's response is
+   * dropped and the error goes to `next()`, whose handler answers instead; after, the response cannot
+   * be changed, so it is cut off rather than completed as if the session were stored.
+   */
+  fail(err: unknown): void {
+    debug('saving the session failed: %s', err instanceof Error ? err.message : String(err))
+    const { res } = this
+    if (!res.headersSent) {
+      this.failed = true
+      setImmediate(() => this.next(err))
+      return
+    }
+    setImmediate(() => {
+      this.next(err)
+      if (!res.writableEnded && !res.destroyed) res.destroy()
+    })
+  }
+
+  writeCookie(): void {
+    if (this.failed) return
+    let current = this.peek()
+    if (current === LAZY) {
+      if (!this.config.saveUninitialized) return
+      current = this.generate()
+    }
+    if (!(current instanceof Session)) {
+      if (this.clearCookie) this.appendSetCookie(this.expiredCookie())
+      return
+    }
+    if (!this.shouldSetCookie(current)) {
+      if (this.clearCookie) this.appendSetCookie(this.expiredCookie())
+      return
+    }
+    if (current.cookie.secure === true && !isSecure(this.req, this.config.proxy)) {
+      debug('not sending a Secure cookie over plain HTTP')
+      return
+    }
+    if (!this.touched) {
+      current.touch()
+      this.touched = true
+    }
+    const value = signSessionId(current.id, this.config.secrets[0] as string)
+    this.appendSetCookie(current.cookie.serialize(this.config.name, value))
+  }
+
+  expiredCookie(): string {
+    const attributes = this.clearWith ?? new Cookie(this.cookieOptions)
+    const cleared = new Cookie({ path: attributes.path, domain: attributes.domain, httpOnly: attributes.httpOnly })
+    if (typeof attributes.secure === 'boolean') cleared.secure = attributes.secure
+    cleared.sameSite = attributes.sameSite
+    cleared.expires = new Date(0)
+    return cleared.serialize(this.config.name, '')
+  }
+
+  appendSetCookie(header: string): void {
+    const previous = this.res.getHeader('Set-Cookie')
+    if (previous === undefined) this.res.setHeader('Set-Cookie', header)
+    else if (Array.isArray(previous)) this.res.setHeader('Set-Cookie', [...previous, header])
+    else this.res.setHeader('Set-Cookie', [String(previous), header])
+  }
+
+  // --- the session's methods -----------------------------------------------------------------
+
+  save(target: Session): Promise<void> {
+    if (this.destroyedIds?.has(target.id)) {
+      return Promise.reject(new SessionError('SESSION_GONE', 'sessionkit: cannot save a session that was destroyed or regenerated'))
+    }
+    let json: string
+    try {
+      json = serializeData(target)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    const key = cookieKey(target.cookie)
+    if (target === this.slot) {
+      this.savedJson = json
+      this.savedCookieKey = key
+    }
+    return new Promise((resolve, reject) => {
+      callStore(this.config.store, 'set', [target.id, target], this.config.storeTimeout, (err) => {
+        if (err === null) {
+          resolve()
+          return
+        }
+        // Forget the save so the end of the response tries again rather than think it stored.
+        if (this.savedJson === json) this.savedJson = undefined
+        reject(err)
+      })
+    })
+  }
+
+  destroy(target: Session): Promise<void> {
+    if (this.slot === target) this.slot = undefined
+    this.noteDestroyed(target.id)
+    return new Promise((resolve, reject) => {
+      callStore(this.config.store, 'destroy', [target.id], this.config.storeTimeout, (err) => (err === null ? resolve() : reject(err)))
+    })
+  }
+
+  regenerate(target: Session): Promise<void> {
+    this.noteDestroyed(target.id)
+    return new Promise((resolve, reject) => {
+      callStore(this.config.store, 'destroy', [target.id], this.config.storeTimeout, (err) => {
+        this.generate()
+        if (err === null) resolve()
+        else reject(err)
+      })
+    })
+  }
+
+  reload(target: Session): Promise<void> {
+    return new Promise((resolve, reject) => {
+      callStore<SessionRecord | null | undefined>(this.config.store, 'get', [target.id], this.config.storeTimeout, (err, record) => {
+        if (err !== null) {
+          reject(err)
+          return
+        }
+        if (record === null || record === undefined || recordProblem(record) !== undefined) {
+          reject(new SessionError('SESSION_NOT_FOUND', 'sessionkit: failed to load session: the store no longer has it', { status: 404 }))
+          return
+        }
+        const data = record as SessionRecord
+        this.slot = new Session(this.req, { ...data, cookie: new Cookie(data.cookie) })
+        resolve()
+      })
+    })
+  }
+}
+
+// Accessors shared by every request; `this` is the request, which carries its flow.
+const sessionProperty: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
+  get(this: FlowRequest) {
+    return (this[controllerKey] as RequestFlow).getSession()
+  },
+  set(this: FlowRequest, value: unknown) {
+    ;(this[controllerKey] as RequestFlow).slot = value as Slot
+  },
+}
+
+const sessionIdProperty: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
+  get(this: FlowRequest) {
+    return (this[controllerKey] as RequestFlow).getId()
+  },
+  set(this: FlowRequest, value: unknown) {
+    ;(this[controllerKey] as RequestFlow).id = value as string
+  },
+}
+
+/** The session's data as JSON, without its cookie: what "modified" is measured on. */
+function serializeData(current: Session): string {
+  // The cookie is left out so that touching the session does not count as changing it.
+  const { cookie: _cookie, ...data } = current as Session & Record<string, unknown>
+  try {
+    return JSON.stringify(data)
+  } catch (err) {
+    throw new SessionError('SESSION_SERIALIZE', `sessionkit: the session's data cannot be stored as JSON: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    })
+  }
+}
+
+/** The cookie's attributes apart from its moving expiry: a change here is a change to save. */
+function cookieKey(cookie: Cookie): string {
+  return `${cookie.originalMaxAge}|${cookie.path}|${cookie.domain}|${cookie.secure}|${cookie.httpOnly}|${cookie.sameSite}|${cookie.partitioned}|${cookie.priority}`
+}
+
+/** Why a store's answer cannot be used as a session, or undefined when it can. */
+function recordProblem(record: unknown): string | undefined {
+  if (record === null || typeof record !== 'object' || Array.isArray(record)) return `not an object but ${typeof record}`
+  const cookie = (record as { cookie?: unknown }).cookie
+  if (cookie === null || typeof cookie !== 'object') return 'no cookie'
+  const { expires, originalMaxAge } = cookie as CookieRecord
+  if (originalMaxAge !== undefined && originalMaxAge !== null && typeof originalMaxAge !== 'number') return 'cookie.originalMaxAge is not a number'
+  if (expires !== undefined && expires !== null) {
+    const time = expires instanceof Date ? expires.getTime() : typeof expires === 'string' ? Date.parse(expires) : NaN
+    if (Number.isNaN(time)) return 'cookie.expires is not a date'
+    if (time <= Date.now()) return 'expired'
+  }
+  return undefined
+}
+
+/** Whether the request came over HTTPS, trusting proxies as the `proxy` option (or Express) says. */
+function isSecure(req: FlowRequest, proxy: boolean | undefined): boolean {
+  if ((req.socket as TLSSocket | undefined)?.encrypted === true) return true
+  if (proxy === false) return false
+  if (proxy !== true) return req.secure === true
+  const header = req.headers['x-forwarded-proto']
+  const first = (Array.isArray(header) ? header[0] : header)?.split(',')[0]
+  return first?.trim().toLowerCase() === 'https'
+}
+
+/** The request's path before any router stripped a mount point from `req.url`. */
+function requestPath(req: FlowRequest): string {
+  const url = req.originalUrl ?? req.url ?? '/'
+  if (url.startsWith('/')) {
+    const query = url.indexOf('?')
+    return query === -1 ? url : url.slice(0, query)
+  }
+  try {
+    return new URL(url).pathname
+  } catch {
+    return '/'
+  }
+}
+
+/** How debug output names a session: a short hash, never the id, which is a bearer credential. */
+function label(sid: string): string {
+  return debug.enabled ? createHash('sha256').update(sid).digest('hex').slice(0, 8) : ''
+}

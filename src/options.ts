@@ -1,0 +1,189 @@
+import type { IncomingMessage } from 'node:http'
+import type { CookieOptions } from './cookie.js'
+import { configError, SessionError } from './errors.js'
+import { MemoryStore } from './memory-store.js'
+import type { Secret } from './signature.js'
+import type { SessionStore } from './store.js'
+
+/** The options of `session()`: express-session's, with the same names and defaults, and a few more. */
+export interface SessionOptions {
+  /** Signs the session-id cookie. An array rotates secrets: the first signs, every one verifies. Required. */
+  secret: Secret | readonly Secret[]
+  /** Where sessions live. Default: a {@link MemoryStore}. */
+  store?: SessionStore
+  /** The session cookie's attributes, or a function of the request that returns them. */
+  cookie?: CookieOptions | ((req: IncomingMessage) => CookieOptions)
+  /** The cookie's name. Default `connect.sid`. */
+  name?: string
+  /** Makes a session id; default 24 random bytes in base64url (uid-safe). */
+  genid?: (req: IncomingMessage) => string
+  /** Trust `X-Forwarded-Proto` for secure cookies: `true`, `false`, or undefined to follow Express's `trust proxy`. */
+  proxy?: boolean
+  /** Save the session on every request even when unchanged. Default `true`, with a warning, as in express-session. */
+  resave?: boolean
+  /** Send the cookie on every response, restarting its lifetime. Default `false`. */
+  rolling?: boolean
+  /** Store new sessions that the request did not change. Default `true`, with a warning, as in express-session. */
+  saveUninitialized?: boolean
+  /** What `delete req.session` / `req.session = null` does: `keep` the stored session (default) or `destroy` it. */
+  unset?: 'keep' | 'destroy'
+  /** Milliseconds to wait for any store call before failing the request with a 503. Default 10000; 0 waits for ever. */
+  storeTimeout?: number
+}
+
+/** The options after checking, in the form the middleware uses. @internal */
+export interface ParsedOptions {
+  secrets: readonly Secret[]
+  store: SessionStore
+  cookie: (req: IncomingMessage) => CookieOptions
+  name: string
+  genid: (req: IncomingMessage) => string
+  proxy: boolean | undefined
+  resave: boolean
+  rolling: boolean
+  saveUninitialized: boolean
+  unsetDestroy: boolean
+  storeTimeout: number
+}
+
+const KNOWN = new Set(['secret', 'store', 'cookie', 'name', 'genid', 'proxy', 'resave', 'rolling', 'saveUninitialized', 'unset', 'storeTimeout'])
+// RFC 6265 §4.1.1: a cookie name is an RFC 7230 token.
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+// RFC 6265 §4.1.1 av-octets: any CHAR except CTLs and ';'.
+const ATTRIBUTE_VALUE = /^[\u0020-\u003A\u003C-\u007E]*$/
+const SAME_SITE = new Set(['lax', 'strict', 'none', 'auto'])
+const PRIORITY = new Set(['low', 'medium', 'high'])
+const warned = new Set<string>()
+
+/**
+ * Checks `session()`'s options once, at startup, and throws a SessionError (code SESSION_CONFIG)
+ * whose message names the option and what to change. Missing `resave` or `saveUninitialized` only
+ * warns, once per process, because express-session accepts them with a deprecation.
+ * @internal
+ */
+export function parseOptions(options: SessionOptions | undefined, defaultGenid: (req: IncomingMessage) => string): ParsedOptions {
+  if (options === undefined || options === null || typeof options !== 'object') {
+    throw configError('session() needs an options object with at least { secret }')
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) warnOnce(`unknown-${key}`, `sessionkit: unknown option "${key}" is ignored; check its spelling`)
+  }
+
+  const secrets = parseSecret(options.secret)
+  const name = options.name ?? 'connect.sid'
+  if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
+    throw configError(`option "name" must be a cookie name made of letters, digits and !#$%&'*+-.^_\`|~ (got ${JSON.stringify(name)})`)
+  }
+
+  const store = options.store ?? new MemoryStore()
+  for (const method of ['get', 'set', 'destroy'] as const) {
+    if (typeof (store as unknown as Record<string, unknown>)[method] !== 'function') {
+      throw configError(`option "store" must have a ${method}(sid, ..., callback) method; pass a store such as new MemoryStore() or connect-redis`)
+    }
+  }
+
+  const genid = options.genid ?? defaultGenid
+  if (typeof genid !== 'function') throw configError('option "genid" must be a function (req) => string')
+
+  const cookieOption = options.cookie ?? {}
+  let cookie: (req: IncomingMessage) => CookieOptions
+  if (typeof cookieOption === 'function') {
+    cookie = (req) => {
+      const result = cookieOption(req)
+      const problem = cookieProblem(result, 'the object returned by option "cookie"')
+      if (problem) throw new SessionError('SESSION_COOKIE_OPTIONS', `sessionkit: ${problem}`)
+      return result
+    }
+  } else if (typeof cookieOption === 'object') {
+    const problem = cookieProblem(cookieOption, 'option "cookie"')
+    if (problem) throw configError(problem)
+    const fixed = { ...cookieOption }
+    cookie = () => fixed
+  } else {
+    throw configError('option "cookie" must be an object of cookie attributes or a function (req) => object')
+  }
+
+  if (options.resave === undefined) warnOnce('resave', 'sessionkit: option "resave" is not set; defaulting to true as express-session does. Set resave: false unless your store needs it.')
+  if (options.saveUninitialized === undefined) {
+    warnOnce('saveUninitialized', 'sessionkit: option "saveUninitialized" is not set; defaulting to true as express-session does. Set saveUninitialized: false to store only sessions you write to.')
+  }
+  for (const flag of ['resave', 'rolling', 'saveUninitialized', 'proxy'] as const) {
+    if (options[flag] !== undefined && typeof options[flag] !== 'boolean') throw configError(`option "${flag}" must be true or false (got ${JSON.stringify(options[flag])})`)
+  }
+
+  const unset = options.unset ?? 'keep'
+  if (unset !== 'keep' && unset !== 'destroy') throw configError(`option "unset" must be "keep" or "destroy" (got ${JSON.stringify(unset)})`)
+
+  const storeTimeout = options.storeTimeout ?? 10_000
+  if (typeof storeTimeout !== 'number' || !(storeTimeout >= 0)) {
+    throw configError(`option "storeTimeout" must be a number of milliseconds, 0 for none (got ${JSON.stringify(storeTimeout)})`)
+  }
+
+  return {
+    secrets,
+    store,
+    cookie,
+    name,
+    genid,
+    proxy: options.proxy,
+    resave: options.resave ?? true,
+    rolling: options.rolling ?? false,
+    saveUninitialized: options.saveUninitialized ?? true,
+    unsetDestroy: unset === 'destroy',
+    storeTimeout,
+  }
+}
+
+function parseSecret(secret: unknown): readonly Secret[] {
+  const list = Array.isArray(secret) ? secret : [secret]
+  if (list.length === 0) throw configError('option "secret" is an empty array; give at least one secret (the first one signs)')
+  for (const item of list) {
+    const ok = (typeof item === 'string' && item.length > 0) || (Buffer.isBuffer(item) && item.length > 0)
+    if (!ok) {
+      throw configError('option "secret" is required: a non-empty string, a Buffer, or an array of them (the first signs, all verify), e.g. secret: process.env.SESSION_SECRET')
+    }
+  }
+  return list as Secret[]
+}
+
+/** Why these cookie options cannot be sent, or undefined when they can. @internal */
+export function cookieProblem(options: unknown, where: string): string | undefined {
+  if (options === null || typeof options !== 'object') return `${where} must be an object of cookie attributes`
+  const o = options as Record<string, unknown>
+  if (o['maxAge'] !== undefined && o['maxAge'] !== null) {
+    if (typeof o['maxAge'] !== 'number' || !Number.isFinite(o['maxAge']) || o['maxAge'] < 0) {
+      return `${where}: maxAge must be a number of milliseconds, 0 or more, or null (got ${JSON.stringify(o['maxAge'])})`
+    }
+  }
+  if (o['expires'] !== undefined && o['expires'] !== null && !(o['expires'] instanceof Date && !Number.isNaN(o['expires'].getTime()))) {
+    return `${where}: expires must be a valid Date`
+  }
+  for (const attribute of ['path', 'domain'] as const) {
+    const value = o[attribute]
+    if (value === undefined) continue
+    if (typeof value !== 'string' || !ATTRIBUTE_VALUE.test(value)) {
+      return `${where}: ${attribute} ${JSON.stringify(value)} may not contain ';' or control characters (they would add cookie attributes)`
+    }
+  }
+  if (typeof o['path'] === 'string' && !o['path'].startsWith('/')) return `${where}: path must start with '/' (got ${JSON.stringify(o['path'])})`
+  const sameSite = o['sameSite']
+  if (sameSite !== undefined && typeof sameSite !== 'boolean' && !(typeof sameSite === 'string' && SAME_SITE.has(sameSite.toLowerCase()))) {
+    return `${where}: sameSite must be true, false, 'lax', 'strict', 'none' or 'auto' (got ${JSON.stringify(sameSite)})`
+  }
+  const secure = o['secure']
+  if (secure !== undefined && typeof secure !== 'boolean' && secure !== 'auto') return `${where}: secure must be true, false or 'auto' (got ${JSON.stringify(secure)})`
+  const priority = o['priority']
+  if (priority !== undefined && !(typeof priority === 'string' && PRIORITY.has(priority.toLowerCase()))) {
+    return `${where}: priority must be 'low', 'medium' or 'high' (got ${JSON.stringify(priority)})`
+  }
+  for (const flag of ['httpOnly', 'partitioned'] as const) {
+    if (o[flag] !== undefined && typeof o[flag] !== 'boolean') return `${where}: ${flag} must be true or false`
+  }
+  return undefined
+}
+
+function warnOnce(key: string, message: string): void {
+  if (warned.has(key)) return
+  warned.add(key)
+  process.emitWarning(message, { code: 'SESSIONKIT_OPTION' })
+}

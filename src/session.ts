@@ -1,0 +1,136 @@
+import type { IncomingMessage } from 'node:http'
+import { Cookie, type CookieRecord } from './cookie.js'
+import { SessionError } from './errors.js'
+import type { SessionStore } from './store.js'
+
+/** A Node-style callback for the session's asynchronous methods. */
+export type SessionCallback = (err?: unknown) => void
+
+/** The request a session belongs to, as far as a session needs it. */
+export interface SessionRequest extends IncomingMessage {
+  sessionID?: string
+  sessionStore?: SessionStore
+  session?: unknown
+}
+
+/**
+ * What the middleware does for a session's methods. A session built by the middleware finds it on
+ * its request; one built by hand (as some stores do) falls back to the bare store calls.
+ * @internal
+ */
+export interface SessionController {
+  save(session: Session): Promise<void>
+  reload(session: Session): Promise<void>
+  destroy(session: Session): Promise<void>
+  regenerate(session: Session): Promise<void>
+}
+
+/** @internal */
+export const controllerKey: unique symbol = Symbol('sessionkit.controller')
+
+// Data copied from a store may not shadow the session's own members.
+const RESERVED = new Set(['id', 'req', 'cookie', 'regenerate', 'destroy', 'reload', 'save', 'touch', 'resetMaxAge', '__proto__', 'constructor', 'prototype'])
+
+/**
+ * A session: the app's data as own enumerable properties, `cookie`, and the methods of
+ * express-session's `Session`. The asynchronous methods take a Node-style callback and return the
+ * session, or, called without one, return a Promise.
+ */
+export class Session {
+  declare readonly id: string
+  declare readonly req: SessionRequest
+  cookie: Cookie
+
+  constructor(req: SessionRequest, data?: Record<string, unknown> | null) {
+    Object.defineProperty(this, 'req', { value: req })
+    Object.defineProperty(this, 'id', { value: req.sessionID })
+    const record = data ?? undefined
+    const cookie = record?.['cookie']
+    this.cookie = cookie instanceof Cookie ? cookie : new Cookie(cookie as CookieRecord | undefined)
+    if (record === undefined) return
+    for (const key of Object.keys(record)) {
+      if (!RESERVED.has(key)) (this as unknown as Record<string, unknown>)[key] = record[key]
+    }
+  }
+
+  /** Replaces this session with a new one under a new id; the old id is destroyed in the store. */
+  regenerate(): Promise<void>
+  regenerate(callback: SessionCallback): this
+  regenerate(callback?: SessionCallback): this | Promise<void> {
+    return complete(controllerOf(this).regenerate(this), callback, this)
+  }
+
+  /** Removes the session from the store and from the request; the response clears the cookie. */
+  destroy(): Promise<void>
+  destroy(callback: SessionCallback): this
+  destroy(callback?: SessionCallback): this | Promise<void> {
+    return complete(controllerOf(this).destroy(this), callback, this)
+  }
+
+  /** Replaces `req.session` with the copy the store holds now. */
+  reload(): Promise<void>
+  reload(callback: SessionCallback): this
+  reload(callback?: SessionCallback): this | Promise<void> {
+    return complete(controllerOf(this).reload(this), callback, this)
+  }
+
+  /** Writes the session to the store now; the middleware also does so when the response ends. */
+  save(): Promise<void>
+  save(callback: SessionCallback): this
+  save(callback?: SessionCallback): this | Promise<void> {
+    return complete(controllerOf(this).save(this), callback, this)
+  }
+
+  /** Restarts the cookie's lifetime from now (`cookie.maxAge = cookie.originalMaxAge`). */
+  touch(): this {
+    return this.resetMaxAge()
+  }
+
+  /** Restarts the cookie's lifetime from now (`cookie.maxAge = cookie.originalMaxAge`). */
+  resetMaxAge(): this {
+    this.cookie.maxAge = this.cookie.originalMaxAge
+    return this
+  }
+}
+
+function controllerOf(session: Session): SessionController {
+  const req = session.req as SessionRequest & { [controllerKey]?: SessionController }
+  return req[controllerKey] ?? detachedController
+}
+
+/**
+ * Hands a result to a callback (and returns the session, as express-session does) or returns the
+ * Promise. The Promise is marked handled so that an app which ignores it, as express-session apps
+ * ignore a missing callback, does not crash on a rejection; the middleware still sees the failure.
+ */
+function complete<S extends Session>(promise: Promise<void>, callback: SessionCallback | undefined, session: S): S | Promise<void> {
+  if (typeof callback === 'function') {
+    promise.then(
+      () => process.nextTick(callback),
+      (err: unknown) => process.nextTick(callback, err),
+    )
+    return session
+  }
+  promise.catch(() => {})
+  return promise
+}
+
+function storeOf(session: Session): SessionStore {
+  const store = session.req.sessionStore
+  if (!store) throw new SessionError('SESSION_GONE', 'sessionkit: this session has no store (req.sessionStore is not set)')
+  return store
+}
+
+function promisify(run: (callback: (err?: unknown) => void) => unknown): Promise<void> {
+  return new Promise((resolve, reject) => {
+    run((err) => (err ? reject(err) : resolve()))
+  })
+}
+
+// For sessions created outside the middleware: plain store calls, no response bookkeeping.
+const detachedController: SessionController = {
+  save: (session) => promisify((cb) => storeOf(session).set(session.id, session as never, cb)),
+  destroy: (session) => promisify((cb) => storeOf(session).destroy(session.id, cb)),
+  reload: () => Promise.reject(new SessionError('SESSION_GONE', 'sessionkit: reload() needs a session created by the middleware')),
+  regenerate: () => Promise.reject(new SessionError('SESSION_GONE', 'sessionkit: regenerate() needs a session created by the middleware')),
+}

@@ -1,0 +1,69 @@
+import { EventEmitter } from 'node:events'
+import type { CookieRecord } from './cookie.js'
+import type { SessionData } from './types.js'
+
+/**
+ * A session as a store keeps it: the app's data plus `cookie`. On `set` a store receives the live
+ * session (with `cookie.expires` as a Date and a live `cookie.maxAge`); on `get` it may hand back a
+ * plain object, with `cookie.expires` as a Date or an ISO string.
+ */
+export type SessionRecord = Partial<Omit<SessionData, 'cookie'>> & {
+  cookie: CookieRecord & { readonly maxAge?: number | null }
+  [key: string]: unknown
+}
+
+/** The callback of every store method: an error, or the result. */
+export type StoreCallback<T = void> = (err?: unknown, result?: T) => void
+
+/**
+ * What `session({ store })` accepts: any object with `get`, `set` and `destroy`, the rest optional.
+ * Each method may complete through its callback, through a returned Promise, or both; sessionkit
+ * always passes a callback and takes whichever answer comes first, once.
+ */
+export interface SessionStore {
+  get(sid: string, callback: StoreCallback<SessionRecord | null | undefined>): unknown
+  set(sid: string, session: SessionRecord, callback: StoreCallback): unknown
+  destroy(sid: string, callback: StoreCallback): unknown
+  /** Refresh a session's expiry without rewriting its data. */
+  touch?(sid: string, session: SessionRecord, callback: StoreCallback): unknown
+  /** Every live session, as an array or an object keyed by id. */
+  all?(callback: StoreCallback<SessionRecord[] | Record<string, SessionRecord> | null>): unknown
+  /** Every live session id. */
+  ids?(callback: StoreCallback<string[]>): unknown
+  length?(callback: StoreCallback<number>): unknown
+  clear?(callback: StoreCallback): unknown
+  /** Stores emit `disconnect` and `connect`; while disconnected requests go on without a session. */
+  on?(event: string, listener: (...args: unknown[]) => void): unknown
+}
+
+/**
+ * The base class of stores, an EventEmitter. It is a plain constructor function rather than an ES class
+ * so that stores written in the old style, `function S() { Store.call(this) }` with
+ * `util.inherits(S, Store)`, work as well as `class S extends Store {}`.
+ */
+export interface Store extends EventEmitter {
+  get?(sid: string, callback: StoreCallback<SessionRecord | null | undefined>): unknown
+  set?(sid: string, session: SessionRecord, callback: StoreCallback): unknown
+  destroy?(sid: string, callback: StoreCallback): unknown
+  touch?(sid: string, session: SessionRecord, callback: StoreCallback): unknown
+  all?(callback: StoreCallback<SessionRecord[] | Record<string, SessionRecord> | null>): unknown
+  ids?(callback: StoreCallback<string[]>): unknown
+  length?(callback: StoreCallback<number>): unknown
+  clear?(callback: StoreCallback): unknown
+}
+
+/** The constructor of {@link Store}: callable with `new`, with `Store.call(this)`, and extendable. */
+export interface StoreConstructor {
+  new (options?: unknown): Store
+  (this: Store, options?: unknown): void
+  readonly prototype: Store
+}
+
+function StoreFunction(this: Store): void {
+  EventEmitter.call(this)
+}
+Object.setPrototypeOf(StoreFunction.prototype, EventEmitter.prototype)
+Object.setPrototypeOf(StoreFunction, EventEmitter)
+
+/** The store base class; see {@link StoreConstructor}. */
+export const Store = StoreFunction as unknown as StoreConstructor
