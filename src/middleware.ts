@@ -33,7 +33,7 @@ export function generateSessionId(): string {
  * 2. The session cookie is read and its signature checked against every secret. A missing or badly
  *    signed cookie costs no store call and yields a new session under a new id, created only when the
  *    app first touches `req.session` or `req.sessionID`.
- * 3. A verified id is loaded from the store; an absent, expired or corrupt record yields a new session.
+ * 3. A verified id is loaded from the store; an absent or corrupt record yields a new session.
  * 4. When the app ends the response, the session is destroyed (`unset: 'destroy'`), saved (modified,
  *    new with `saveUninitialized`, or `resave`) or touched, and the response waits for the store, so a
  *    client that follows a redirect sees the saved session and a failed save is never answered as a
@@ -236,12 +236,12 @@ class RequestFlow implements SessionController {
     return created
   }
 
-  /** Adopts a record from the store, or treats it as absent when it is corrupt or expired. */
+  /** Adopts a record from the store, or treats it as absent (and removes it) when it is corrupt. */
   inflate(sid: string, record: unknown): boolean {
     const problem = recordProblem(record)
     if (problem !== undefined) {
       debug('session %s is unusable (%s); starting a new one', label(sid), problem)
-      if (problem !== 'expired') callStore(this.config.store, 'destroy', [sid], this.config.storeTimeout, () => {})
+      callStore(this.config.store, 'destroy', [sid], this.config.storeTimeout, () => {})
       return false
     }
     const data = record as SessionRecord
@@ -551,8 +551,9 @@ function recordProblem(record: unknown): string | undefined {
   if (originalMaxAge !== undefined && originalMaxAge !== null && typeof originalMaxAge !== 'number') return 'cookie.originalMaxAge is not a number'
   if (expires !== undefined && expires !== null) {
     const time = expires instanceof Date ? expires.getTime() : typeof expires === 'string' ? Date.parse(expires) : NaN
+    // No expiry check here: stores such as connect-redis and connect-pg-simple move only their own TTL
+    // on touch and leave the stored cookie.expires behind, so the store decides what is still alive.
     if (Number.isNaN(time)) return 'cookie.expires is not a date'
-    if (time <= Date.now()) return 'expired'
   }
   return undefined
 }
