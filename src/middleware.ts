@@ -381,6 +381,9 @@ class RequestFlow implements SessionController {
     const { res } = this
     if (!res.headersSent) {
       this.failed = true
+      // The error handler answers instead of the app; headers that described the app's answer (its
+      // body, a redirect, a cookie for a login that did not persist) must not leak into that one.
+      for (const header of RESPONSE_HEADERS) res.removeHeader(header)
       setImmediate(() => this.next(err))
       return
     }
@@ -500,6 +503,8 @@ class RequestFlow implements SessionController {
     })
   }
 }
+
+const RESPONSE_HEADERS = ['content-type', 'content-length', 'content-encoding', 'etag', 'last-modified', 'location', 'set-cookie']
 
 // Accessors shared by every request; `this` is the request, which carries its flow.
 const sessionProperty: PropertyDescriptor = {
