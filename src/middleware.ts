@@ -7,7 +7,7 @@ import uid from 'uid-safe'
 import { Cookie, type CookieOptions, type CookieRecord } from './cookie.js'
 import { SessionError } from './errors.js'
 import { parseOptions, type ParsedOptions, type SessionOptions } from './options.js'
-import { controllerKey, Session, type SessionController, type SessionRequest } from './session.js'
+import { controllerKey, RESERVED_KEYS, Session, type RegenerateOptions, type SessionController, type SessionRequest } from './session.js'
 import { readSessionId, signSessionId } from './signature.js'
 import type { SessionRecord } from './store.js'
 import { callStore } from './store-call.js'
@@ -154,7 +154,7 @@ class RequestFlow implements SessionController {
 
     this.cookieId = readSessionId(req.headers.cookie, config.name, config.secrets)
     if (this.cookieId === undefined) {
-      this.next()
+      this.proceed()
       return
     }
     const sid = this.cookieId
@@ -162,7 +162,7 @@ class RequestFlow implements SessionController {
       if (err !== null) {
         if ((err.cause as { code?: unknown } | undefined)?.code === 'ENOENT') {
           debug('session %s not found (ENOENT)', label(sid))
-          this.next()
+          this.proceed()
           return
         }
         debug('store.get failed for %s: %s', label(sid), err.message)
@@ -175,8 +175,26 @@ class RequestFlow implements SessionController {
         // Only adopt the record if nothing has been created meanwhile (nothing should have).
         this.inflate(sid, record)
       }
-      this.next()
+      this.proceed()
     })
+  }
+
+  /**
+   * Hands the request on. An asynchronous `genid` cannot run inside the `req.session` getter, so when
+   * the request has no session yet its id is made here, before the app runs.
+   */
+  proceed(): void {
+    if (!this.config.genidIsAsync || this.slot !== LAZY || this.id !== undefined) {
+      this.next()
+      return
+    }
+    this.makeIdAsync().then(
+      (id) => {
+        this.id = id
+        this.next()
+      },
+      (err: unknown) => this.next(err),
+    )
   }
 
   // --- lazy access ---------------------------------------------------------------------------
@@ -210,7 +228,16 @@ class RequestFlow implements SessionController {
   makeId(): string {
     const id = this.config.genid(this.req)
     if (typeof id !== 'string' || id.length === 0) {
-      throw new SessionError('SESSION_CONFIG', `sessionkit: genid must return a non-empty string (got ${typeof id})`)
+      const hint = isThenable(id) ? '; a genid that returns a Promise must be declared as an `async function`' : ''
+      throw new SessionError('SESSION_CONFIG', `sessionkit: genid must return a non-empty string (got ${typeof id})${hint}`)
+    }
+    return id
+  }
+
+  async makeIdAsync(): Promise<string> {
+    const id: unknown = await this.config.genid(this.req)
+    if (typeof id !== 'string' || id.length === 0) {
+      throw new SessionError('SESSION_CONFIG', `sessionkit: genid must resolve to a non-empty string (got ${typeof id})`)
     }
     return id
   }
@@ -474,11 +501,25 @@ class RequestFlow implements SessionController {
     })
   }
 
-  regenerate(target: Session): Promise<void> {
+  regenerate(target: Session, options: RegenerateOptions): Promise<void> {
     this.noteDestroyed(target.id)
+    const kept: [string, unknown][] = []
+    for (const key of options.keep ?? []) {
+      if (Object.hasOwn(target, key) && !RESERVED_KEYS.has(key)) kept.push([key, (target as unknown as Record<string, unknown>)[key]])
+    }
+    const nextId = this.config.genidIsAsync ? this.makeIdAsync() : undefined
     return new Promise((resolve, reject) => {
-      callStore(this.config.store, 'destroy', [target.id], this.config.storeTimeout, (err) => {
-        this.generate()
+      callStore(this.config.store, 'destroy', [target.id], this.config.storeTimeout, async (err) => {
+        if (nextId !== undefined) {
+          try {
+            this.id = await nextId
+          } catch (genidError) {
+            reject(genidError)
+            return
+          }
+        }
+        const created = this.generate() as unknown as Record<string, unknown>
+        for (const [key, value] of kept) created[key] = value
         if (err === null) resolve()
         else reject(err)
       })
@@ -585,6 +626,10 @@ function requestPath(req: FlowRequest): string {
   } catch {
     return '/'
   }
+}
+
+function isThenable(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function'
 }
 
 /** How debug output names a session: a short hash, never the id, which is a bearer credential. */

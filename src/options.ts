@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http'
+import { types } from 'node:util'
 import type { CookieOptions } from './cookie.js'
 import { configError, SessionError } from './errors.js'
 import { MemoryStore } from './memory-store.js'
@@ -15,8 +16,11 @@ export interface SessionOptions {
   cookie?: CookieOptions | ((req: IncomingMessage) => CookieOptions)
   /** The cookie's name. Default `connect.sid`. */
   name?: string
-  /** Makes a session id; default 24 random bytes in base64url (uid-safe). */
-  genid?: (req: IncomingMessage) => string
+  /**
+   * Makes a session id; default 24 random bytes in base64url (uid-safe). An `async function` works
+   * too: its id is then made before the app runs, on every request that has no session yet.
+   */
+  genid?: (req: IncomingMessage) => string | Promise<string>
   /** Trust `X-Forwarded-Proto` for secure cookies: `true`, `false`, or undefined to follow Express's `trust proxy`. */
   proxy?: boolean
   /** Save the session on every request even when unchanged. Default `true`, with a warning, as in express-session. */
@@ -37,7 +41,8 @@ export interface ParsedOptions {
   store: SessionStore
   cookie: (req: IncomingMessage) => CookieOptions
   name: string
-  genid: (req: IncomingMessage) => string
+  genid: (req: IncomingMessage) => string | Promise<string>
+  genidIsAsync: boolean
   proxy: boolean | undefined
   resave: boolean
   rolling: boolean
@@ -125,6 +130,7 @@ export function parseOptions(options: SessionOptions | undefined, defaultGenid: 
     cookie,
     name,
     genid,
+    genidIsAsync: types.isAsyncFunction(genid),
     proxy: options.proxy,
     resave: options.resave ?? true,
     rolling: options.rolling ?? false,

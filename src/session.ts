@@ -6,6 +6,12 @@ import type { SessionStore } from './store.js'
 /** A Node-style callback for the session's asynchronous methods. */
 export type SessionCallback = (err?: unknown) => void
 
+/** Options of {@link Session.regenerate}. */
+export interface RegenerateOptions {
+  /** Keys of the old session's data to copy into the new one (a cart that should survive login). */
+  keep?: readonly string[]
+}
+
 /** The request a session belongs to, as far as a session needs it. */
 export interface SessionRequest extends IncomingMessage {
   sessionID?: string
@@ -22,14 +28,15 @@ export interface SessionController {
   save(session: Session): Promise<void>
   reload(session: Session): Promise<void>
   destroy(session: Session): Promise<void>
-  regenerate(session: Session): Promise<void>
+  regenerate(session: Session, options: RegenerateOptions): Promise<void>
 }
 
 /** @internal */
 export const controllerKey: unique symbol = Symbol('sessionkit.controller')
 
 // Data copied from a store may not shadow the session's own members.
-const RESERVED = new Set(['id', 'req', 'cookie', 'regenerate', 'destroy', 'reload', 'save', 'touch', 'resetMaxAge', '__proto__', 'constructor', 'prototype'])
+/** @internal */
+export const RESERVED_KEYS: ReadonlySet<string> = new Set(['id', 'req', 'cookie', 'regenerate', 'destroy', 'reload', 'save', 'touch', 'resetMaxAge', '__proto__', 'constructor', 'prototype'])
 
 /**
  * A session: the app's data as own enumerable properties, `cookie`, and the methods of
@@ -49,15 +56,23 @@ export class Session {
     this.cookie = cookie instanceof Cookie ? cookie : new Cookie(cookie as CookieRecord | undefined)
     if (record === undefined) return
     for (const key of Object.keys(record)) {
-      if (!RESERVED.has(key)) (this as unknown as Record<string, unknown>)[key] = record[key]
+      if (!RESERVED_KEYS.has(key)) (this as unknown as Record<string, unknown>)[key] = record[key]
     }
   }
 
-  /** Replaces this session with a new one under a new id; the old id is destroyed in the store. */
+  /**
+   * Replaces this session with a new one under a new id; the old id is destroyed in the store. Call it
+   * after login so that an id planted before it is worth nothing. `{ keep: ['cart'] }` carries the
+   * named keys over into the new session.
+   */
   regenerate(): Promise<void>
   regenerate(callback: SessionCallback): this
-  regenerate(callback?: SessionCallback): this | Promise<void> {
-    return complete(controllerOf(this).regenerate(this), callback, this)
+  regenerate(options: RegenerateOptions): Promise<void>
+  regenerate(options: RegenerateOptions, callback: SessionCallback): this
+  regenerate(optionsOrCallback?: RegenerateOptions | SessionCallback, callback?: SessionCallback): this | Promise<void> {
+    const options = typeof optionsOrCallback === 'function' ? {} : (optionsOrCallback ?? {})
+    const done = typeof optionsOrCallback === 'function' ? optionsOrCallback : callback
+    return complete(controllerOf(this).regenerate(this, options), done, this)
   }
 
   /** Removes the session from the store and from the request; the response clears the cookie. */
