@@ -36,6 +36,8 @@ export interface CookieRecord {
   sameSite?: SameSite
   partitioned?: boolean
   priority?: 'low' | 'medium' | 'high'
+  /** Set with the `absoluteTimeout` option: the session ends then, however often it is used. */
+  absoluteExpires?: Date | string | null
 }
 
 /**
@@ -53,6 +55,7 @@ export class Cookie {
   priority: 'low' | 'medium' | 'high' | undefined
   originalMaxAge: number | null = null
   #expires: Date | null = null
+  #absoluteExpires: Date | null = null
 
   constructor(options?: CookieOptions | CookieRecord) {
     if (options === undefined || options === null) return
@@ -68,6 +71,8 @@ export class Cookie {
       // A stored record: keep its expiry date and the lifetime it was given.
       this.#expires = options.expires === undefined || options.expires === null ? null : new Date(options.expires)
       this.originalMaxAge = options.originalMaxAge ?? null
+      const absolute = (options as CookieRecord).absoluteExpires
+      if (absolute !== undefined && absolute !== null) this.#absoluteExpires = new Date(absolute)
     } else if (options.maxAge !== undefined) {
       this.maxAge = options.maxAge
     } else if (options.expires !== undefined && options.expires !== null) {
@@ -96,8 +101,28 @@ export class Cookie {
     }
     // Set both fields directly: going through the `expires` setter would recompute originalMaxAge
     // from the clock and let it drift by a millisecond on every touch.
-    this.#expires = ms === null ? null : new Date(Date.now() + ms)
+    this.#expires = this.#capped(ms === null ? null : new Date(Date.now() + ms))
     this.originalMaxAge = ms
+  }
+
+  /**
+   * When the session ends however often it is used (OWASP's absolute timeout), or `null`. The cookie's
+   * expiry never runs past it; a browser-session cookie gets it as its expiry. Set it on one session
+   * to give it a longer or shorter life ("remember me").
+   */
+  get absoluteExpires(): Date | null {
+    return this.#absoluteExpires
+  }
+
+  set absoluteExpires(date: Date | null) {
+    this.#absoluteExpires = date
+    this.#expires = this.#capped(this.originalMaxAge === null ? this.#expires : new Date(Date.now() + this.originalMaxAge))
+  }
+
+  #capped(expires: Date | null): Date | null {
+    const limit = this.#absoluteExpires
+    if (limit === null) return expires
+    return expires === null || expires.getTime() > limit.getTime() ? limit : expires
   }
 
   /** The attributes as the `cookie` package serializes them. */
@@ -130,6 +155,7 @@ export class Cookie {
     if (this.domain !== undefined) record.domain = this.domain
     record.path = this.path
     if (this.sameSite !== undefined) record.sameSite = this.sameSite
+    if (this.#absoluteExpires !== null) record.absoluteExpires = this.#absoluteExpires
     return record
   }
 }

@@ -252,6 +252,7 @@ class RequestFlow implements SessionController {
       if (secure === 'auto') cookie.secure = overHttps
       if (sameSite === 'auto') cookie.sameSite = overHttps ? 'none' : 'lax'
     }
+    if (this.config.absoluteTimeout > 0) cookie.absoluteExpires = new Date(Date.now() + this.config.absoluteTimeout)
     const created = new Session(this.req, { cookie })
     this.slot = created
     this.originalId = created.id
@@ -585,7 +586,7 @@ function serializeData(current: Session): string {
 
 /** The cookie's attributes apart from its moving expiry: a change here is a change to save. */
 function cookieKey(cookie: Cookie): string {
-  return `${cookie.originalMaxAge}|${cookie.path}|${cookie.domain}|${cookie.secure}|${cookie.httpOnly}|${cookie.sameSite}|${cookie.partitioned}|${cookie.priority}`
+  return `${cookie.originalMaxAge}|${cookie.absoluteExpires?.getTime()}|${cookie.path}|${cookie.domain}|${cookie.secure}|${cookie.httpOnly}|${cookie.sameSite}|${cookie.partitioned}|${cookie.priority}`
 }
 
 /** Why a store's answer cannot be used as a session, or undefined when it can. */
@@ -600,6 +601,12 @@ function recordProblem(record: unknown): string | undefined {
     // No expiry check here: stores such as connect-redis and connect-pg-simple move only their own TTL
     // on touch and leave the stored cookie.expires behind, so the store decides what is still alive.
     if (Number.isNaN(time)) return 'cookie.expires is not a date'
+  }
+  const absolute = (cookie as CookieRecord).absoluteExpires
+  if (absolute !== undefined && absolute !== null) {
+    const time = absolute instanceof Date ? absolute.getTime() : typeof absolute === 'string' ? Date.parse(absolute) : NaN
+    if (Number.isNaN(time)) return 'cookie.absoluteExpires is not a date'
+    if (time <= Date.now()) return 'past its absolute lifetime'
   }
   return undefined
 }

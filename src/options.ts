@@ -31,6 +31,11 @@ export interface SessionOptions {
   saveUninitialized?: boolean
   /** What `delete req.session` / `req.session = null` does: `keep` the stored session (default) or `destroy` it. */
   unset?: 'keep' | 'destroy'
+  /**
+   * Milliseconds after its creation when a session ends however often it is used (OWASP's absolute
+   * timeout), next to the idle expiry of `cookie.maxAge`. Default 0: none.
+   */
+  absoluteTimeout?: number
   /** Milliseconds to wait for any store call before failing the request with a 503. Default 10000; 0 waits for ever. */
   storeTimeout?: number
 }
@@ -49,9 +54,10 @@ export interface ParsedOptions {
   saveUninitialized: boolean
   unsetDestroy: boolean
   storeTimeout: number
+  absoluteTimeout: number
 }
 
-const KNOWN = new Set(['secret', 'store', 'cookie', 'name', 'genid', 'proxy', 'resave', 'rolling', 'saveUninitialized', 'unset', 'storeTimeout'])
+const KNOWN = new Set(['secret', 'store', 'cookie', 'name', 'genid', 'proxy', 'resave', 'rolling', 'saveUninitialized', 'unset', 'storeTimeout', 'absoluteTimeout'])
 // RFC 6265 §4.1.1: a cookie name is an RFC 7230 token.
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 // RFC 6265 §4.1.1 av-octets: any CHAR except CTLs and ';'.
@@ -124,7 +130,13 @@ export function parseOptions(options: SessionOptions | undefined, defaultGenid: 
     throw configError(`option "storeTimeout" must be a number of milliseconds, 0 for none (got ${JSON.stringify(storeTimeout)})`)
   }
 
+  const absoluteTimeout = options.absoluteTimeout ?? 0
+  if (typeof absoluteTimeout !== 'number' || !Number.isFinite(absoluteTimeout) || absoluteTimeout < 0) {
+    throw configError(`option "absoluteTimeout" must be a number of milliseconds, 0 for none (got ${JSON.stringify(absoluteTimeout)})`)
+  }
+
   return {
+    absoluteTimeout,
     secrets,
     store,
     cookie,
