@@ -11,6 +11,7 @@ import { controllerKey, RESERVED_KEYS, Session, type RegenerateOptions, type Ses
 import { readSessionId, signSessionId } from './signature.js'
 import type { SessionRecord } from './store.js'
 import { callStore } from './store-call.js'
+import { goneError, mergeSave } from './merge.js'
 
 const debug = createDebug('sessionkit')
 
@@ -122,6 +123,8 @@ class RequestFlow implements SessionController {
   savedCookieKey: string | undefined
   /** False for a loaded session the app has not looked at yet: nothing to compare then. */
   snapshotTaken = false
+  /** With `merge`: the data as last written by this request, what the next save diffs against. */
+  mergeBaseJson: string | undefined
   /** The JSON computed when the response ended, reused when the headers follow. */
   endJson: string | undefined
 
@@ -481,9 +484,26 @@ class RequestFlow implements SessionController {
       this.savedJson = json
       this.savedCookieKey = key
     }
+    const base = this.mergeBaseJson ?? (target.id === this.cookieId ? this.originalJson : undefined)
+    if (this.config.merge && base !== undefined && target.id === this.originalId) {
+      return mergeSave(this.config.store, target, base, json, this.config.storeTimeout).then(
+        (outcome) => {
+          if (outcome === 'gone') {
+            this.noteDestroyed(target.id)
+            throw goneError()
+          }
+          this.mergeBaseJson = json
+        },
+        (err: unknown) => {
+          if (this.savedJson === json) this.savedJson = undefined
+          throw err
+        },
+      )
+    }
     return new Promise((resolve, reject) => {
       callStore(this.config.store, 'set', [target.id, target], this.config.storeTimeout, (err) => {
         if (err === null) {
+          if (this.config.merge) this.mergeBaseJson = json
           resolve()
           return
         }

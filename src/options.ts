@@ -36,6 +36,13 @@ export interface SessionOptions {
    * timeout), next to the idle expiry of `cookie.maxAge`. Default 0: none.
    */
   absoluteTimeout?: number
+  /**
+   * Save only the keys a request changed, onto the session as the store holds it at that moment, so
+   * that parallel requests changing different keys keep both changes, and a session destroyed by
+   * another request (a logout) is not brought back by a late save. Costs a store read per save.
+   * Default false: last write wins, as in express-session.
+   */
+  merge?: boolean
   /** Milliseconds to wait for any store call before failing the request with a 503. Default 10000; 0 waits for ever. */
   storeTimeout?: number
 }
@@ -55,9 +62,10 @@ export interface ParsedOptions {
   unsetDestroy: boolean
   storeTimeout: number
   absoluteTimeout: number
+  merge: boolean
 }
 
-const KNOWN = new Set(['secret', 'store', 'cookie', 'name', 'genid', 'proxy', 'resave', 'rolling', 'saveUninitialized', 'unset', 'storeTimeout', 'absoluteTimeout'])
+const KNOWN = new Set(['secret', 'store', 'cookie', 'name', 'genid', 'proxy', 'resave', 'rolling', 'saveUninitialized', 'unset', 'storeTimeout', 'absoluteTimeout', 'merge'])
 // RFC 6265 §4.1.1: a cookie name is an RFC 7230 token.
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 // RFC 6265 §4.1.1 av-octets: any CHAR except CTLs and ';'.
@@ -118,7 +126,7 @@ export function parseOptions(options: SessionOptions | undefined, defaultGenid: 
   if (options.saveUninitialized === undefined) {
     warnOnce('saveUninitialized', 'sessionkit: option "saveUninitialized" is not set; defaulting to true as express-session does. Set saveUninitialized: false to store only sessions you write to.')
   }
-  for (const flag of ['resave', 'rolling', 'saveUninitialized', 'proxy'] as const) {
+  for (const flag of ['resave', 'rolling', 'saveUninitialized', 'proxy', 'merge'] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean') throw configError(`option "${flag}" must be true or false (got ${JSON.stringify(options[flag])})`)
   }
 
@@ -137,6 +145,7 @@ export function parseOptions(options: SessionOptions | undefined, defaultGenid: 
 
   return {
     absoluteTimeout,
+    merge: options.merge ?? false,
     secrets,
     store,
     cookie,
