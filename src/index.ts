@@ -17,6 +17,8 @@ const session = Object.assign(createSession, { Store, MemoryStore, Cookie, Sessi
 export default session
 export { session, Store, MemoryStore, Cookie, Session, SessionError }
 export { generateSessionId } from './middleware.js'
+export { MemoryIndex, RedisIndex, scanSessionsOf } from './session-index.js'
+export type { SessionIndex, RedisSetClient } from './session-index.js'
 export type { NextFunction, SessionMiddleware } from './middleware.js'
 export type { SessionOptions } from './options.js'
 export type { CookieOptions, CookieRecord, SameSite } from './cookie.js'

@@ -12,6 +12,7 @@ import { readSessionId, signSessionId } from './signature.js'
 import type { SessionRecord } from './store.js'
 import { callStore } from './store-call.js'
 import { goneError, mergeSave } from './merge.js'
+import { scanSessionsOf } from './session-index.js'
 
 const debug = createDebug('sessionkit')
 
@@ -19,7 +20,19 @@ const debug = createDebug('sessionkit')
 export type NextFunction = (err?: unknown) => void
 
 /** The middleware `session()` returns; it works with Express 4 and 5, connect and plain `http`. */
-export type SessionMiddleware = (req: IncomingMessage, res: ServerResponse, next: NextFunction) => void
+export interface SessionMiddleware {
+  (req: IncomingMessage, res: ServerResponse, next: NextFunction): void
+  /**
+   * The ids of every session whose `indexBy` key equals `owner`: one lookup with an index, a scan of
+   * the store (`ids()`/`all()`) without one.
+   */
+  sessionsOf(owner: string | number): Promise<string[]>
+  /**
+   * Destroys every session of `owner` ("log out everywhere", e.g. after a password change), except
+   * the one whose id is `except` (the current one, to stay logged in here). Resolves to how many.
+   */
+  destroySessionsOf(owner: string | number, options?: { except?: string }): Promise<number>
+}
 
 /** The default `genid`: 24 random bytes, base64url, as express-session makes them. */
 export function generateSessionId(): string {
@@ -55,7 +68,7 @@ export function session(options: SessionOptions): SessionMiddleware {
     })
   }
 
-  return function sessionMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
+  const middleware = function sessionMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
     const request = req as FlowRequest
     if (request[controllerKey] !== undefined || request.session) {
       next()
@@ -81,6 +94,21 @@ export function session(options: SessionOptions): SessionMiddleware {
     const flow = new RequestFlow(config, request, res, next, cookieOptions)
     flow.start()
   }
+
+  const sessionsOf = async (owner: string | number): Promise<string[]> => {
+    if (config.indexBy === undefined) throw new SessionError('SESSION_CONFIG', 'sessionkit: sessionsOf() needs the `indexBy` option (the session key that names its owner)')
+    if (config.index !== undefined) return config.index.ids(String(owner))
+    return scanSessionsOf(store, config.indexBy, String(owner), config.storeTimeout)
+  }
+  const destroySessionsOf = async (owner: string | number, options: { except?: string } = {}): Promise<number> => {
+    const ids = (await sessionsOf(owner)).filter((sid) => sid !== options.except)
+    for (const sid of ids) {
+      await new Promise<void>((resolve, reject) => callStore(store, 'destroy', [sid], config.storeTimeout, (err) => (err ? reject(err) : resolve())))
+      await config.index?.remove(String(owner), sid)
+    }
+    return ids.length
+  }
+  return Object.assign(middleware, { sessionsOf, destroySessionsOf })
 }
 
 /** A request as the middleware sees it. */
@@ -493,6 +521,7 @@ class RequestFlow implements SessionController {
             throw goneError()
           }
           this.mergeBaseJson = json
+          return this.indexSaved(target)
         },
         (err: unknown) => {
           if (this.savedJson === json) this.savedJson = undefined
@@ -504,7 +533,7 @@ class RequestFlow implements SessionController {
       callStore(this.config.store, 'set', [target.id, target], this.config.storeTimeout, (err) => {
         if (err === null) {
           if (this.config.merge) this.mergeBaseJson = json
-          resolve()
+          this.indexSaved(target).then(resolve, reject)
           return
         }
         // Forget the save so the end of the response tries again rather than think it stored.
@@ -517,9 +546,25 @@ class RequestFlow implements SessionController {
   destroy(target: Session): Promise<void> {
     if (this.slot === target) this.slot = undefined
     this.noteDestroyed(target.id)
-    return new Promise((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       callStore(this.config.store, 'destroy', [target.id], this.config.storeTimeout, (err) => (err === null ? resolve() : reject(err)))
-    })
+    }).then(() => this.indexDestroyed(target))
+  }
+
+  /** Records a saved session under its owner, so that `destroySessionsOf` finds it. */
+  async indexSaved(target: Session): Promise<void> {
+    const { index, indexBy } = this.config
+    if (index === undefined || indexBy === undefined) return
+    const owner = (target as unknown as Record<string, unknown>)[indexBy]
+    if (owner !== undefined && owner !== null) await index.add(String(owner), target.id, target.cookie.expires)
+  }
+
+  /** Forgets a destroyed session's owner entry; an entry left behind would only cost a wasted destroy. */
+  async indexDestroyed(target: Session): Promise<void> {
+    const { index, indexBy } = this.config
+    if (index === undefined || indexBy === undefined) return
+    const owner = (target as unknown as Record<string, unknown>)[indexBy]
+    if (owner !== undefined && owner !== null) await index.remove(String(owner), target.id).catch(() => undefined)
   }
 
   regenerate(target: Session, options: RegenerateOptions): Promise<void> {
@@ -541,6 +586,7 @@ class RequestFlow implements SessionController {
         }
         const created = this.generate() as unknown as Record<string, unknown>
         for (const [key, value] of kept) created[key] = value
+        void this.indexDestroyed(target)
         if (err === null) resolve()
         else reject(err)
       })

@@ -3,6 +3,7 @@ import { types } from 'node:util'
 import type { CookieOptions } from './cookie.js'
 import { configError, SessionError } from './errors.js'
 import { MemoryStore } from './memory-store.js'
+import { MemoryIndex, type SessionIndex } from './session-index.js'
 import type { Secret } from './signature.js'
 import type { SessionStore } from './store.js'
 
@@ -43,6 +44,14 @@ export interface SessionOptions {
    * Default false: last write wins, as in express-session.
    */
   merge?: boolean
+  /**
+   * The session key that names its owner, such as `'userId'`: lets `destroySessionsOf(owner)` log a
+   * user out everywhere. With `index` (or with the default MemoryStore, which gets an in-process
+   * index) that is one lookup; otherwise the store is scanned with `ids()` or `all()`.
+   */
+  indexBy?: string
+  /** Where the owner index lives: `new RedisIndex(client)` for several processes sharing Redis. */
+  index?: SessionIndex
   /** Milliseconds to wait for any store call before failing the request with a 503. Default 10000; 0 waits for ever. */
   storeTimeout?: number
 }
@@ -63,9 +72,11 @@ export interface ParsedOptions {
   storeTimeout: number
   absoluteTimeout: number
   merge: boolean
+  indexBy: string | undefined
+  index: SessionIndex | undefined
 }
 
-const KNOWN = new Set(['secret', 'store', 'cookie', 'name', 'genid', 'proxy', 'resave', 'rolling', 'saveUninitialized', 'unset', 'storeTimeout', 'absoluteTimeout', 'merge'])
+const KNOWN = new Set(['secret', 'store', 'cookie', 'name', 'genid', 'proxy', 'resave', 'rolling', 'saveUninitialized', 'unset', 'storeTimeout', 'absoluteTimeout', 'merge', 'indexBy', 'index'])
 // RFC 6265 §4.1.1: a cookie name is an RFC 7230 token.
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 // RFC 6265 §4.1.1 av-octets: any CHAR except CTLs and ';'.
@@ -138,6 +149,18 @@ export function parseOptions(options: SessionOptions | undefined, defaultGenid: 
     throw configError(`option "storeTimeout" must be a number of milliseconds, 0 for none (got ${JSON.stringify(storeTimeout)})`)
   }
 
+  const indexBy = options.indexBy
+  if (indexBy !== undefined && (typeof indexBy !== 'string' || indexBy.length === 0)) throw configError('option "indexBy" must be the name of a session key, such as "userId"')
+  let index = options.index
+  if (index !== undefined) {
+    if (indexBy === undefined) throw configError('option "index" needs "indexBy": the session key that names the owner')
+    for (const method of ['add', 'remove', 'ids'] as const) {
+      if (typeof (index as unknown as Record<string, unknown>)[method] !== 'function') throw configError(`option "index" must have an ${method}() method (use MemoryIndex or RedisIndex)`)
+    }
+  } else if (indexBy !== undefined && store instanceof MemoryStore) {
+    // The default store lives in this process, so an index in this process sees every session.
+    index = new MemoryIndex()
+  }
   const absoluteTimeout = options.absoluteTimeout ?? 0
   if (typeof absoluteTimeout !== 'number' || !Number.isFinite(absoluteTimeout) || absoluteTimeout < 0) {
     throw configError(`option "absoluteTimeout" must be a number of milliseconds, 0 for none (got ${JSON.stringify(absoluteTimeout)})`)
@@ -146,6 +169,8 @@ export function parseOptions(options: SessionOptions | undefined, defaultGenid: 
   return {
     absoluteTimeout,
     merge: options.merge ?? false,
+    indexBy,
+    index,
     secrets,
     store,
     cookie,

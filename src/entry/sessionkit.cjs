@@ -13,3 +13,6 @@ module.exports.Cookie = sessionkit.Cookie
 module.exports.Session = sessionkit.Session
 module.exports.SessionError = sessionkit.SessionError
 module.exports.generateSessionId = sessionkit.generateSessionId
+module.exports.MemoryIndex = sessionkit.MemoryIndex
+module.exports.RedisIndex = sessionkit.RedisIndex
+module.exports.scanSessionsOf = sessionkit.scanSessionsOf

@@ -3,4 +3,5 @@
 import sessionkit from '../cjs/sessionkit.cjs'
 
 export default sessionkit
-export const { session, Store, MemoryStore, Cookie, Session, SessionError, generateSessionId } = sessionkit
+export const { session, Store, MemoryStore, Cookie, Session, SessionError, generateSessionId, MemoryIndex, RedisIndex, scanSessionsOf } =
+  sessionkit

@@ -1,0 +1,122 @@
+import type { SessionRecord, SessionStore } from './store.js'
+import { callStore } from './store-call.js'
+
+/**
+ * Which sessions belong to which owner (a user id), so that all of one user's sessions can be found
+ * and destroyed, for example after a password change (express-session #504, #865; connect-redis #288).
+ * The middleware adds a session when it is saved with an owner and removes it when it is destroyed.
+ * Entries for sessions that expired on their own may linger; destroying an absent id is harmless.
+ */
+export interface SessionIndex {
+  add(owner: string, sid: string, expiresAt: Date | null): Promise<void>
+  remove(owner: string, sid: string): Promise<void>
+  ids(owner: string): Promise<string[]>
+}
+
+/** An index in this process's memory: right for a single process (with MemoryStore, say). */
+export class MemoryIndex implements SessionIndex {
+  readonly #owners = new Map<string, Set<string>>()
+
+  async add(owner: string, sid: string): Promise<void> {
+    let sids = this.#owners.get(owner)
+    if (sids === undefined) this.#owners.set(owner, (sids = new Set()))
+    sids.add(sid)
+  }
+
+  async remove(owner: string, sid: string): Promise<void> {
+    const sids = this.#owners.get(owner)
+    if (sids === undefined) return
+    sids.delete(sid)
+    if (sids.size === 0) this.#owners.delete(owner)
+  }
+
+  async ids(owner: string): Promise<string[]> {
+    return [...(this.#owners.get(owner) ?? [])]
+  }
+}
+
+/** The few commands a Redis index needs, as node-redis (v4+) names them. */
+export interface RedisSetClient {
+  sAdd(key: string, member: string): Promise<unknown>
+  sRem(key: string, member: string): Promise<unknown>
+  sMembers(key: string): Promise<string[]>
+  pExpireAt(key: string, unixMs: number, mode?: 'NX' | 'GT'): Promise<unknown>
+}
+
+/**
+ * An index in Redis, shared by every process that uses the same Redis: one set of session ids per
+ * owner, which expires with the longest-lived session in it.
+ */
+export class RedisIndex implements SessionIndex {
+  readonly #client: RedisSetClient
+  readonly #prefix: string
+  readonly #defaultTtl: number
+
+  /** `prefix` defaults to `sessowner:`; `defaultTtl` (ms) bounds sets of browser-session cookies, default one day. */
+  constructor(client: RedisSetClient, options: { prefix?: string; defaultTtl?: number } = {}) {
+    this.#client = client
+    this.#prefix = options.prefix ?? 'sessowner:'
+    this.#defaultTtl = options.defaultTtl ?? 86_400_000
+  }
+
+  async add(owner: string, sid: string, expiresAt: Date | null): Promise<void> {
+    const key = this.#prefix + owner
+    await this.#client.sAdd(key, sid)
+    const until = expiresAt === null ? Date.now() + this.#defaultTtl : expiresAt.getTime()
+    // NX gives a new set its first expiry; GT only ever lengthens it after, so a short session can
+    // never expire the entry of a longer one.
+    await this.#client.pExpireAt(key, until, 'NX')
+    await this.#client.pExpireAt(key, until, 'GT')
+  }
+
+  async remove(owner: string, sid: string): Promise<void> {
+    await this.#client.sRem(this.#prefix + owner, sid)
+  }
+
+  async ids(owner: string): Promise<string[]> {
+    return this.#client.sMembers(this.#prefix + owner)
+  }
+}
+
+/**
+ * The ids of the sessions in `store` whose `key` equals `owner`, found by listing the store: with
+ * `ids()` and `get()`, or with `all()` when it returns sessions keyed by id (or carrying an `id`).
+ * Slow for a large store; an index answers the same question in one lookup.
+ */
+export async function scanSessionsOf(store: SessionStore, key: string, owner: string, timeoutMs: number): Promise<string[]> {
+  const call = <T>(method: 'get', args: unknown[]): Promise<T> =>
+    new Promise((resolve, reject) => callStore<T>(store, method, args, timeoutMs, (err, result) => (err ? reject(err) : resolve(result as T))))
+  const matches = (record: unknown): boolean =>
+    record !== null && typeof record === 'object' && String((record as Record<string, unknown>)[key]) === owner && (record as Record<string, unknown>)[key] !== undefined
+
+  if (typeof store.ids === 'function') {
+    const ids = await promiseOf<string[]>((cb) => store.ids!(cb))
+    const found: string[] = []
+    for (const sid of ids ?? []) {
+      if (matches(await call<SessionRecord | null>('get', [sid]))) found.push(sid)
+    }
+    return found
+  }
+  if (typeof store.all === 'function') {
+    const all = await promiseOf<SessionRecord[] | Record<string, SessionRecord> | null>((cb) => store.all!(cb))
+    if (all === null || all === undefined) return []
+    if (!Array.isArray(all)) return Object.keys(all).filter((sid) => matches(all[sid]))
+    const withIds = all.filter((record) => matches(record))
+    if (withIds.some((record) => typeof record['id'] !== 'string')) {
+      throw new TypeError("sessionkit: this store's all() returns sessions without their ids; give it an ids() method or use an index")
+    }
+    return withIds.map((record) => record['id'] as string)
+  }
+  throw new TypeError('sessionkit: finding the sessions of an owner needs a store with all() or ids(), or the `index` option')
+}
+
+function promiseOf<T>(run: (callback: (err?: unknown, result?: T) => void) => unknown): Promise<T | undefined> {
+  return new Promise((resolve, reject) => {
+    const returned = run((err, result) => (err ? reject(err) : resolve(result)))
+    if (returned !== null && typeof returned === 'object' && typeof (returned as Promise<T>).then === 'function') {
+      ;(returned as Promise<T>).then((result) => {
+        if (result !== undefined) resolve(result)
+      }, reject)
+    }
+  })
+}
