@@ -373,13 +373,17 @@ class RequestFlow implements SessionController {
     }
     if (!this.snapshotTaken) {
       if (this.config.resave) return Action.Save
-      return typeof this.config.store.touch === 'function' ? Action.Touch : Action.None
+      return this.canTouch() ? Action.Touch : Action.None
     }
     const json = serializeData(current)
     this.endJson = json
     if (this.shouldSave(current, json)) return Action.Save
-    if (typeof this.config.store.touch === 'function' && this.cookieId === current.id) return Action.Touch
+    if (this.canTouch() && this.cookieId === current.id) return Action.Touch
     return Action.None
+  }
+
+  canTouch(): boolean {
+    return this.config.rewriteOnTouch || typeof this.config.store.touch === 'function'
   }
 
   noteDestroyed(sid: string): void {
@@ -421,6 +425,14 @@ class RequestFlow implements SessionController {
     const current = this.peek()
     if (action === Action.Save && current instanceof Session) {
       this.save(current).then(() => done(null), done)
+    } else if (action === Action.Touch && current instanceof Session && this.config.rewriteOnTouch) {
+      // Write the data back with the moved expiry, for stores whose touch moves only their own TTL.
+      if (!this.snapshotTaken) this.takeSnapshot(current)
+      // A session another request destroyed has nothing left to touch; that is not this request's error.
+      this.save(current).then(
+        () => done(null),
+        (err: unknown) => done(err instanceof SessionError && err.code === 'SESSION_GONE' ? null : err),
+      )
     } else if (action === Action.Touch && current instanceof Session) {
       callStore(store, 'touch', [current.id, current], storeTimeout, (err) => done(err))
     } else if (action === Action.Destroy && this.id !== undefined) {

@@ -50,6 +50,13 @@ export interface SessionOptions {
    * index) that is one lookup; otherwise the store is scanned with `ids()` or `all()`.
    */
   indexBy?: string
+  /**
+   * Touch an unchanged session by writing it back (`set`) rather than with `store.touch`, so that the
+   * stored `cookie.expires` moves together with the store's TTL (connect-redis and connect-pg-simple
+   * move only the TTL on touch; connect-redis #251, #259). Pair it with `merge` so that the write
+   * cannot undo a parallel request's change. Default false.
+   */
+  rewriteOnTouch?: boolean
   /** Where the owner index lives: `new RedisIndex(client)` for several processes sharing Redis. */
   index?: SessionIndex
   /** Milliseconds to wait for any store call before failing the request with a 503. Default 10000; 0 waits for ever. */
@@ -73,10 +80,11 @@ export interface ParsedOptions {
   absoluteTimeout: number
   merge: boolean
   indexBy: string | undefined
+  rewriteOnTouch: boolean
   index: SessionIndex | undefined
 }
 
-const KNOWN = new Set(['secret', 'store', 'cookie', 'name', 'genid', 'proxy', 'resave', 'rolling', 'saveUninitialized', 'unset', 'storeTimeout', 'absoluteTimeout', 'merge', 'indexBy', 'index'])
+const KNOWN = new Set(['secret', 'store', 'cookie', 'name', 'genid', 'proxy', 'resave', 'rolling', 'saveUninitialized', 'unset', 'storeTimeout', 'absoluteTimeout', 'merge', 'indexBy', 'index', 'rewriteOnTouch'])
 // RFC 6265 §4.1.1: a cookie name is an RFC 7230 token.
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 // RFC 6265 §4.1.1 av-octets: any CHAR except CTLs and ';'.
@@ -137,7 +145,7 @@ export function parseOptions(options: SessionOptions | undefined, defaultGenid: 
   if (options.saveUninitialized === undefined) {
     warnOnce('saveUninitialized', 'sessionkit: option "saveUninitialized" is not set; defaulting to true as express-session does. Set saveUninitialized: false to store only sessions you write to.')
   }
-  for (const flag of ['resave', 'rolling', 'saveUninitialized', 'proxy', 'merge'] as const) {
+  for (const flag of ['resave', 'rolling', 'saveUninitialized', 'proxy', 'merge', 'rewriteOnTouch'] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean') throw configError(`option "${flag}" must be true or false (got ${JSON.stringify(options[flag])})`)
   }
 
@@ -171,6 +179,7 @@ export function parseOptions(options: SessionOptions | undefined, defaultGenid: 
     merge: options.merge ?? false,
     indexBy,
     index,
+    rewriteOnTouch: options.rewriteOnTouch ?? false,
     secrets,
     store,
     cookie,
