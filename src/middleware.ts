@@ -399,6 +399,18 @@ class RequestFlow implements SessionController {
   hookResponse(): void {
     const { res } = this
     onHeaders(res, () => this.writeCookie())
+    // on-headers applies a nested-array header list with setHeader, so in
+    // writeHead(200, [['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2']]) the second cookie would replace
+    // the first. The flat form carries the same headers and on-headers appends its duplicates.
+    const hookedWriteHead = res.writeHead as (...args: unknown[]) => ServerResponse
+    res.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]): ServerResponse {
+      const at = typeof args[1] === 'string' ? 2 : 1
+      const headers = args[at]
+      if (Array.isArray(headers) && headers.length > 0 && Array.isArray(headers[0])) {
+        args[at] = (headers as unknown[][]).flatMap((pair) => [pair[0], pair[1]])
+      }
+      return hookedWriteHead.apply(this, args)
+    } as ServerResponse['writeHead']
     const originalEnd = res.end as (...args: unknown[]) => ServerResponse
     const flow = this
     res.end = function end(this: ServerResponse, ...args: unknown[]): ServerResponse {

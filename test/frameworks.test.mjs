@@ -1,0 +1,179 @@
+// The same login / counter / logout app on Express 5, Express 4, connect and plain node:http, and
+// responses written with res.writeHead(status, headers) in every form Node accepts: the app's own
+// cookies and the session cookie must both reach the client.
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import {
+  CountingStore,
+  SECRET,
+  expressSession,
+  frameworks,
+  idOf,
+  options,
+  redirect,
+  send,
+  session,
+  sessionCookie,
+  sessionSetCookie,
+  start,
+} from './support/flow/apps.mjs'
+
+const appRoutes = {
+  '/count': (req, res) => {
+    req.session.views = (req.session.views ?? 0) + 1
+    send(res, { views: req.session.views })
+  },
+  '/login': async (req, res) => {
+    await req.session.regenerate()
+    req.session.userId = 42
+    await req.session.save()
+    redirect(res, '/me')
+  },
+  '/me': (req, res) => send(res, { userId: req.session.userId ?? null, views: req.session.views ?? null }),
+  '/logout': async (req, res) => {
+    await req.session.destroy()
+    send(res, 'bye')
+  },
+}
+
+for (const framework of frameworks) {
+  describe(`the example app on ${framework.name}`, () => {
+    test('count, log in (new id, old one destroyed), count again, log out (store emptied, cookie cleared)', async () => {
+      const store = new CountingStore()
+      const app = await start(session(options({ store, cookie: { maxAge: 60_000 } })), appRoutes, { framework })
+      try {
+        const first = await app.get('/count')
+        assert.deepEqual(JSON.parse(first.text), { views: 1 })
+        const anonymous = sessionCookie(first)
+        const anonymousId = idOf(anonymous, SECRET)
+        assert.equal(typeof anonymousId, 'string')
+        assert.deepEqual(JSON.parse((await app.get('/count', { cookie: anonymous })).text), { views: 2 })
+
+        const login = await app.get('/login', { method: 'POST', cookie: anonymous })
+        assert.equal(login.status, 302)
+        assert.equal(login.headers.get('location'), '/me')
+        const loggedIn = sessionCookie(login)
+        const userId = idOf(loggedIn, SECRET)
+        assert.equal(typeof userId, 'string')
+        assert.notEqual(userId, anonymousId, 'regenerate gives a new id')
+        assert.equal(await store.read(anonymousId), null, 'the old session is gone')
+        assert.deepEqual(JSON.parse((await app.get('/me', { cookie: loggedIn })).text), { userId: 42, views: null })
+        assert.deepEqual(JSON.parse((await app.get('/me', { cookie: anonymous })).text), { userId: null, views: null })
+
+        assert.deepEqual(JSON.parse((await app.get('/count', { cookie: loggedIn })).text), { views: 1 })
+        assert.equal((await store.read(userId)).userId, 42)
+
+        const logout = await app.get('/logout', { method: 'POST', cookie: loggedIn })
+        assert.equal(logout.text, 'bye')
+        assert.equal(await store.read(userId), null)
+        const cleared = sessionSetCookie(logout)
+        assert.ok(cleared, 'the cookie is cleared')
+        assert.match(cleared, /^connect\.sid=;/)
+        assert.match(cleared, /Expires=Thu, 01 Jan 1970 00:00:00 GMT/)
+        assert.deepEqual(await store.ids(), [])
+        assert.deepEqual(JSON.parse((await app.get('/me', { cookie: loggedIn })).text), { userId: null, views: null })
+      } finally {
+        await app.close()
+      }
+    })
+  })
+
+  describe(`res.writeHead forms on ${framework.name}`, () => {
+    // Each route writes the session and answers with writeHead in one of the forms Node accepts.
+    const forms = {
+      'object with a Set-Cookie array': (res) =>
+        res.writeHead(200, { 'Set-Cookie': ['a=1', 'b=2'], 'Content-Type': 'text/plain' }),
+      'object with a single Set-Cookie string, lower-case name': (res) =>
+        res.writeHead(200, { 'set-cookie': 'a=1', 'content-type': 'text/plain' }),
+      'object, with a status message': (res) => res.writeHead(200, 'Fine', { 'Set-Cookie': ['a=1', 'b=2'] }),
+      'nested array': (res) =>
+        res.writeHead(200, [
+          ['Set-Cookie', 'a=1'],
+          ['Set-Cookie', 'b=2'],
+          ['Content-Type', 'text/plain'],
+        ]),
+      'flat array': (res) => res.writeHead(200, ['Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'Content-Type', 'text/plain']),
+      'flat array, with a status message': (res) => res.writeHead(200, 'Fine', ['Set-Cookie', 'a=1', 'Set-Cookie', 'b=2']),
+      'setHeader before writeHead(status)': (res) => {
+        res.setHeader('Set-Cookie', ['a=1', 'b=2'])
+        res.writeHead(200)
+      },
+      'setHeader, then writeHead with other headers': (res) => {
+        res.setHeader('Set-Cookie', ['a=1', 'b=2'])
+        res.writeHead(200, { 'Content-Type': 'text/plain' })
+      },
+    }
+
+    for (const [form, write] of Object.entries(forms)) {
+      test(`${form}: the app's cookies and the session cookie both arrive`, async () => {
+        const store = new CountingStore()
+        const app = await start(
+          session(options({ store })),
+          {
+            '/': (req, res) => {
+              req.session.user = 'ann'
+              write(res)
+              res.end('done')
+            },
+          },
+          { framework },
+        )
+        try {
+          const response = await app.get('/')
+          assert.equal(response.status, 200)
+          assert.equal(response.text, 'done')
+          const app1 = response.setCookies.filter((h) => h === 'a=1').length
+          assert.equal(app1, 1, `a=1 once in ${JSON.stringify(response.setCookies)}`)
+          const expected = form.includes('single') ? [] : ['b=2']
+          for (const cookie of expected) assert.ok(response.setCookies.includes(cookie), `${cookie} in ${JSON.stringify(response.setCookies)}`)
+          const sid = sessionCookie(response)
+          assert.ok(sid, `session cookie in ${JSON.stringify(response.setCookies)}`)
+          assert.equal((await store.read(idOf(sid, SECRET))).user, 'ann')
+          if (form.includes('status message')) assert.equal((await fetch(app.base + '/')).statusText, 'Fine')
+        } finally {
+          await app.close()
+        }
+      })
+    }
+
+    test('without writeHead the app cookie set by setHeader and the session cookie both arrive', async () => {
+      const app = await start(session(options()), {
+        '/': (req, res) => {
+          req.session.user = 'ann'
+          res.setHeader('Set-Cookie', 'theme=dark')
+          send(res, 'ok')
+        },
+      }, { framework })
+      try {
+        const response = await app.get('/')
+        assert.ok(response.setCookies.includes('theme=dark'))
+        assert.ok(sessionCookie(response))
+      } finally {
+        await app.close()
+      }
+    })
+  })
+}
+
+// express-session goes through the same header hook; where it agrees, the two should match.
+describe('writeHead forms compared with express-session', () => {
+  test('object form: same set of cookie names', async () => {
+    const names = []
+    for (const create of [session, expressSession]) {
+      const app = await start(create(options()), {
+        '/': (req, res) => {
+          req.session.user = 'ann'
+          res.writeHead(200, { 'Set-Cookie': ['a=1', 'b=2'] })
+          res.end()
+        },
+      })
+      try {
+        const response = await app.get('/')
+        names.push(response.setCookies.map((h) => h.split('=')[0]).sort())
+      } finally {
+        await app.close()
+      }
+    }
+    assert.deepEqual(names[0], names[1])
+  })
+})
