@@ -2,6 +2,9 @@
 // the Set-Cookie header express-session sends for the same options.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import connect from 'connect'
+import express5 from 'express'
+import express4 from 'express4'
 import {
   CountingStore,
   SECRET,
@@ -15,7 +18,7 @@ import {
   sessionSetCookie,
   start,
 } from './support/flow/apps.mjs'
-import { parseSetCookie } from './support/http.mjs'
+import { listen, parseSetCookie, request } from './support/http.mjs'
 
 const routes = {
   '*': (req, res) => {
@@ -167,5 +170,25 @@ for (const framework of frameworks) {
         await app.close()
       }
     })
+  })
+}
+
+// Mounted under a prefix, the router strips it from req.url; cookie.path is matched against the
+// original URL, as in express-session.
+for (const [name, create] of [['express5', express5], ['express4', express4], ['connect', connect]]) {
+  test(`mounted at /app on ${name}: cookie.path /app matches the original URL`, async () => {
+    for (const middleware of [session, expressSession]) {
+      const app = create()
+      app.use('/app', middleware(options({ cookie: { path: '/app' } })))
+      app.use('/app', routes['*'])
+      const server = await listen(app)
+      try {
+        const response = await request(server.base, '/app/write')
+        assert.deepEqual(JSON.parse(response.text).session, 'yes', middleware.name)
+        assert.equal(parseSetCookie(sessionSetCookie(response)).path, '/app')
+      } finally {
+        await server.close()
+      }
+    }
   })
 }

@@ -366,6 +366,20 @@ for (const framework of frameworks) {
           }
         })
 
+        test('rolling and resave send and store nothing for a new untouched session when saveUninitialized is false', async () => {
+          const app = await setup(impl.create, framework, { rolling: true, resave: true })
+          try {
+            for (const path of ['/nothing', '/read']) {
+              const response = await app.get(path)
+              assert.deepEqual(response.setCookies, [], path)
+            }
+            assert.deepEqual(app.store.calls.set, [])
+            assert.deepEqual(await app.store.ids(), [])
+          } finally {
+            await app.close()
+          }
+        })
+
         test("a store that emits 'disconnect' serves requests without a session until 'connect'", async () => {
           const app = await setup(impl.create, framework)
           try {
@@ -401,6 +415,44 @@ for (const framework of frameworks) {
           const stored = await app.store.read(id)
           assert.equal(stored.cookie.originalMaxAge, month)
           assert.equal(stored.value, 'seed')
+        } finally {
+          await app.close()
+        }
+      })
+
+      test('changing cookie.maxAge of a new session counts as a change: stored and cookie sent', async () => {
+        const app = await setup(session, framework)
+        try {
+          const response = await app.get('/remember?ms=60000')
+          const cookie = sessionCookie(response)
+          assert.ok(cookie)
+          assert.equal((await app.store.read(idOf(cookie, SECRET))).cookie.originalMaxAge, 60_000)
+        } finally {
+          await app.close()
+        }
+      })
+
+      test('a failed save is an error: 5xx from the error handler, no session cookie', async () => {
+        const store = new CountingStore()
+        store.set = (sid, sess, callback) => callback(new Error('disk full'))
+        const app = await start(session({ ...options(), store }), routes, { framework })
+        try {
+          const response = await app.get('/write?v=lost')
+          assert.ok(response.status >= 500, `status ${response.status}`)
+          assert.match(response.text, /disk full/)
+          assert.equal(sessionCookie(response), undefined)
+        } finally {
+          await app.close()
+        }
+      })
+
+      test('of two cookies with the session name, the one that verifies is used', async () => {
+        const app = await setup(session, framework)
+        try {
+          const { cookie } = await seed(app, 'real')
+          const stale = 'connect.sid=' + encodeURIComponent('s:stale.signature')
+          const response = await app.get('/read', { cookie: `${stale}; ${cookie}` })
+          assert.deepEqual(JSON.parse(response.text), { value: 'real' })
         } finally {
           await app.close()
         }
