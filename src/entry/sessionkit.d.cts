@@ -1,4 +1,47 @@
-// Types of the CommonJS entry, where the module itself is the factory.
-import sessionkit = require('./index.js')
+// Types of the CommonJS entry, where `module.exports` is the factory itself with the classes on it.
+// A function merged with a namespace describes exactly that shape (an `export =` of the ES-module
+// namespace of index.js would not be callable). The namespace re-exports each name by alias rather
+// than re-declaring it, so `declare module 'sessionkit' { interface SessionData {...} }` in a
+// CommonJS consumer merges into the very interface that `req.session` is typed with.
+import sk = require('./index.js')
+// The types come from the modules that declare them: index.js exports them with `export type`, which
+// an import alias cannot follow.
+import types = require('./types.js')
+import middleware = require('./middleware.js')
+import options = require('./options.js')
+import cookie = require('./cookie.js')
+import sessionModule = require('./session.js')
+import store = require('./store.js')
+import memoryStore = require('./memory-store.js')
+import errors = require('./errors.js')
+import signature = require('./signature.js')
+
+declare function sessionkit(...args: Parameters<typeof sk.session>): ReturnType<typeof sk.session>
+declare namespace sessionkit {
+  export import session = sk.session
+  export import Store = sk.Store
+  export import MemoryStore = sk.MemoryStore
+  export import Cookie = sk.Cookie
+  export import Session = sk.Session
+  export import SessionError = sk.SessionError
+  export import generateSessionId = sk.generateSessionId
+  export import SessionData = types.SessionData
+  export import RequestSession = types.RequestSession
+  export import SessionOptions = options.SessionOptions
+  export import SessionMiddleware = middleware.SessionMiddleware
+  export import NextFunction = middleware.NextFunction
+  export import CookieOptions = cookie.CookieOptions
+  export import CookieRecord = cookie.CookieRecord
+  export import SameSite = cookie.SameSite
+  export import SessionCallback = sessionModule.SessionCallback
+  export import RegenerateOptions = sessionModule.RegenerateOptions
+  export import SessionStore = store.SessionStore
+  export import SessionRecord = store.SessionRecord
+  export import StoreCallback = store.StoreCallback
+  export import StoreConstructor = store.StoreConstructor
+  export import MemoryStoreOptions = memoryStore.MemoryStoreOptions
+  export import SessionErrorCode = errors.SessionErrorCode
+  export import Secret = signature.Secret
+}
 
 export = sessionkit
