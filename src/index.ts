@@ -5,6 +5,7 @@
  * written as `require('some-store')(session)`.
  */
 import { Cookie } from './cookie.js'
+import { cookieSession } from './cookie-session.js'
 import { SessionError } from './errors.js'
 import { MemoryStore } from './memory-store.js'
 import { session as createSession } from './middleware.js'
@@ -12,10 +13,12 @@ import { Session } from './session.js'
 import { Store } from './store.js'
 
 /** `session(options)` creates the middleware; the classes stores and apps need hang off it. */
-const session = Object.assign(createSession, { Store, MemoryStore, Cookie, Session, SessionError })
+const session = Object.assign(createSession, { Store, MemoryStore, Cookie, Session, SessionError, cookieSession })
 
 export default session
 export { session, Store, MemoryStore, Cookie, Session, SessionError }
+export { cookieSession, COOKIE_SIZE_LIMIT } from './cookie-session.js'
+export type { CookieSessionOptions, CookieSessionMiddleware } from './cookie-session.js'
 export { generateSessionId } from './middleware.js'
 export { MemoryIndex, RedisIndex, scanSessionsOf } from './session-index.js'
 export type { SessionIndex, RedisSetClient } from './session-index.js'
