@@ -17,5 +17,7 @@ const copies = [
   ['src/entry/sessionkit.d.cts', 'dist/cjs/sessionkit.d.cts'],
   ['src/entry/sessionkit.mjs', 'dist/esm/sessionkit.mjs'],
   ['src/entry/sessionkit.d.mts', 'dist/esm/sessionkit.d.mts'],
+  ['src/entry/testing.mjs', 'dist/esm/testing.mjs'],
+  ['src/entry/testing.d.mts', 'dist/esm/testing.d.mts'],
 ]
 for (const [from, to] of copies) copyFileSync(join(root, from), join(root, to))
