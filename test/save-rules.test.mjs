@@ -157,6 +157,11 @@ for (const framework of frameworks) {
             assert.equal(sessionCookie(response), undefined)
             assert.deepEqual(app.store.calls.set, [])
             assert.deepEqual(app.store.calls.touch, [id])
+            // Also when the app never looks at the session.
+            const untouched = await app.get('/nothing', { cookie })
+            assert.equal(sessionCookie(untouched), undefined)
+            assert.deepEqual(app.store.calls.set, [])
+            assert.deepEqual(app.store.calls.touch, [id, id])
           } finally {
             await app.close()
           }
