@@ -1,0 +1,259 @@
+// Packs sessionkit as npm would publish it, installs the tarball into a scratch app outside the repo
+// and uses it from child processes the way users do: require, import, import of the CommonJS build,
+// TypeScript, and an Express app serving a real request. Needs `npm run build` first (npm test does
+// it); `npm pack --ignore-scripts` packs that dist/ rather than rebuilding it under other tests' feet.
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { parseSetCookie } from './support/http.mjs'
+
+const run = promisify(execFile)
+const root = fileURLToPath(new URL('..', import.meta.url))
+const repoModules = join(root, 'node_modules')
+const rootPackage = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'))
+
+// npm run by `npm test` exports npm_* variables (npm_config_local_prefix among them) that could point
+// a child npm back at the repo; the children get an environment without them.
+const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key) && key !== 'NODE_PATH' && key !== 'NODE_OPTIONS'))
+
+let tmp
+let app
+let packed
+let installedBy
+
+before(async () => {
+  if (!existsSync(join(root, 'dist/cjs/sessionkit.cjs'))) throw new Error('dist/ is missing: run `npm run build` before this test')
+  tmp = await mkdtemp(join(tmpdir(), 'sessionkit-pack-'))
+  const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: root, env: cleanEnv })
+  packed = JSON.parse(stdout)[0]
+  const tarball = join(tmp, packed.filename)
+
+  app = join(tmp, 'app')
+  await mkdir(app)
+  await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'scratch-app', version: '1.0.0', private: true }))
+  try {
+    // Offline: the runtime dependencies are in the npm cache since the repo installed them.
+    await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--prefix', app, tarball], { cwd: app, env: cleanEnv })
+    installedBy = 'npm install --offline'
+  } catch (error) {
+    // A cache filled by `npm ci` (as on CI) holds tarballs but not the registry metadata that resolving
+    // `cookie@^1` offline needs. Then unpack the tarball by hand and link the runtime dependencies from
+    // the repo's node_modules: the package's own files and its exports map are still what is tested.
+    installedBy = `tarball unpacked, dependencies linked from the repo (offline install failed: ${String(error.stderr ?? error.message).split('\n').find((line) => /error code/i.test(line)) ?? 'see npm log'})`
+    await rm(join(app, 'node_modules'), { recursive: true, force: true })
+    const target = join(app, 'node_modules', 'sessionkit')
+    await mkdir(target, { recursive: true })
+    await run('tar', ['-xzf', tarball, '-C', target, '--strip-components=1'])
+    for (const dependency of Object.keys(rootPackage.dependencies)) {
+      await mkdir(join(app, 'node_modules', dependency, '..'), { recursive: true })
+      await symlink(join(repoModules, dependency), join(app, 'node_modules', dependency), 'dir')
+    }
+  }
+})
+
+after(async () => {
+  if (tmp) await rm(tmp, { recursive: true, force: true })
+})
+
+/** Runs `source` as file `name` in the scratch app with node and returns what it printed as JSON. */
+async function runInApp(name, source, env = {}) {
+  await writeFile(join(app, name), source)
+  try {
+    const { stdout } = await run(process.execPath, [join(app, name)], { cwd: app, env: { ...cleanEnv, ...env }, timeout: 15_000 })
+    return JSON.parse(stdout)
+  } catch (error) {
+    throw new Error(`${name} failed:\n${error.stderr ?? ''}${error.stdout ?? ''}${error.message}`)
+  }
+}
+
+test('the tarball holds the build and its types, not the sources or tests', (t) => {
+  t.diagnostic(`installed by: ${installedBy}`)
+  const files = packed.files.map((file) => file.path)
+  for (const required of ['package.json', 'README.md', 'LICENSE', 'dist/cjs/sessionkit.cjs', 'dist/esm/sessionkit.mjs', 'dist/cjs/sessionkit.d.cts', 'dist/esm/sessionkit.d.mts', 'dist/cjs/index.d.ts', 'dist/cjs/types.d.ts']) {
+    assert.ok(files.includes(required), `${required} is in the tarball`)
+  }
+  // Every file the exports map and the legacy fields point at ships.
+  const targets = [rootPackage.main, rootPackage.types]
+  const walk = (value) => (typeof value === 'string' ? targets.push(value) : Object.values(value).forEach(walk))
+  walk(rootPackage.exports)
+  for (const target of targets) assert.ok(files.includes(target.replace(/^\.\//, '')), `${target} is in the tarball`)
+  // Each compiled module comes with its declarations.
+  for (const file of files.filter((path) => /^dist\/cjs\/.*\.js$/.test(path))) {
+    assert.ok(files.includes(file.replace(/\.js$/, '.d.ts')), `${file} has a .d.ts`)
+  }
+  const stray = files.filter((path) => path.startsWith('src/') || path.startsWith('test/') || /\.test\.m?js$/.test(path) || (/\.[cm]?ts$/.test(path) && !/\.d\.[cm]?ts$/.test(path)))
+  assert.deepEqual(stray, [])
+})
+
+test("require('sessionkit') is the factory, with the classes stores need on it", async () => {
+  const result = await runInApp(
+    'require.cjs',
+    `const util = require('node:util')
+const { EventEmitter } = require('node:events')
+const session = require('sessionkit')
+function OldStyle(options) { session.Store.call(this, options) }
+util.inherits(OldStyle, session.Store)
+const old = new OldStyle({})
+let heard = 0
+old.on('connect', () => heard++)
+old.emit('connect')
+class Modern extends session.Store {}
+const modern = new Modern()
+modern.on('disconnect', () => heard++)
+modern.emit('disconnect')
+const middleware = session({ secret: 's', resave: false, saveUninitialized: false })
+console.log(JSON.stringify({
+  resolved: require.resolve('sessionkit'),
+  factory: typeof session,
+  classes: ['Store', 'MemoryStore', 'Cookie', 'Session'].map((name) => typeof session[name]),
+  oldIsEmitter: old instanceof EventEmitter,
+  oldIsStore: old instanceof session.Store,
+  modernIsEmitter: modern instanceof EventEmitter,
+  heard,
+  memoryStoreIsStore: new session.MemoryStore() instanceof session.Store,
+  middlewareArity: middleware.length,
+}))
+process.exit(0)
+`,
+  )
+  assert.equal(result.resolved, join(app, 'node_modules/sessionkit/dist/cjs/sessionkit.cjs'))
+  assert.equal(result.factory, 'function')
+  assert.deepEqual(result.classes, ['function', 'function', 'function', 'function'])
+  assert.equal(result.oldIsEmitter, true)
+  assert.equal(result.oldIsStore, true)
+  assert.equal(result.modernIsEmitter, true)
+  assert.equal(result.heard, 2)
+  assert.equal(result.memoryStoreIsStore, true)
+  assert.equal(result.middlewareArity, 3)
+})
+
+test("import session, { Store, MemoryStore, Cookie, Session } from 'sessionkit'", async () => {
+  const result = await runInApp(
+    'import.mjs',
+    `import session, { Store, MemoryStore, Cookie, Session } from 'sessionkit'
+import { EventEmitter } from 'node:events'
+class Modern extends Store {}
+console.log(JSON.stringify({
+  resolved: import.meta.resolve('sessionkit'),
+  factory: typeof session,
+  same: [session.Store === Store, session.MemoryStore === MemoryStore, session.Cookie === Cookie, session.Session === Session],
+  modernIsEmitter: new Modern() instanceof EventEmitter,
+}))
+process.exit(0)
+`,
+  )
+  assert.match(result.resolved, /\/node_modules\/sessionkit\/dist\/esm\/sessionkit\.mjs$/)
+  assert.equal(result.factory, 'function')
+  assert.deepEqual(result.same, [true, true, true, true])
+  assert.equal(result.modernIsEmitter, true)
+})
+
+test('an ES module gets named exports from the CommonJS build itself', async () => {
+  const cjsBuild = join(app, 'node_modules/sessionkit/dist/cjs/sessionkit.cjs')
+  // A named import that Node's CommonJS lexer could not find is a SyntaxError at link time, so
+  // merely running this module proves the names are statically detectable.
+  const result = await runInApp(
+    'cjs-named.mjs',
+    `import defaultExport, { Store, MemoryStore, Cookie, Session, session } from ${JSON.stringify(cjsBuild)}
+import * as namespace from ${JSON.stringify(cjsBuild)}
+console.log(JSON.stringify({
+  types: [Store, MemoryStore, Cookie, Session, session].map((value) => typeof value),
+  names: Object.keys(namespace).sort(),
+  sameAsDefault: defaultExport.Store === Store && defaultExport === session,
+}))
+process.exit(0)
+`,
+  )
+  assert.deepEqual(result.types, ['function', 'function', 'function', 'function', 'function'])
+  for (const name of ['Cookie', 'MemoryStore', 'Session', 'Store', 'default', 'session']) assert.ok(result.names.includes(name), `${name} is a named export`)
+  assert.equal(result.sameAsDefault, true)
+})
+
+test('require and import give the very same classes (no dual-package hazard)', async () => {
+  const result = await runInApp(
+    'dual.mjs',
+    `import { createRequire } from 'node:module'
+import session, { Store, MemoryStore, Session } from 'sessionkit'
+const required = createRequire(import.meta.url)('sessionkit')
+console.log(JSON.stringify([required === session, required.Store === Store, required.MemoryStore === MemoryStore, required.Session === Session]))
+process.exit(0)
+`,
+  )
+  assert.deepEqual(result, [true, true, true, true])
+})
+
+test('TypeScript apps compile against the installed types, as ESM and as CommonJS', async () => {
+  await writeFile(
+    join(app, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2022', strict: true, noEmit: true, typeRoots: [join(repoModules, '@types')], types: ['node'] },
+      files: ['consumer.mts', 'consumer.cts'],
+    }),
+  )
+  const body = `
+declare module 'sessionkit' { interface SessionData { userId: number } }
+const middleware = session({ secret: 's', store: new MemoryStore({ max: 10 }) })
+class RedisLike extends Store {}
+export const checks = [middleware, new RedisLike()]
+// @ts-expect-error a secret is required
+session({})
+`
+  await writeFile(join(app, 'consumer.mts'), `import session, { MemoryStore, Store } from 'sessionkit'\n${body}`)
+  await writeFile(join(app, 'consumer.cts'), `import session = require('sessionkit')\nconst { MemoryStore, Store } = session\n${body}`)
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
+  await run(process.execPath, [tsc, '-p', join(app, 'tsconfig.json')], { cwd: app, env: cleanEnv }).catch((error) => {
+    throw new Error(`tsc failed in the scratch app:\n${error.stdout}${error.stderr}`)
+  })
+})
+
+test('an Express app using the installed package sets a session cookie and keeps the session', async () => {
+  // Express comes from the repo (NODE_PATH is only consulted after the app's own node_modules, which
+  // hold sessionkit and its dependencies); SESSIONKIT_EXPRESS=4 picks the Express 4 alias.
+  const expressName = process.env.SESSIONKIT_EXPRESS === '4' ? 'express4' : 'express'
+  const result = await runInApp(
+    'express-app.cjs',
+    `const express = require(${JSON.stringify(expressName)})
+const session = require('sessionkit')
+const app = express()
+app.use(session({ secret: 'packaged', resave: false, saveUninitialized: false }))
+app.get('/', (req, res) => {
+  req.session.views = (req.session.views || 0) + 1
+  res.send(String(req.session.views))
+})
+const server = app.listen(0, '127.0.0.1', async () => {
+  const base = 'http://127.0.0.1:' + server.address().port
+  const first = await fetch(base + '/')
+  const setCookie = first.headers.getSetCookie()
+  const second = await fetch(base + '/', { headers: { cookie: setCookie[0].split(';')[0] } })
+  console.log(JSON.stringify({
+    expressFrom: require.resolve(${JSON.stringify(expressName)}),
+    sessionkitFrom: require.resolve('sessionkit'),
+    first: { status: first.status, text: await first.text(), setCookie },
+    second: { status: second.status, text: await second.text() },
+  }))
+  server.closeAllConnections()
+  server.close()
+})
+`,
+    { NODE_PATH: repoModules },
+  )
+  assert.ok(result.expressFrom.startsWith(repoModules), result.expressFrom)
+  assert.equal(result.sessionkitFrom, join(app, 'node_modules/sessionkit/dist/cjs/sessionkit.cjs'))
+  assert.equal(result.first.status, 200)
+  assert.equal(result.first.text, '1')
+  assert.equal(result.first.setCookie.length, 1)
+  const cookie = parseSetCookie(result.first.setCookie[0])
+  assert.equal(cookie.name, 'connect.sid')
+  assert.match(cookie.value, /^s%3A[\w-]+\.[\w%+/-]+$/)
+  assert.equal(cookie.path, '/')
+  assert.equal(cookie.httponly, true)
+  assert.equal(result.second.status, 200)
+  assert.equal(result.second.text, '2')
+})
