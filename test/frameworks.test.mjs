@@ -17,6 +17,7 @@ import {
   sessionSetCookie,
   start,
 } from './support/flow/apps.mjs'
+import { storeKinds } from './support/flow/stores.mjs'
 
 const appRoutes = {
   '/count': (req, res) => {
@@ -38,44 +39,47 @@ const appRoutes = {
 
 for (const framework of frameworks) {
   describe(`the example app on ${framework.name}`, () => {
-    test('count, log in (new id, old one destroyed), count again, log out (store emptied, cookie cleared)', async () => {
-      const store = new CountingStore()
-      const app = await start(session(options({ store, cookie: { maxAge: 60_000 } })), appRoutes, { framework })
-      try {
-        const first = await app.get('/count')
-        assert.deepEqual(JSON.parse(first.text), { views: 1 })
-        const anonymous = sessionCookie(first)
-        const anonymousId = idOf(anonymous, SECRET)
-        assert.equal(typeof anonymousId, 'string')
-        assert.deepEqual(JSON.parse((await app.get('/count', { cookie: anonymous })).text), { views: 2 })
+    for (const kind of [{ name: 'MemoryStore', create: () => new CountingStore() }, ...storeKinds]) {
+      test(`${kind.name}: count, log in (new id, old one destroyed), count again, log out (store emptied, cookie cleared)`, async () => {
+        const store = kind.create()
+        const app = await start(session(options({ store, cookie: { maxAge: 60_000 } })), appRoutes, { framework })
+        try {
+          const first = await app.get('/count')
+          assert.deepEqual(JSON.parse(first.text), { views: 1 })
+          const anonymous = sessionCookie(first)
+          const anonymousId = idOf(anonymous, SECRET)
+          assert.equal(typeof anonymousId, 'string')
+          assert.deepEqual(JSON.parse((await app.get('/count', { cookie: anonymous })).text), { views: 2 })
 
-        const login = await app.get('/login', { method: 'POST', cookie: anonymous })
-        assert.equal(login.status, 302)
-        assert.equal(login.headers.get('location'), '/me')
-        const loggedIn = sessionCookie(login)
-        const userId = idOf(loggedIn, SECRET)
-        assert.equal(typeof userId, 'string')
-        assert.notEqual(userId, anonymousId, 'regenerate gives a new id')
-        assert.equal(await store.read(anonymousId), null, 'the old session is gone')
-        assert.deepEqual(JSON.parse((await app.get('/me', { cookie: loggedIn })).text), { userId: 42, views: null })
-        assert.deepEqual(JSON.parse((await app.get('/me', { cookie: anonymous })).text), { userId: null, views: null })
+          const login = await app.get('/login', { method: 'POST', cookie: anonymous })
+          assert.equal(login.status, 302)
+          assert.equal(login.headers.get('location'), '/me')
+          const loggedIn = sessionCookie(login)
+          assert.equal(login.setCookies.filter((h) => h.startsWith('connect.sid=')).length, 1, 'one session cookie, not also a cleared one')
+          const userId = idOf(loggedIn, SECRET)
+          assert.equal(typeof userId, 'string')
+          assert.notEqual(userId, anonymousId, 'regenerate gives a new id')
+          assert.equal(await store.read(anonymousId), null, 'the old session is gone')
+          assert.deepEqual(JSON.parse((await app.get('/me', { cookie: loggedIn })).text), { userId: 42, views: null })
+          assert.deepEqual(JSON.parse((await app.get('/me', { cookie: anonymous })).text), { userId: null, views: null })
 
-        assert.deepEqual(JSON.parse((await app.get('/count', { cookie: loggedIn })).text), { views: 1 })
-        assert.equal((await store.read(userId)).userId, 42)
+          assert.deepEqual(JSON.parse((await app.get('/count', { cookie: loggedIn })).text), { views: 1 })
+          assert.equal((await store.read(userId)).userId, 42)
 
-        const logout = await app.get('/logout', { method: 'POST', cookie: loggedIn })
-        assert.equal(logout.text, 'bye')
-        assert.equal(await store.read(userId), null)
-        const cleared = sessionSetCookie(logout)
-        assert.ok(cleared, 'the cookie is cleared')
-        assert.match(cleared, /^connect\.sid=;/)
-        assert.match(cleared, /Expires=Thu, 01 Jan 1970 00:00:00 GMT/)
-        assert.deepEqual(await store.ids(), [])
-        assert.deepEqual(JSON.parse((await app.get('/me', { cookie: loggedIn })).text), { userId: null, views: null })
-      } finally {
-        await app.close()
-      }
-    })
+          const logout = await app.get('/logout', { method: 'POST', cookie: loggedIn })
+          assert.equal(logout.text, 'bye')
+          assert.equal(await store.read(userId), null)
+          const cleared = sessionSetCookie(logout)
+          assert.ok(cleared, 'the cookie is cleared')
+          assert.match(cleared, /^connect\.sid=;/)
+          assert.match(cleared, /Expires=Thu, 01 Jan 1970 00:00:00 GMT/)
+          assert.deepEqual(await store.ids(), [])
+          assert.deepEqual(JSON.parse((await app.get('/me', { cookie: loggedIn })).text), { userId: null, views: null })
+        } finally {
+          await app.close()
+        }
+      })
+    }
   })
 
   describe(`res.writeHead forms on ${framework.name}`, () => {
