@@ -18,6 +18,12 @@ export interface SessionOptions {
   /** The cookie's name. Default `connect.sid`. */
   name?: string
   /**
+   * Old name of `name`, still read by express-session; kept so that an app migrating with it does not
+   * log every user out.
+   * @deprecated Use `name`.
+   */
+  key?: string
+  /**
    * Makes a session id; default 24 random bytes in base64url (uid-safe). An `async function` works
    * too: its id is then made before the app runs, on every request that has no session yet.
    */
@@ -84,7 +90,7 @@ export interface ParsedOptions {
   index: SessionIndex | undefined
 }
 
-const KNOWN = new Set(['secret', 'store', 'cookie', 'name', 'genid', 'proxy', 'resave', 'rolling', 'saveUninitialized', 'unset', 'storeTimeout', 'absoluteTimeout', 'merge', 'indexBy', 'index', 'rewriteOnTouch'])
+const KNOWN = new Set(['key', 'secret', 'store', 'cookie', 'name', 'genid', 'proxy', 'resave', 'rolling', 'saveUninitialized', 'unset', 'storeTimeout', 'absoluteTimeout', 'merge', 'indexBy', 'index', 'rewriteOnTouch'])
 // RFC 6265 §4.1.1: a cookie name is an RFC 7230 token.
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 // RFC 6265 §4.1.1 av-octets: any CHAR except CTLs and ';'.
@@ -108,7 +114,7 @@ export function parseOptions(options: SessionOptions | undefined, defaultGenid: 
   }
 
   const secrets = parseSecret(options.secret)
-  const name = options.name ?? 'connect.sid'
+  const name = options.name ?? options.key ?? 'connect.sid'
   if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
     throw configError(`option "name" must be a cookie name made of letters, digits and !#$%&'*+-.^_\`|~ (got ${JSON.stringify(name)})`)
   }
