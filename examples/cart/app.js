@@ -28,7 +28,7 @@ app.use(
       httpOnly: true, // the session id is out of reach of scripts in the page
       sameSite: 'lax', // another site's form cannot add to or empty this cart (CSRF)
       secure: 'auto', // HTTPS-only over HTTPS; behind a TLS proxy also set app.set('trust proxy', 1)
-      maxAge: 7 * 24 * 60 * 60 * 1000, // a cart survives a week without a visit
+      maxAge: 7 * 24 * 60 * 60 * 1000, // a week after the cart last changed (each change re-sends the cookie)
     },
   }),
 )

@@ -37,7 +37,9 @@ app.use(
       httpOnly: true, // the session id is out of reach of scripts in the page
       sameSite: 'lax', // a form on another site cannot post with this cookie (CSRF)
       secure: 'auto', // HTTPS-only over HTTPS; behind a TLS proxy also set app.set('trust proxy', 1)
-      maxAge: 60 * 60 * 1000, // one hour without a visit and the user must log in again
+      // The login lasts an hour: the cookie is set at login and not re-sent on later visits. For a
+      // limit on inactivity instead, see the timeout example (rolling: true).
+      maxAge: 60 * 60 * 1000,
     },
   }),
 )
@@ -95,7 +97,7 @@ app.get('/dashboard', requireLogin, (req, res) => {
       'Dashboard',
       `<h1>Dashboard</h1>
 <p id="welcome">Welcome, ${escapeHtml(req.session.user.name)}!</p>
-<p>Only logged-in users see this page. Reload it: you stay logged in for an hour after your last visit.</p>
+<p>Only logged-in users see this page. Reload it: you stay logged in for an hour after logging in.</p>
 <form method="post" action="/logout"><button type="submit">Log out</button></form>`,
     ),
   )

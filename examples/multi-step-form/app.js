@@ -19,7 +19,7 @@ app.use(
       httpOnly: true, // the session id is out of reach of scripts in the page
       sameSite: 'lax', // another site cannot post steps in the visitor's name (CSRF)
       secure: 'auto', // HTTPS-only over HTTPS; behind a TLS proxy also set app.set('trust proxy', 1)
-      maxAge: 30 * 60 * 1000, // a half-filled form is kept for 30 minutes without a visit
+      maxAge: 30 * 60 * 1000, // a half-filled form is kept for 30 minutes after the last step sent
     },
   }),
 )
