@@ -1,0 +1,246 @@
+// The express-session programs of the tutorials in shared/seeds/, run as written with only their
+// require line switched to sessionkit (test/fixtures/seeds/, see its README), driven over HTTP.
+//
+// Left out, because as written they are not programs that use express-session:
+// - 000: the option, set-data/get-data and logout snippets, the "improved security settings" snippet
+//   (fragments with no app or no listen), and the Redis setup (lines 113-124: no route, no listen).
+// - 000 and 002: the connect-mongo examples. There is no MongoDB on this machine and connect-mongo is
+//   not installed, so they cannot run here.
+// - 002 (a 2013 book chapter): Express 3's `express.session`, `cookieParser` and
+//   `require('connect-redis')(express)`; there is no express-session require line to switch, and
+//   Express 4 removed those middlewares.
+// - 003: the login system has no `app.listen`, and its other snippets are fragments. (Its `<!-- -->`
+//   comments would parse: they are HTML-like comments, legal in a CommonJS script.) The Redis snippet
+//   uses `require('connect-redis')(session)`, the connect-redis 3 API.
+// - 004: an app given in pieces ("Code removed for brevity") with pug views; the history middleware it
+//   teaches is examples/history and test/e2e-history.test.mjs.
+//
+// The programs listen on port 3000, hard-coded, so they run one at a time on that port.
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { createServer } from 'node:net'
+import { dirname, join } from 'node:path'
+import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { parseSetCookie, request } from './support/http.mjs'
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'seeds')
+const require = createRequire(import.meta.url)
+const PORT = 3000
+const base = `http://127.0.0.1:${PORT}`
+
+/** A skip message when port 3000 is taken (an error under CI=true), or false when it is free. */
+async function portTaken() {
+  const free = await new Promise((resolve) => {
+    const probe = createServer()
+    probe.once('error', () => resolve(false))
+    probe.listen(PORT, () => probe.close(() => resolve(true)))
+  })
+  if (free) return false
+  const message = `port ${PORT} is in use; the tutorial programs hard-code it`
+  if (process.env.CI === 'true') throw new Error(message)
+  return message
+}
+
+/**
+ * Runs a fixture with `node`. Resolves once it prints "Server running on port 3000" to
+ * { output, stop }, or, if it exits first, to { exited: code, output }.
+ */
+function run(file) {
+  const child = spawn(process.execPath, [join(fixtures, file)], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)))
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    await exited
+  }
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(async () => {
+      await stop()
+      reject(new Error(`${file} did not start within 15 s:\n${output}`))
+    }, 15_000)
+    const onData = (chunk) => {
+      output += chunk
+      if (output.includes(`Server running on port ${PORT}`)) {
+        clearTimeout(timer)
+        resolve({ get output() { return output }, stop })
+      }
+    }
+    child.stdout.setEncoding('utf8').on('data', onData)
+    child.stderr.setEncoding('utf8').on('data', onData)
+    exited.then((code) => {
+      clearTimeout(timer)
+      resolve({ exited: code, output })
+    })
+  })
+}
+
+async function started(file) {
+  const program = await run(file)
+  assert.equal(program.exited, undefined, `${file} exited with ${program.exited}:\n${program.output}`)
+  return program
+}
+
+/** The installed connect-redis version (its package.json is not among its exports). */
+function connectRedisVersion() {
+  const file = join(dirname(require.resolve('connect-redis')), '..', 'package.json')
+  return JSON.parse(readFileSync(file, 'utf8')).version
+}
+
+/** The session id inside a signed connect.sid cookie value (`s:<id>.<signature>`, URI-encoded). */
+function sessionIdOf(cookie) {
+  const value = decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1))
+  assert.ok(value.startsWith('s:'), `not a signed cookie: ${value}`)
+  return value.slice(2, value.lastIndexOf('.'))
+}
+
+const skipPort = await portTaken()
+
+test('000 basic setup: a visit counter per browser', { skip: skipPort }, async () => {
+  const program = await started('000-visit-counter.js')
+  try {
+    const first = await request(base, '/')
+    assert.equal(first.status, 200)
+    assert.equal(first.text, 'You have visited this page 1 times')
+    assert.equal(first.setCookies.length, 1)
+    const cookie = parseSetCookie(first.setCookies[0])
+    assert.equal(cookie.name, 'connect.sid')
+    assert.equal(cookie.httponly, true)
+    assert.equal(cookie.path, '/')
+    assert.equal(cookie.secure, undefined, 'cookie: { secure: false }')
+    assert.equal(cookie.expires, undefined, 'no maxAge: a browser-session cookie')
+
+    assert.equal((await request(base, '/', { cookie: first.cookie })).text, 'You have visited this page 2 times')
+    assert.equal((await request(base, '/', { cookie: first.cookie })).text, 'You have visited this page 3 times')
+
+    // Another client (no cookie, or a cookie whose signature does not verify) starts from one.
+    assert.equal((await request(base, '/')).text, 'You have visited this page 1 times')
+    const forged = first.cookie.replace(/\.[^.]+$/, '.forged')
+    assert.equal((await request(base, '/', { cookie: forged })).text, 'You have visited this page 1 times')
+    assert.equal((await request(base, '/', { cookie: first.cookie })).text, 'You have visited this page 4 times')
+  } finally {
+    await program.stop()
+  }
+})
+
+test('000 user authentication: login form, protected dashboard, logout', { skip: skipPort }, async () => {
+  const program = await started('000-authentication.js')
+  const form = (username, password) => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ username, password }).toString(),
+  })
+  try {
+    const home = await request(base, '/')
+    assert.match(home.text, /Welcome to Our Site/)
+    assert.deepEqual(home.setCookies, [], 'saveUninitialized: false sets no cookie for a visitor')
+
+    const refused = await request(base, '/dashboard')
+    assert.equal(refused.status, 302)
+    assert.equal(refused.headers.get('location'), '/login')
+
+    assert.match((await request(base, '/login')).text, /<form method="post" action="\/login">/)
+
+    const wrong = await request(base, '/login', form('user1', 'nope'))
+    assert.equal(wrong.status, 200)
+    assert.match(wrong.text, /Invalid username or password/)
+    assert.deepEqual(wrong.setCookies, [])
+
+    const before = Date.now()
+    const login = await request(base, '/login', form('user1', 'password1'))
+    assert.equal(login.status, 302)
+    assert.equal(login.headers.get('location'), '/dashboard')
+    const cookie = parseSetCookie(login.setCookies[0])
+    assert.equal(cookie.name, 'connect.sid')
+    assert.equal(cookie.httponly, true)
+    // cookie: { maxAge: 3600000 }: the cookie expires an hour after the login (to the second).
+    const expires = Date.parse(cookie.expires)
+    assert.ok(expires >= Math.floor(before / 1000) * 1000 + 3_600_000 - 1000, cookie.expires)
+    assert.ok(expires <= Date.now() + 3_600_000, cookie.expires)
+
+    const dashboard = await request(base, '/dashboard', { cookie: login.cookie })
+    assert.equal(dashboard.status, 200)
+    assert.match(dashboard.text, /Welcome, user1!/)
+    const again = await request(base, '/', { cookie: login.cookie })
+    assert.equal(again.status, 302)
+    assert.equal(again.headers.get('location'), '/dashboard')
+
+    // Another user, another session, at the same time.
+    const other = await request(base, '/login', form('user2', 'password2'))
+    assert.notEqual(other.cookie, login.cookie)
+    assert.match((await request(base, '/dashboard', { cookie: other.cookie })).text, /Welcome, user2!/)
+
+    const logout = await request(base, '/logout', { cookie: login.cookie })
+    assert.equal(logout.status, 302)
+    assert.equal(logout.headers.get('location'), '/login')
+    const cleared = parseSetCookie(logout.setCookies[0])
+    assert.equal(cleared.name, 'connect.sid')
+    assert.ok(Date.parse(cleared.expires) <= Date.now(), 'the destroyed session clears its cookie')
+
+    // The old cookie is refused: the session is gone from the store, not only from the browser.
+    const after = await request(base, '/dashboard', { cookie: login.cookie })
+    assert.equal(after.status, 302)
+    assert.equal(after.headers.get('location'), '/login')
+    assert.match((await request(base, '/dashboard', { cookie: other.cookie })).text, /Welcome, user2!/)
+  } finally {
+    await program.stop()
+  }
+})
+
+test('001 basic setup: first visit, then a count, with an HttpOnly cookie for a day', { skip: skipPort }, async () => {
+  const program = await started('001-views.js')
+  try {
+    const first = await request(base, '/')
+    assert.equal(first.text, 'Welcome to your first visit!')
+    const cookie = parseSetCookie(first.setCookies[0])
+    assert.equal(cookie.httponly, true)
+    assert.equal(cookie.secure, undefined, 'secure only when NODE_ENV is production')
+    const day = Date.parse(cookie.expires) - Date.now()
+    assert.ok(day > 23 * 3_600_000 && day <= 24 * 3_600_000, cookie.expires)
+
+    assert.equal((await request(base, '/', { cookie: first.cookie })).text, 'You visited this page 2 times.')
+    assert.equal((await request(base, '/', { cookie: first.cookie })).text, 'You visited this page 3 times.')
+    assert.equal((await request(base, '/')).text, 'Welcome to your first visit!')
+  } finally {
+    await program.stop()
+  }
+})
+
+test('001 connect-redis: sessions kept in the local Redis', { skip: skipPort }, async (t) => {
+  const { RedisStore, default: defaultExport } = require('connect-redis')
+  const program = await run('001-connect-redis.js')
+  if (program.exited !== undefined) {
+    // The tutorial was written for connect-redis 7, whose CommonJS build had a `default` export.
+    // connect-redis 8 and 9 export the class only by name, so `new RedisStore(...)` throws before
+    // sessionkit is involved. Reported, not patched: the seed stays as written.
+    if (defaultExport === undefined && RedisStore && /RedisStore is not a constructor/.test(program.output)) {
+      t.skip(
+        "the tutorial's require('connect-redis').default is undefined in the installed connect-redis " +
+          `${connectRedisVersion()} (it exports { RedisStore }); the program stops with ` +
+          "'TypeError: RedisStore is not a constructor' before sessionkit runs",
+      )
+      return
+    }
+    assert.fail(`001-connect-redis.js exited with ${program.exited}:\n${program.output}`)
+  }
+
+  const { createClient } = require('redis')
+  const redis = createClient({ url: 'redis://127.0.0.1:6379' })
+  try {
+    await redis.connect()
+    const first = await request(base, '/')
+    assert.equal(first.status, 200)
+    assert.equal(first.text, 'You have a new session!')
+    const stored = JSON.parse(await redis.get(`sess:${sessionIdOf(first.cookie)}`))
+    assert.match(stored.userId, /^[a-z0-9]+$/)
+    assert.ok((await redis.ttl(`sess:${sessionIdOf(first.cookie)}`)) > 86_000, 'TTL from maxAge: 24 hours')
+
+    const again = await request(base, '/', { cookie: first.cookie })
+    assert.equal(again.text, `Welcome back, user ${stored.userId}!`)
+  } finally {
+    await redis.close()
+    await program.stop()
+  }
+})
