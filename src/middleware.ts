@@ -6,7 +6,7 @@ import onHeaders from 'on-headers'
 import uid from 'uid-safe'
 import { Cookie, type CookieOptions, type CookieRecord } from './cookie.js'
 import { SessionError } from './errors.js'
-import { parseOptions, type ParsedOptions, type SessionOptions } from './options.js'
+import { COOKIE_DOMAIN, COOKIE_PATH, parseOptions, type ParsedOptions, type SessionOptions } from './options.js'
 import { controllerKey, RESERVED_KEYS, Session, type RegenerateOptions, type SessionController, type SessionRequest } from './session.js'
 import { readSessionId, signSessionId } from './signature.js'
 import type { SessionRecord } from './store.js'
@@ -423,10 +423,26 @@ class RequestFlow implements SessionController {
         flow.fail(err)
         return res
       }
-      if (action === Action.None) return originalEnd.apply(this, args)
+      // Ending writes the headers, and with them our Set-Cookie, which throws when the cookie cannot be
+      // serialized; that must reach the error handler, not escape from a store callback or a timer.
+      if (action === Action.None) {
+        try {
+          return originalEnd.apply(this, args)
+        } catch (err) {
+          flow.fail(err)
+          return res
+        }
+      }
       flow.runEndAction(action, (err) => {
-        if (err === null) originalEnd.apply(res, args)
-        else flow.fail(err)
+        if (err !== null) {
+          flow.fail(err)
+          return
+        }
+        try {
+          originalEnd.apply(res, args)
+        } catch (endError) {
+          flow.fail(endError)
+        }
       })
       return res
     } as ServerResponse['end']
@@ -500,7 +516,7 @@ class RequestFlow implements SessionController {
       this.touched = true
     }
     const value = signSessionId(current.id, this.config.secrets[0] as string)
-    this.appendSetCookie(current.cookie.serialize(this.config.name, value))
+    this.appendSetCookie(serializeCookie(current.cookie, this.config.name, value))
   }
 
   expiredCookie(): string {
@@ -509,7 +525,7 @@ class RequestFlow implements SessionController {
     if (typeof attributes.secure === 'boolean') cleared.secure = attributes.secure
     cleared.sameSite = attributes.sameSite
     cleared.expires = new Date(0)
-    return cleared.serialize(this.config.name, '')
+    return serializeCookie(cleared, this.config.name, '')
   }
 
   appendSetCookie(header: string): void {
@@ -530,6 +546,11 @@ class RequestFlow implements SessionController {
       json = serializeData(target)
     } catch (err) {
       return Promise.reject(err)
+    }
+    const limit = this.config.maxSessionBytes
+    if (limit > 0 && json.length > limit / 3 && Buffer.byteLength(json) > limit) {
+      const size = Buffer.byteLength(json)
+      return Promise.reject(new SessionError('SESSION_SERIALIZE', `sessionkit: the session's data is ${size} bytes as JSON, over the maxSessionBytes limit of ${limit}`))
     }
     const key = cookieKey(target.cookie)
     if (target === this.slot) {
@@ -674,6 +695,15 @@ function serializeData(current: Session): string {
   }
 }
 
+/** A Set-Cookie value; an attribute the app set at run time that cannot be sent is a SessionError. */
+function serializeCookie(cookie: Cookie, name: string, value: string): string {
+  try {
+    return cookie.serialize(name, value)
+  } catch (err) {
+    throw new SessionError('SESSION_COOKIE_OPTIONS', `sessionkit: the session cookie cannot be sent: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+  }
+}
+
 /** The cookie's attributes apart from its moving expiry: a change here is a change to save. */
 function cookieKey(cookie: Cookie): string {
   return `${cookie.originalMaxAge}|${cookie.absoluteExpires?.getTime()}|${cookie.path}|${cookie.domain}|${cookie.secure}|${cookie.httpOnly}|${cookie.sameSite}|${cookie.partitioned}|${cookie.priority}`
@@ -692,6 +722,14 @@ function recordProblem(record: unknown): string | undefined {
     // on touch and leave the stored cookie.expires behind, so the store decides what is still alive.
     if (Number.isNaN(time)) return 'cookie.expires is not a date'
   }
+  // Attributes the cookie serializer would refuse when the headers go out.
+  const { path, domain, sameSite, priority } = cookie as Record<string, unknown>
+  if (path !== undefined && path !== null && (typeof path !== 'string' || !COOKIE_PATH.test(path))) return 'cookie.path cannot be sent'
+  if (domain !== undefined && domain !== null && (typeof domain !== 'string' || (domain !== '' && !COOKIE_DOMAIN.test(domain)))) return 'cookie.domain cannot be sent'
+  if (sameSite !== undefined && sameSite !== null && typeof sameSite !== 'boolean' && !(typeof sameSite === 'string' && /^(lax|strict|none)$/i.test(sameSite))) {
+    return 'cookie.sameSite is not valid'
+  }
+  if (priority !== undefined && priority !== null && !(typeof priority === 'string' && /^(low|medium|high)$/i.test(priority))) return 'cookie.priority is not valid'
   const absolute = (cookie as CookieRecord).absoluteExpires
   if (absolute !== undefined && absolute !== null) {
     const time = absolute instanceof Date ? absolute.getTime() : typeof absolute === 'string' ? Date.parse(absolute) : NaN

@@ -67,6 +67,11 @@ export interface SessionOptions {
   index?: SessionIndex
   /** Milliseconds to wait for any store call before failing the request with a 503. Default 10000; 0 waits for ever. */
   storeTimeout?: number
+  /**
+   * Largest size in bytes of a session's data as JSON (without its cookie) that a save may write; a
+   * larger session fails the request with a SESSION_SERIALIZE error instead of filling the store. Default 0: no limit.
+   */
+  maxSessionBytes?: number
 }
 
 /** The options after checking, in the form the middleware uses. @internal */
@@ -83,6 +88,7 @@ export interface ParsedOptions {
   saveUninitialized: boolean
   unsetDestroy: boolean
   storeTimeout: number
+  maxSessionBytes: number
   absoluteTimeout: number
   merge: boolean
   indexBy: string | undefined
@@ -90,11 +96,16 @@ export interface ParsedOptions {
   index: SessionIndex | undefined
 }
 
-const KNOWN = new Set(['key', 'secret', 'store', 'cookie', 'name', 'genid', 'proxy', 'resave', 'rolling', 'saveUninitialized', 'unset', 'storeTimeout', 'absoluteTimeout', 'merge', 'indexBy', 'index', 'rewriteOnTouch'])
+const KNOWN = new Set(['key', 'secret', 'store', 'cookie', 'name', 'genid', 'proxy', 'resave', 'rolling', 'saveUninitialized', 'unset', 'storeTimeout', 'maxSessionBytes', 'absoluteTimeout', 'merge', 'indexBy', 'index', 'rewriteOnTouch'])
 // RFC 6265 §4.1.1: a cookie name is an RFC 7230 token.
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 // RFC 6265 §4.1.1 av-octets: any CHAR except CTLs and ';'.
 const ATTRIBUTE_VALUE = /^[\u0020-\u003A\u003C-\u007E]*$/
+// What the `cookie` serializer accepts, which is stricter than RFC 6265: a value it refuses would make
+// it throw while the response's headers go out, so such values are refused before that. @internal
+export const COOKIE_DOMAIN = /^\.?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i
+/** @internal */
+export const COOKIE_PATH = /^[\u0020-\u003A\u003D-\u007E]*$/
 const SAME_SITE = new Set(['lax', 'strict', 'none', 'auto'])
 const PRIORITY = new Set(['low', 'medium', 'high'])
 const warned = new Set<string>()
@@ -175,6 +186,10 @@ export function parseOptions(options: SessionOptions | undefined, defaultGenid: 
     // The default store lives in this process, so an index in this process sees every session.
     index = new MemoryIndex()
   }
+  const maxSessionBytes = options.maxSessionBytes ?? 0
+  if (typeof maxSessionBytes !== 'number' || !Number.isInteger(maxSessionBytes) || maxSessionBytes < 0) {
+    throw configError(`option "maxSessionBytes" must be a whole number of bytes, 0 for no limit (got ${JSON.stringify(maxSessionBytes)})`)
+  }
   const absoluteTimeout = options.absoluteTimeout ?? 0
   if (typeof absoluteTimeout !== 'number' || !Number.isFinite(absoluteTimeout) || absoluteTimeout < 0) {
     throw configError(`option "absoluteTimeout" must be a number of milliseconds, 0 for none (got ${JSON.stringify(absoluteTimeout)})`)
@@ -198,6 +213,7 @@ export function parseOptions(options: SessionOptions | undefined, defaultGenid: 
     saveUninitialized: options.saveUninitialized ?? true,
     unsetDestroy: unset === 'destroy',
     storeTimeout,
+    maxSessionBytes,
   }
 }
 
@@ -232,6 +248,10 @@ export function cookieProblem(options: unknown, where: string): string | undefin
       return `${where}: ${attribute} ${JSON.stringify(value)} may not contain ';' or control characters (they would add cookie attributes)`
     }
   }
+  if (typeof o['domain'] === 'string' && o['domain'] !== '' && !COOKIE_DOMAIN.test(o['domain'])) {
+    return `${where}: domain ${JSON.stringify(o['domain'])} must be a host name such as example.com or .example.com`
+  }
+  if (typeof o['path'] === 'string' && !COOKIE_PATH.test(o['path'])) return `${where}: path ${JSON.stringify(o['path'])} may not contain '<'`
   if (typeof o['path'] === 'string' && !o['path'].startsWith('/')) return `${where}: path must start with '/' (got ${JSON.stringify(o['path'])})`
   const sameSite = o['sameSite']
   if (sameSite !== undefined && typeof sameSite !== 'boolean' && !(typeof sameSite === 'string' && SAME_SITE.has(sameSite.toLowerCase()))) {
