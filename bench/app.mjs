@@ -1,0 +1,102 @@
+// The app every implementation is measured with: one Express app, three routes, started in its own
+// process by bench/run.mjs so that each implementation gets a fresh heap and a CPU of its own.
+//
+// Configuration comes from the environment (the parent sets it):
+//   BENCH_IMPL       none | express-session | sessionkit
+//   BENCH_FRAMEWORK  express4 | express5
+//   BENCH_STORE      memory | redis
+//   BENCH_REDIS_URL  default redis://127.0.0.1:6379
+//   BENCH_PREFIX     Redis key prefix for this process (cleaned up on exit)
+//   BENCH_SESSIONKIT path of the built sessionkit CommonJS entry (a private copy of dist/, so that a
+//                    rebuild by someone else in the middle of a run cannot pull the files away)
+// It answers the parent over IPC: { ready: port } once listening; 'reset' empties the store; 'cpu'
+// reports the CPU time this process has used, in microseconds.
+import { createRequire } from 'node:module'
+
+const require = createRequire(import.meta.url)
+const impl = process.env.BENCH_IMPL ?? 'none'
+const framework = process.env.BENCH_FRAMEWORK ?? 'express5'
+const storeKind = process.env.BENCH_STORE ?? 'memory'
+const prefix = process.env.BENCH_PREFIX ?? `sessionkit-bench:${process.pid}:`
+
+const express = require(framework === 'express4' ? 'express4' : 'express')
+const app = express()
+app.disable('x-powered-by')
+app.disable('etag')
+
+// The same options for both session middlewares: the ones express-session's README recommends, and a
+// cookie lifetime so that an unchanged session is touched in the store, as most real apps do.
+const sessionOptions = {
+  secret: 'bench secret, not a secret',
+  resave: false,
+  saveUninitialized: false,
+  cookie: { maxAge: 86_400_000 },
+}
+
+let store
+let redisClient
+if (storeKind === 'redis' && impl !== 'none') {
+  const { createClient } = require('redis')
+  const { RedisStore } = require('connect-redis')
+  redisClient = createClient({ url: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379' })
+  redisClient.on('error', (err) => console.error('redis:', err.message))
+  await redisClient.connect()
+  store = new RedisStore({ client: redisClient, prefix })
+}
+
+if (impl === 'express-session') {
+  const session = require('express-session')
+  store ??= new session.MemoryStore()
+  app.use(session({ ...sessionOptions, store }))
+} else if (impl === 'sessionkit') {
+  const session = require(process.env.BENCH_SESSIONKIT ?? 'sessionkit')
+  store ??= new session.MemoryStore()
+  app.use(session({ ...sessionOptions, store }))
+}
+
+app.get('/hello', (req, res) => {
+  res.send('hello')
+})
+// Without a session middleware the routes do the same work on a plain object.
+const noSession = {}
+app.get('/count', (req, res) => {
+  const data = req.session ?? noSession
+  data.n = (data.n ?? 0) + 1
+  res.send(String(data.n))
+})
+app.get('/read', (req, res) => {
+  const data = req.session ?? noSession
+  res.send(String(data.n ?? 0))
+})
+
+function clearStore() {
+  if (store === undefined) return Promise.resolve()
+  return new Promise((resolve) => store.clear((err) => (err ? console.error('clear:', err.message) : undefined, resolve())))
+}
+
+const server = app.listen(0, '127.0.0.1', () => {
+  process.send?.({ ready: server.address().port })
+})
+server.keepAliveTimeout = 60_000
+
+process.on('message', async (message) => {
+  if (message === 'cpu') {
+    // CPU time is what a noisy, shared machine distorts least: the parent divides it by the requests.
+    const { user, system } = process.cpuUsage()
+    process.send?.({ cpu: user + system })
+  } else if (message === 'reset') {
+    await clearStore()
+    globalThis.gc?.()
+    process.send?.({ reset: true })
+  } else if (message === 'stop') {
+    await clearStore()
+    await redisClient?.quit().catch(() => {})
+    server.closeAllConnections?.()
+    server.close(() => process.exit(0))
+    setTimeout(() => process.exit(0), 2000).unref()
+  }
+})
+process.on('disconnect', () => {
+  // The parent died: still take this process's Redis keys with it.
+  clearStore().finally(() => process.exit(0))
+})

@@ -1,0 +1,113 @@
+// Draws the benchmark's SVG chart from its JSON result (no chart library): one panel per framework +
+// store, throughput of express-session and sessionkit as a fraction of the same app without sessions,
+// with each scenario's target marked.
+//   node bench/chart.mjs [bench/results/latest.json]   rewrites the .svg next to the JSON
+import { readFileSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { SCENARIOS } from './targets.mjs'
+
+const COLORS = { 'express-session': '#9aa5b1', sessionkit: '#2f6fdf', target: '#d64545' }
+const PANEL_W = 440
+const PANEL_H = 260
+const MARGIN = { top: 34, right: 12, bottom: 54, left: 44 }
+
+export function renderChart(result) {
+  const groups = result.groups
+  const columns = Math.min(2, Math.max(1, groups.length))
+  const rows = Math.max(1, Math.ceil(groups.length / columns))
+  const width = columns * PANEL_W + 20
+  const headerH = 64
+  const footerH = result.memory ? 58 : 18
+  const height = headerH + rows * PANEL_H + footerH
+  const maxRatio = Math.max(1.1, ...groups.flatMap((g) => Object.values(g.scenarios).flatMap((s) => [s.sessionkit?.vsNone ?? 0, s['express-session']?.vsNone ?? 0]))) 
+  const top = Math.ceil(maxRatio * 10) / 10
+
+  const out = []
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="12">`)
+  out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`)
+  out.push(text(14, 22, 'Throughput as a fraction of the same Express app without sessions (higher is better)', { size: 15, weight: 600 }))
+  const m = result.machine
+  out.push(text(14, 40, `${m.cpu}, ${m.cores} cores, Node ${m.node}; autocannon ${result.options.connections} connections, median of ${result.options.rounds} × ${result.options.duration} s; ${result.date.slice(0, 10)}`, { size: 11, fill: '#555' }))
+  // Legend.
+  let lx = 14
+  for (const [label, color] of [['express-session', COLORS['express-session']], ['sessionkit', COLORS.sessionkit]]) {
+    out.push(`<rect x="${lx}" y="49" width="12" height="10" fill="${color}"/>`)
+    out.push(text(lx + 16, 58, label, { size: 11 }))
+    lx += 16 + label.length * 6.5 + 14
+  }
+  out.push(`<line x1="${lx}" y1="54" x2="${lx + 16}" y2="54" stroke="${COLORS.target}" stroke-width="2" stroke-dasharray="4 2"/>`)
+  out.push(text(lx + 20, 58, 'target for sessionkit', { size: 11 }))
+
+  groups.forEach((group, index) => {
+    const x0 = (index % columns) * PANEL_W + 10
+    const y0 = headerH + Math.floor(index / columns) * PANEL_H
+    out.push(panel(group, x0, y0, top))
+  })
+
+  if (result.memory) {
+    const mem = result.memory
+    const y = headerH + rows * PANEL_H + 16
+    const ours = mem.sessionkit?.bytesPerSession
+    const theirs = mem.expressSession?.bytesPerSession
+    if (ours !== undefined && theirs !== undefined) {
+      out.push(text(14, y, `MemoryStore heap per session (${mem.sessions.toLocaleString('en-US')} sessions, after GC): sessionkit ${Math.round(ours)} B, express-session ${Math.round(theirs)} B`, { size: 12 }))
+    }
+    if (mem.sweep) {
+      const extra = mem.sweep.expressSessionPruneMs === undefined ? '' : ` (express-session prunes them in one synchronous ${Math.round(mem.sweep.expressSessionPruneMs)} ms pass)`
+      out.push(text(14, y + 18, `Sweeping ${mem.sweep.expired.toLocaleString('en-US')} expired sessions: ${Math.round(mem.sweep.totalMs)} ms in slices, longest event-loop block ${mem.sweep.maxDelayMs.toFixed(1)} ms${extra}`, { size: 12 }))
+    }
+  }
+  out.push('</svg>')
+  return out.join('\n') + '\n'
+}
+
+function panel(group, x0, y0, top) {
+  const out = []
+  const w = PANEL_W - MARGIN.left - MARGIN.right
+  const h = PANEL_H - MARGIN.top - MARGIN.bottom
+  const left = x0 + MARGIN.left
+  const base = y0 + MARGIN.top + h
+  const y = (ratio) => base - (Math.min(ratio, top) / top) * h
+  out.push(text(left, y0 + 20, `${group.framework === 'express4' ? 'Express 4' : 'Express 5'}, ${group.store === 'redis' ? 'Redis (connect-redis)' : 'in-memory store'}`, { size: 13, weight: 600 }))
+  for (let tick = 0; tick <= top + 1e-9; tick += 0.2) {
+    const ty = y(tick)
+    out.push(`<line x1="${left}" y1="${ty.toFixed(1)}" x2="${left + w}" y2="${ty.toFixed(1)}" stroke="${Math.abs(tick - 1) < 1e-9 ? '#444' : '#e3e3e3'}" stroke-width="1"/>`)
+    out.push(text(left - 6, ty + 4, `${tick.toFixed(1)}×`, { size: 10, anchor: 'end', fill: '#666' }))
+  }
+  const scenarios = SCENARIOS.filter((s) => group.scenarios[s.key])
+  const slot = w / Math.max(1, scenarios.length)
+  const barW = Math.min(34, slot / 3)
+  scenarios.forEach((scenario, i) => {
+    const cx = left + slot * i + slot / 2
+    const rowsOf = group.scenarios[scenario.key]
+    ;['express-session', 'sessionkit'].forEach((impl, j) => {
+      const ratio = rowsOf[impl]?.vsNone
+      if (ratio === undefined) return
+      const bx = cx - barW - 2 + j * (barW + 4)
+      const by = y(ratio)
+      out.push(`<rect x="${bx.toFixed(1)}" y="${by.toFixed(1)}" width="${barW.toFixed(1)}" height="${(base - by).toFixed(1)}" fill="${COLORS[impl]}"><title>${impl}: ${Math.round(rowsOf[impl].rps)} req/s, ${ratio.toFixed(2)}× no session</title></rect>`)
+      out.push(text(bx + barW / 2, by - 4, ratio.toFixed(2), { size: 10, anchor: 'middle' }))
+    })
+    const ty = y(scenario.target)
+    out.push(`<line x1="${(cx - barW - 8).toFixed(1)}" y1="${ty.toFixed(1)}" x2="${(cx + barW + 8).toFixed(1)}" y2="${ty.toFixed(1)}" stroke="${COLORS.target}" stroke-width="2" stroke-dasharray="4 2"/>`)
+    const [route, rest] = scenario.label.split(', ')
+    out.push(text(cx, base + 16, route, { size: 11, anchor: 'middle' }))
+    out.push(text(cx, base + 30, rest, { size: 10, anchor: 'middle', fill: '#555' }))
+  })
+  return out.join('\n')
+}
+
+function text(x, y, content, { size = 12, weight = 400, anchor = 'start', fill = '#222' } = {}) {
+  return `<text x="${typeof x === 'number' ? x.toFixed(1) : x}" y="${typeof y === 'number' ? y.toFixed(1) : y}" font-size="${size}"${weight !== 400 ? ` font-weight="${weight}"` : ''} text-anchor="${anchor}" fill="${fill}">${escape(content)}</text>`
+}
+
+function escape(s) {
+  return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const input = process.argv[2] ?? new URL('./results/latest.json', import.meta.url).pathname
+  const svgPath = input.replace(/\.json$/, '') + '.svg'
+  writeFileSync(svgPath, renderChart(JSON.parse(readFileSync(input, 'utf8'))))
+  console.log(`wrote ${svgPath}`)
+}

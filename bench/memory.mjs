@@ -1,0 +1,83 @@
+// Memory measurements, one per process (run with --expose-gc; bench/run.mjs starts it):
+//   node --expose-gc bench/memory.mjs sessionkit 100000       heap per stored session, sessionkit MemoryStore
+//   node --expose-gc bench/memory.mjs express-session 100000  the same with express-session's MemoryStore
+//   node --expose-gc bench/memory.mjs sweep 1000000           longest event-loop block while sessionkit's
+//                                                             sweeper removes that many expired sessions
+// Each prints its numbers and, when forked, sends them to the parent.
+import { randomBytes } from 'node:crypto'
+import { createRequire } from 'node:module'
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
+
+const require = createRequire(import.meta.url)
+const [what = 'sessionkit', countArg] = process.argv.slice(2)
+const count = Number(countArg ?? (what === 'sweep' ? 1_000_000 : 100_000))
+const sessionkit = require(process.env.BENCH_SESSIONKIT ?? 'sessionkit')
+const expressSession = require('express-session')
+
+if (typeof globalThis.gc !== 'function') throw new Error('run with node --expose-gc')
+
+// A session as /count leaves it: the cookie express-session and sessionkit both store, and one counter.
+function record(expires) {
+  return { cookie: { originalMaxAge: 86_400_000, expires, httpOnly: true, path: '/' }, n: 1 }
+}
+
+// Ids as both middlewares make them (24 random bytes, base64url), made inside the loop so that only
+// the store keeps them alive.
+function newId() {
+  return randomBytes(24).toString('base64url')
+}
+
+function fill(store, n, expiresAt) {
+  return new Promise((resolve) => {
+    let pending = n
+    const done = () => {
+      if (--pending === 0) resolve()
+    }
+    for (let i = 0; i < n; i++) store.set(newId(), record(new Date(expiresAt)), done)
+  })
+}
+
+function heapAfterGc() {
+  for (let i = 0; i < 4; i++) globalThis.gc()
+  return process.memoryUsage().heapUsed
+}
+
+let result
+if (what === 'sessionkit' || what === 'express-session') {
+  const store = what === 'sessionkit' ? new sessionkit.MemoryStore({ checkPeriod: 0 }) : new expressSession.MemoryStore()
+  const before = heapAfterGc()
+  await fill(store, count, Date.now() + 86_400_000)
+  const after = heapAfterGc()
+  const length = await new Promise((resolve) => store.length((err, n) => resolve(n)))
+  if (length !== count) throw new Error(`${what}: expected ${count} sessions in the store, found ${length}`)
+  result = { store: what, sessions: count, heapBytes: after - before, bytesPerSession: (after - before) / count }
+  console.log(`${what}: ${count} sessions, ${((after - before) / 2 ** 20).toFixed(1)} MiB, ${result.bytesPerSession.toFixed(0)} B per session`)
+} else if (what === 'sweep') {
+  const store = new sessionkit.MemoryStore({ checkPeriod: 0 })
+  // Expired a second ago: the store keeps them until the sweeper (or a read of that id) removes them.
+  await fill(store, count, Date.now() - 1000)
+  heapAfterGc()
+  const histogram = monitorEventLoopDelay({ resolution: 1 })
+  histogram.enable()
+  const started = performance.now()
+  const removed = await store.sweep()
+  const totalMs = performance.now() - started
+  // Let the monitor's timer fire once more, so the last slice's delay is recorded too.
+  await new Promise((resolve) => setTimeout(resolve, 5))
+  histogram.disable()
+  if (removed !== count) throw new Error(`sweep removed ${removed} of ${count} expired sessions`)
+  result = { expired: count, removed, totalMs, maxDelayMs: histogram.max / 1e6, p99DelayMs: histogram.percentile(99) / 1e6, meanDelayMs: histogram.mean / 1e6 }
+
+  // For comparison: express-session's MemoryStore has no timer; its length()/all() drop expired
+  // sessions in one synchronous pass.
+  const theirs = new expressSession.MemoryStore()
+  await fill(theirs, count, Date.now() - 1000)
+  heapAfterGc()
+  const t0 = performance.now()
+  await new Promise((resolve) => theirs.length(() => resolve()))
+  result.expressSessionPruneMs = performance.now() - t0
+  console.log(`sweep: ${count} expired sessions removed in ${totalMs.toFixed(0)} ms; longest event-loop delay ${result.maxDelayMs.toFixed(1)} ms; express-session's synchronous prune ${result.expressSessionPruneMs.toFixed(0)} ms`)
+} else {
+  throw new Error(`unknown measurement ${what}`)
+}
+process.send?.(result)

@@ -1,0 +1,375 @@
+#!/usr/bin/env node
+// `npm run bench`: the same Express app without sessions, with express-session and with sessionkit,
+// each in its own child process, driven by autocannon in turn (A B C A B C ...) so that a noisy,
+// shared machine slows them alike; then the memory measurements (bench/memory.mjs). Prints a table
+// and PASS/FAIL against the targets of issue 4, writes the numbers as JSON and draws the SVG chart
+// from that JSON (bench/chart.mjs).
+//
+//   node bench/run.mjs [--duration=1.5] [--rounds=3] [--warmup=0.5] [--connections=50]
+//                      [--frameworks=express4,express5] [--stores=memory,redis]
+//                      [--scenarios=hello,new,read,count] [--impls=none,express-session,sessionkit]
+//                      [--no-memory] [--memory-only] [--sessions=100000] [--expired=1000000]
+//                      [--out=bench/results/latest.json] [--no-chart] [--cpu-prof]
+import { fork } from 'node:child_process'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
+import { createRequire } from 'node:module'
+import os from 'node:os'
+import { dirname, join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { execFileSync } from 'node:child_process'
+import autocannon from 'autocannon'
+import { renderChart } from './chart.mjs'
+import { checkTargets, SCENARIOS } from './targets.mjs'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const root = join(here, '..')
+const require = createRequire(import.meta.url)
+
+const args = parseArgs(process.argv.slice(2))
+const opts = {
+  duration: Number(args.duration ?? 1.5),
+  rounds: Number(args.rounds ?? 3),
+  warmup: Number(args.warmup ?? 0.5),
+  connections: Number(args.connections ?? 50),
+  frameworks: list(args.frameworks, ['express4', 'express5']),
+  stores: list(args.stores, ['memory', 'redis']),
+  scenarios: list(args.scenarios, SCENARIOS.map((s) => s.key)),
+  impls: list(args.impls, ['none', 'express-session', 'sessionkit']),
+  memory: args.memory !== false && args['no-memory'] !== true,
+  http: args['memory-only'] !== true,
+  sessions: Number(args.sessions ?? 100_000),
+  expired: Number(args.expired ?? 1_000_000),
+  out: args.out ?? join(root, 'bench/results/latest.json'),
+  chart: args['no-chart'] !== true && args.chart !== false,
+  cpuProf: args['cpu-prof'] === true,
+}
+
+let prefixCounter = 0
+const sessionkitEntry = snapshotSessionkit()
+const result = {
+  date: new Date().toISOString(),
+  machine: machine(),
+  options: { duration: opts.duration, rounds: opts.rounds, warmup: opts.warmup, connections: opts.connections },
+  groups: [],
+  memory: undefined,
+  targets: [],
+}
+
+try {
+  if (opts.http) {
+    for (const framework of opts.frameworks) {
+      for (const store of opts.stores) {
+        if (store === 'redis' && !(await redisUp())) {
+          console.log(`\n(skipping ${framework} + redis: nothing answers on 127.0.0.1:6379)`)
+          continue
+        }
+        result.groups.push(await runGroup(framework, store))
+      }
+    }
+  }
+  if (opts.memory) result.memory = await runMemory()
+  result.targets = checkTargets(result)
+  printTargets(result.targets)
+  if (opts.out !== 'none') {
+    mkdirSync(dirname(opts.out), { recursive: true })
+    writeFileSync(opts.out, JSON.stringify(result, null, 2) + '\n')
+    console.log(`\nwrote ${relative(process.cwd(), opts.out)}`)
+    if (opts.chart) {
+      const svgPath = opts.out.replace(/\.json$/, '') + '.svg'
+      writeFileSync(svgPath, renderChart(result))
+      console.log(`wrote ${relative(process.cwd(), svgPath)}`)
+    }
+  }
+} finally {
+  rmSync(dirname(dirname(sessionkitEntry)), { recursive: true, force: true })
+}
+
+// --- one framework + store: every scenario, every implementation, interleaved ------------------
+
+async function runGroup(framework, store) {
+  console.log(`\n=== ${framework} + ${store} store: ${opts.rounds} round(s) of ${opts.duration}s, ${opts.connections} connections ===`)
+  const children = {}
+  for (const impl of opts.impls) children[impl] = await startChild(impl, framework, store)
+  const scenarios = SCENARIOS.filter((s) => opts.scenarios.includes(s.key))
+  const runs = {} // runs[scenario][impl] = [{ rps, p50, p99, errors }]
+  try {
+    if (opts.warmup > 0) {
+      process.stdout.write('warming up ')
+      for (const scenario of scenarios) {
+        for (const impl of opts.impls) {
+          await measure(children[impl], scenario, opts.warmup)
+          process.stdout.write('.')
+        }
+      }
+      process.stdout.write('\n')
+    }
+    for (let round = 1; round <= opts.rounds; round++) {
+      for (const scenario of scenarios) {
+        for (const impl of opts.impls) {
+          const run = await measure(children[impl], scenario, opts.duration)
+          ;((runs[scenario.key] ??= {})[impl] ??= []).push(run)
+          console.log(`round ${round}  ${scenario.label.padEnd(26)} ${impl.padEnd(16)} ${fmt(run.rps, 0).padStart(7)} req/s  p50 ${fmt(run.p50, 1)} ms  p99 ${fmt(run.p99, 1)} ms  cpu ${fmt(run.cpuPerRequest, 0)} µs/req${run.errors ? `  (${run.errors} errors/non-2xx!)` : ''}`)
+        }
+      }
+    }
+  } finally {
+    await Promise.all(Object.values(children).map(stopChild))
+  }
+  const group = { framework, store, scenarios: {} }
+  for (const scenario of scenarios) {
+    const byImpl = {}
+    for (const impl of opts.impls) {
+      const list = runs[scenario.key][impl]
+      byImpl[impl] = {
+        rps: median(list.map((r) => r.rps)),
+        p50: median(list.map((r) => r.p50)),
+        p99: median(list.map((r) => r.p99)),
+        cpuPerRequest: median(list.map((r) => r.cpuPerRequest)),
+        errors: list.reduce((sum, r) => sum + r.errors, 0),
+        rounds: list.map((r) => Math.round(r.rps)),
+      }
+    }
+    for (const impl of opts.impls) {
+      const row = byImpl[impl]
+      if (byImpl.none) row.vsNone = row.rps / byImpl.none.rps
+      if (byImpl['express-session']) row.vsExpressSession = row.rps / byImpl['express-session'].rps
+    }
+    group.scenarios[scenario.key] = byImpl
+  }
+  printGroup(group, scenarios)
+  return group
+}
+
+async function measure(child, scenario, seconds) {
+  await child.call('reset')
+  let cookie
+  if (scenario.cookie) {
+    // A real session for the session middlewares; a cookie of the same shape for the app without one,
+    // so every app parses the same request.
+    cookie = child.impl === 'none' ? `connect.sid=s%3A${'x'.repeat(32)}.${'y'.repeat(43)}` : await sessionCookie(child.port)
+  }
+  const cpuBefore = (await child.call('cpu')).cpu
+  const run = await autocannon({
+    url: `http://127.0.0.1:${child.port}${scenario.path}`,
+    connections: opts.connections,
+    duration: seconds,
+    headers: cookie ? { cookie } : {},
+  })
+  const cpuAfter = (await child.call('cpu')).cpu
+  return {
+    cpuPerRequest: (cpuAfter - cpuBefore) / Math.max(1, run.requests.total),
+    rps: run.requests.average,
+    p50: run.latency.p50,
+    p99: run.latency.p99,
+    errors: run.errors + run.timeouts + run.non2xx,
+  }
+}
+
+function sessionCookie(port) {
+  return new Promise((resolve, reject) => {
+    httpRequest({ host: '127.0.0.1', port, path: '/count' }, (res) => {
+      res.resume()
+      const header = res.headers['set-cookie']?.[0]
+      if (!header) reject(new Error('the app set no session cookie on /count'))
+      else resolve(header.split(';')[0])
+    })
+      .on('error', reject)
+      .end()
+  })
+}
+
+// --- child processes ---------------------------------------------------------------------------
+
+function startChild(impl, framework, store) {
+  const execArgv = ['--expose-gc']
+  if (opts.cpuProf && impl === 'sessionkit') {
+    const dir = join(root, 'bench/profiles')
+    mkdirSync(dir, { recursive: true })
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${framework}-${store}-${Date.now()}.cpuprofile`)
+  }
+  const child = fork(join(here, 'app.mjs'), [], {
+    execArgv,
+    env: {
+      ...process.env,
+      BENCH_IMPL: impl,
+      BENCH_FRAMEWORK: framework,
+      BENCH_STORE: store,
+      BENCH_PREFIX: `sessionkit-bench:${process.pid}:${++prefixCounter}:`,
+      BENCH_SESSIONKIT: sessionkitEntry,
+    },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  return new Promise((resolve, reject) => {
+    child.once('error', reject)
+    child.once('exit', (code) => reject(new Error(`${impl} app exited early (code ${code})`)))
+    child.once('message', (message) => {
+      if (!message?.ready) return reject(new Error(`unexpected message from ${impl} app`))
+      child.removeAllListeners('exit')
+      resolve({
+        impl,
+        port: message.ready,
+        process: child,
+        call: (what) =>
+          new Promise((done) => {
+            child.once('message', done)
+            child.send(what)
+          }),
+      })
+    })
+  })
+}
+
+function stopChild(child) {
+  return new Promise((resolve) => {
+    child.process.once('exit', resolve)
+    child.process.send('stop')
+  })
+}
+
+function redisUp() {
+  return new Promise((resolve) => {
+    import('node:net').then(({ connect }) => {
+      const socket = connect(6379, '127.0.0.1')
+      socket.once('connect', () => {
+        socket.destroy()
+        resolve(true)
+      })
+      socket.once('error', () => resolve(false))
+    })
+  })
+}
+
+/**
+ * A private copy of dist/ for this run: `npm run build` empties dist/ first, and on a shared working
+ * tree someone may build while the bench runs. The copy sits inside the repository so that sessionkit's
+ * own dependencies still resolve from node_modules.
+ */
+function snapshotSessionkit() {
+  const dir = mkdtempSync(join(here, '.dist-'))
+  for (let attempt = 0; ; attempt++) {
+    try {
+      cpSync(join(root, 'dist/cjs'), join(dir, 'cjs'), { recursive: true })
+      const entry = join(dir, 'cjs/sessionkit.cjs')
+      execFileSync(process.execPath, ['-e', `require(${JSON.stringify(entry)})`], { stdio: 'ignore' })
+      return entry
+    } catch (err) {
+      if (attempt >= 20) throw new Error(`cannot load sessionkit from dist/ (run npm run build first): ${err.message}`)
+      rmSync(join(dir, 'cjs'), { recursive: true, force: true })
+      execFileSync('sleep', ['0.5'])
+    }
+  }
+}
+
+// --- memory ------------------------------------------------------------------------------------
+
+async function runMemory() {
+  console.log(`\n=== memory: heap per session after ${opts.sessions} sessions; sweeping ${opts.expired} expired sessions ===`)
+  const runOne = (what) =>
+    new Promise((resolve, reject) => {
+      const child = fork(join(here, 'memory.mjs'), [what, String(what === 'sweep' ? opts.expired : opts.sessions)], {
+        execArgv: ['--expose-gc', '--max-old-space-size=4096'],
+        env: { ...process.env, BENCH_SESSIONKIT: sessionkitEntry },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      })
+      let answer
+      child.on('message', (m) => (answer = m))
+      child.on('exit', (code) => (answer ? resolve(answer) : reject(new Error(`memory.mjs ${what} exited with ${code}`))))
+    })
+  const memory = {
+    sessions: opts.sessions,
+    sessionkit: await runOne('sessionkit'),
+    expressSession: await runOne('express-session'),
+    sweep: await runOne('sweep'),
+  }
+  console.log(`heap per session     sessionkit ${fmt(memory.sessionkit.bytesPerSession, 0)} B   express-session ${fmt(memory.expressSession.bytesPerSession, 0)} B`)
+  console.log(`sweep of ${memory.sweep.expired} expired: ${fmt(memory.sweep.totalMs, 0)} ms in all, longest event-loop block ${fmt(memory.sweep.maxDelayMs, 1)} ms (p99 ${fmt(memory.sweep.p99DelayMs, 1)} ms); removed ${memory.sweep.removed}`)
+  if (memory.sweep.expressSessionPruneMs !== undefined) {
+    console.log(`  (express-session's MemoryStore has no sweeper; its length() prunes the same sessions in one synchronous pass of ${fmt(memory.sweep.expressSessionPruneMs, 0)} ms)`)
+  }
+  return memory
+}
+
+// --- output ------------------------------------------------------------------------------------
+
+function printGroup(group, scenarios) {
+  console.log(`\n${group.framework} + ${group.store} store (median of ${opts.rounds} round(s))`)
+  const header = ['scenario', 'implementation', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', '× none', '× express-session']
+  const rows = [header]
+  for (const scenario of scenarios) {
+    for (const impl of opts.impls) {
+      const r = group.scenarios[scenario.key][impl]
+      rows.push([
+        scenario.label,
+        impl,
+        fmt(r.rps, 0),
+        fmt(r.p50, 1),
+        fmt(r.p99, 1),
+        fmt(r.cpuPerRequest, 0),
+        r.vsNone === undefined ? '' : fmt(r.vsNone, 2),
+        r.vsExpressSession === undefined ? '' : fmt(r.vsExpressSession, 2),
+      ])
+    }
+  }
+  const widths = header.map((_, i) => Math.max(...rows.map((row) => row[i].length)))
+  for (const row of rows) console.log(row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '))
+}
+
+function printTargets(targets) {
+  if (targets.length === 0) return
+  console.log('\n=== targets (issue 4) ===')
+  for (const t of targets) console.log(`${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.actual} (target ${t.target})`)
+  const failed = targets.filter((t) => !t.pass).length
+  console.log(failed === 0 ? 'all targets met' : `${failed} of ${targets.length} targets missed`)
+}
+
+function machine() {
+  const cpus = os.cpus()
+  return {
+    cpu: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    memoryGB: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    express4: require('express4/package.json').version,
+    express5: require('express/package.json').version,
+    expressSession: require('express-session/package.json').version,
+    connectRedis: JSON.parse(readFileSync(join(root, 'node_modules/connect-redis/package.json'), 'utf8')).version,
+    autocannon: require('autocannon/package.json').version,
+    sessionkit: require(join(root, 'package.json')).version,
+    commit: gitCommit(),
+  }
+}
+
+function gitCommit() {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim()
+  } catch {
+    return undefined
+  }
+}
+
+function parseArgs(argv) {
+  const out = {}
+  for (const arg of argv) {
+    const m = /^--([^=]+)(?:=(.*))?$/.exec(arg)
+    if (!m) throw new Error(`unknown argument ${arg}`)
+    out[m[1]] = m[2] === undefined ? true : m[2]
+  }
+  return out
+}
+
+function list(value, fallback) {
+  return typeof value === 'string' ? value.split(',').filter(Boolean) : fallback
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+function fmt(n, digits) {
+  return n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits)
+}
+
