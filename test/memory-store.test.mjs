@@ -1,0 +1,272 @@
+// The in-memory store: copies rather than shared objects, expiry, the unref'd sweeper, LRU bound,
+// ttl for browser-session cookies, all/ids/length/clear/touch, and asynchronous callbacks. Most tests
+// talk to the store directly; the aliasing test also goes through the middleware over HTTP.
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { describe, test } from 'node:test'
+import express from 'express'
+import session, { MemoryStore } from 'sessionkit'
+import { listen, request } from './support/http.mjs'
+
+const require = createRequire(import.meta.url)
+
+/** Calls a callback-style store method and resolves with its result. */
+function call(store, method, ...args) {
+  return new Promise((resolve, reject) => store[method](...args, (err, result) => (err ? reject(err) : resolve(result))))
+}
+
+/** A session record as the middleware hands it to a store; `ms` null means a browser-session cookie. */
+function record(data = {}, ms = 60_000) {
+  return {
+    ...data,
+    cookie: { originalMaxAge: ms, expires: ms === null ? null : new Date(Date.now() + ms), path: '/', httpOnly: true },
+  }
+}
+
+/** A store without its sweep timer, for tests that do not need it. */
+const quiet = (options = {}) => new MemoryStore({ checkPeriod: 0, ...options })
+
+describe('MemoryStore keeps copies', () => {
+  test('changing the object given to set, or returned by get, does not change what the store holds', async () => {
+    const store = quiet()
+    const sess = record({ profile: { city: 'Oslo' }, list: [1] })
+    await call(store, 'set', 'a', sess)
+    sess.profile.city = 'Bergen'
+    sess.list.push(2)
+    sess.added = true
+
+    const got = await call(store, 'get', 'a')
+    assert.deepEqual(got.profile, { city: 'Oslo' })
+    assert.deepEqual(got.list, [1])
+    assert.equal(got.added, undefined)
+    assert.ok(got.cookie.expires instanceof Date, 'expires comes back as a Date')
+    assert.equal(got.cookie.expires.getTime(), sess.cookie.expires.getTime())
+
+    got.profile.city = 'Tromsø'
+    got.list.push(3)
+    const again = await call(store, 'get', 'a')
+    assert.deepEqual(again.profile, { city: 'Oslo' })
+    assert.deepEqual(again.list, [1])
+    assert.notEqual(again, got)
+
+    const all = await call(store, 'all')
+    all.a.list.push(4)
+    assert.deepEqual((await call(store, 'get', 'a')).list, [1])
+  })
+
+  test('over HTTP: req.session and the store never share objects', async () => {
+    const app = express()
+    app.use(session({ secret: 'memory store secret', resave: false, saveUninitialized: false }))
+    const stored = (req) => call(req.sessionStore, 'get', req.sessionID)
+    app.get('/save-then-change', async (req, res) => {
+      req.session.list = [1]
+      await req.session.save()
+      req.session.list.push(2) // saved only when the response ends
+      const during = await stored(req)
+      during.list.push('changed by the caller of get')
+      res.json({ during: (await stored(req)).list })
+    })
+    app.get('/change-loaded', async (req, res) => {
+      req.session.list.push(3)
+      res.json({ during: (await stored(req)).list, session: req.session.list })
+    })
+    app.get('/read', async (req, res) => res.json({ session: req.session.list, stored: (await stored(req)).list }))
+    const { server, base } = await listen(app)
+    try {
+      const first = await request(base, '/save-then-change')
+      assert.deepEqual(JSON.parse(first.text), { during: [1] })
+      const read = await request(base, '/read', { cookie: first.cookie })
+      assert.deepEqual(JSON.parse(read.text), { session: [1, 2], stored: [1, 2] }, 'the end of the response saved the change')
+      const loaded = await request(base, '/change-loaded', { cookie: first.cookie })
+      assert.deepEqual(JSON.parse(loaded.text), { during: [1, 2], session: [1, 2, 3] }, 'a loaded session is a copy too')
+    } finally {
+      server.close()
+    }
+  })
+
+  test('a session that cannot be serialized is refused with an error', async () => {
+    const store = quiet()
+    const sess = record()
+    sess.self = sess
+    await assert.rejects(call(store, 'set', 'loop', sess))
+    assert.equal(await call(store, 'get', 'loop'), null)
+  })
+})
+
+describe('MemoryStore expiry', () => {
+  test('get of an expired session is null', async () => {
+    const store = quiet()
+    await call(store, 'set', 'past', record({ n: 1 }, -1_000))
+    await call(store, 'set', 'soon', record({ n: 2 }, 30))
+    await call(store, 'set', 'later', record({ n: 3 }))
+    assert.equal(await call(store, 'get', 'past'), null)
+    assert.equal((await call(store, 'get', 'soon')).n, 2)
+    await sleep(60)
+    assert.equal(await call(store, 'get', 'soon'), null)
+    assert.equal((await call(store, 'get', 'later')).n, 3)
+  })
+
+  test('sweep() removes expired sessions and reports how many', async () => {
+    const store = quiet()
+    await call(store, 'set', 'a', record({}, 20))
+    await call(store, 'set', 'b', record({}, 20))
+    await call(store, 'set', 'live', record())
+    await sleep(50)
+    assert.equal(await store.sweep(), 2)
+    assert.equal(await store.sweep(), 0, 'nothing left to remove')
+    assert.deepEqual(await call(store, 'ids'), ['live'])
+  })
+
+  test('the timer sweeps every checkPeriod', async () => {
+    const store = new MemoryStore({ checkPeriod: 10 })
+    let sweeps = 0
+    const sweep = store.sweep.bind(store)
+    store.sweep = () => (sweeps++, sweep())
+    try {
+      await call(store, 'set', 'a', record({}, 20))
+      await call(store, 'set', 'live', record())
+      await sleep(100)
+      assert.ok(sweeps >= 2, `swept ${sweeps} times`)
+      assert.equal(await sweep(), 0, 'the expired session was already swept out by the timer')
+      assert.deepEqual(await call(store, 'ids'), ['live'])
+    } finally {
+      store.close()
+    }
+  })
+
+  test('the sweep timer does not keep the process alive', async () => {
+    const entry = require.resolve('sessionkit')
+    const scripts = [
+      `const { MemoryStore } = require(${JSON.stringify(entry)}); new MemoryStore({ checkPeriod: 5 })`,
+      // The default store that session() creates.
+      `const session = require(${JSON.stringify(entry)}); session({ secret: 'x', resave: false, saveUninitialized: false })`,
+    ]
+    for (const script of scripts) {
+      const outcome = await new Promise((resolve) => {
+        execFile(process.execPath, ['-e', script], { timeout: 10_000 }, (err, stdout, stderr) =>
+          resolve({ code: err?.code ?? 0, signal: err?.signal ?? null, killed: err?.killed ?? false, stderr }),
+        )
+      })
+      assert.deepEqual(
+        { code: outcome.code, signal: outcome.signal, killed: outcome.killed },
+        { code: 0, signal: null, killed: false },
+        `the child exited by itself: ${script}\n${outcome.stderr}`,
+      )
+    }
+  })
+
+  test('ttl applies to sessions whose cookie has no expiry', async () => {
+    const store = quiet({ ttl: 40 })
+    await call(store, 'set', 'browser', record({ n: 1 }, null))
+    await call(store, 'set', 'dated', record({ n: 2 }, 60_000))
+    assert.equal((await call(store, 'get', 'browser')).n, 1)
+    assert.equal((await call(store, 'get', 'browser')).cookie.expires, null)
+    await sleep(80)
+    assert.equal(await call(store, 'get', 'browser'), null, 'gone after ttl')
+    assert.equal((await call(store, 'get', 'dated')).n, 2, 'a dated session keeps its own expiry')
+  })
+
+  test('touch moves the expiry without changing the data', async () => {
+    const store = quiet()
+    await call(store, 'set', 'a', record({ n: 1 }, 40))
+    const moved = record({ n: 999 }, 60_000)
+    await call(store, 'touch', 'a', moved)
+    await sleep(80)
+    const got = await call(store, 'get', 'a')
+    assert.ok(got, 'still there after its old expiry')
+    assert.equal(got.n, 1, 'touch does not write the data')
+    assert.equal(got.cookie.expires.getTime(), moved.cookie.expires.getTime())
+
+    await call(store, 'touch', 'missing', record())
+    assert.equal(await call(store, 'get', 'missing'), null, 'touch does not create a session')
+  })
+})
+
+describe('MemoryStore bound (max)', () => {
+  test('evicts the least recently used session; get and set count as use', async () => {
+    const store = quiet({ max: 2 })
+    await call(store, 'set', 'a', record({ n: 'a' }))
+    await call(store, 'set', 'b', record({ n: 'b' }))
+    await call(store, 'get', 'a') // now b is the least recently used
+    await call(store, 'set', 'c', record({ n: 'c' }))
+    assert.equal(await call(store, 'get', 'b'), null, 'b was evicted')
+    assert.equal((await call(store, 'get', 'a')).n, 'a')
+    assert.equal((await call(store, 'get', 'c')).n, 'c')
+    assert.equal(await call(store, 'length'), 2)
+
+    await call(store, 'set', 'a', record({ n: 'a2' })) // c is now the oldest
+    await call(store, 'set', 'd', record({ n: 'd' }))
+    assert.deepEqual((await call(store, 'ids')).sort(), ['a', 'd'])
+    assert.equal((await call(store, 'get', 'a')).n, 'a2')
+  })
+
+  test('however many sessions are created, the store never holds more than max', async () => {
+    const store = quiet({ max: 3 })
+    for (let i = 0; i < 10; i++) await call(store, 'set', `s${i}`, record({ i }))
+    assert.equal(await call(store, 'length'), 3)
+    assert.deepEqual((await call(store, 'ids')).sort(), ['s7', 's8', 's9'])
+  })
+})
+
+describe('MemoryStore all, ids, length, clear', () => {
+  test('all gives an object keyed by id, without expired sessions', async () => {
+    const store = quiet()
+    await call(store, 'set', 'a', record({ n: 1 }))
+    await call(store, 'set', 'b', record({ n: 2 }))
+    await call(store, 'set', 'old', record({ n: 3 }, -1))
+    const all = await call(store, 'all')
+    assert.ok(!Array.isArray(all))
+    assert.deepEqual(Object.keys(all).sort(), ['a', 'b'])
+    assert.equal(all.a.n, 1)
+    assert.equal(all.b.n, 2)
+    assert.ok(all.a.cookie.expires instanceof Date)
+  })
+
+  test('ids, length and clear', async () => {
+    const store = quiet()
+    assert.deepEqual(await call(store, 'ids'), [])
+    assert.equal(await call(store, 'length'), 0)
+    await call(store, 'set', 'a', record())
+    await call(store, 'set', 'b', record())
+    await call(store, 'set', 'old', record({}, -1))
+    assert.deepEqual((await call(store, 'ids')).sort(), ['a', 'b'])
+    assert.equal(await call(store, 'length'), 2)
+    await call(store, 'destroy', 'a')
+    assert.deepEqual(await call(store, 'ids'), ['b'])
+    assert.equal(await call(store, 'length'), 1)
+    await call(store, 'clear')
+    assert.deepEqual(await call(store, 'ids'), [])
+    assert.equal(await call(store, 'length'), 0)
+    assert.equal(await call(store, 'get', 'b'), null)
+  })
+})
+
+test('every callback arrives after the method has returned', async () => {
+  const store = quiet()
+  await call(store, 'set', 'a', record())
+  const invocations = [
+    ['get', 'a'],
+    ['get', 'missing'],
+    ['set', 'b', record()],
+    ['touch', 'a', record()],
+    ['destroy', 'b'],
+    ['all'],
+    ['ids'],
+    ['length'],
+    ['clear'],
+  ]
+  for (const [method, ...args] of invocations) {
+    let returned = false
+    let early
+    await new Promise((resolve) => {
+      store[method](...args, () => {
+        early = !returned
+        resolve()
+      })
+      returned = true
+    })
+    assert.equal(early, false, `${method}'s callback ran before ${method} returned`)
+  }
+})
