@@ -32,7 +32,7 @@ async function logIn(page, username, password) {
 }
 
 test('log in through the form; the cookie is HttpOnly, survives a reload, and dies at logout', { skip }, async () => {
-  const context = await browser.newContext({ viewport: { width: 800, height: 450 } })
+  const context = await browser.newContext({ viewport: { width: 800, height: 280 } })
   try {
     const page = await context.newPage()
     await logIn(page, 'alice', 'wonderland')
