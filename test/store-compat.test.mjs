@@ -105,6 +105,28 @@ describe('every kind of store carries the whole flow', () => {
   }
 })
 
+test('a plain object with only get, set and destroy (no touch, no events) is enough', async () => {
+  const full = callbackStore()
+  const store = { records: full.records, get: full.get, set: full.set, destroy: full.destroy }
+  const { base, stats, close } = await start(store)
+  try {
+    const first = await request(base, '/set')
+    const sid = sidOf(first.cookie)
+    const stored = held(store, sid)
+    const read = await request(base, '/get', { cookie: first.cookie })
+    assert.equal(JSON.parse(read.text).user, 'ann')
+    assert.deepEqual(read.setCookies, [])
+    assert.deepEqual(held(store, sid), stored, 'an unchanged session is neither touched nor rewritten')
+    await request(base, '/change', { cookie: first.cookie })
+    assert.equal(held(store, sid).count, 1)
+    await request(base, '/destroy', { cookie: first.cookie })
+    assert.equal(held(store, sid), null)
+    assert.deepEqual(stats.errors, [])
+  } finally {
+    await close()
+  }
+})
+
 describe('a store that answers by callback and by Promise completes once', () => {
   // The asynchronous both-ways store of support/stores.mjs, and one that calls back synchronously
   // and then also returns an already-resolved Promise.
@@ -279,6 +301,26 @@ describe('storeTimeout', () => {
 
     const fresh = await request(app.base, '/set')
     assert.equal(fresh.status, 200, 'requests without a cookie still work')
+  })
+
+  test('a set that never answers: 503 instead of the response, no cookie, late answer ignored', { timeout: 10_000 }, async () => {
+    const silent = callbackStore()
+    const waiting = []
+    silent.set = (sid, sess, cb) => void waiting.push(cb)
+    const { base, stats, close } = await start(silent, { storeTimeout: 200 })
+    try {
+      const res = await request(base, '/set')
+      assert.equal(res.status, 503)
+      assert.equal(JSON.parse(res.text).code, 'SESSION_STORE_TIMEOUT')
+      assert.deepEqual(res.setCookies, [], 'no cookie for a session that was not stored')
+      assert.equal(waiting.length, 1)
+      waiting[0](null)
+      await sleep(30)
+      assert.equal(stats.errors.length, 1)
+      assert.equal(stats.hits, 1)
+    } finally {
+      await close()
+    }
   })
 })
 
