@@ -370,12 +370,12 @@ describe('stores written as require("some-store")(session)', () => {
     const cjs = require('sessionkit')
     const MemoryStore = require('memorystore')(cjs)
     const store = new MemoryStore({ checkPeriod: 3_600_000 })
-    const { base, close } = await start(store, { cookie: { maxAge: 80 } })
+    const { base, close } = await start(store, { cookie: { maxAge: 200 } })
     try {
       const first = await request(base, '/set')
       const sid = sidOf(first.cookie)
       assert.ok(store.store.peek(sid), 'stored')
-      await sleep(150)
+      await sleep(300)
       const read = await request(base, '/get', { cookie: first.cookie })
       assert.equal(JSON.parse(read.text).user, null, 'expired in memorystore after maxAge')
     } finally {
