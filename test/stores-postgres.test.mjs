@@ -45,7 +45,7 @@ before(async () => {
 })
 after(async () => {
   if (!pool) return
-  for (const store of stores) await store.close()
+  await Promise.allSettled(stores.map((store) => store.close()))
   await pool.query(`DROP SCHEMA IF EXISTS "${autoSchema}" CASCADE`)
   await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
   await pool.end()
