@@ -348,8 +348,14 @@ interface Runner {
 function resolveRunner<S extends SessionStore>(options: StoreTestOptions<S>): Runner {
   if (options.test !== undefined) return { test: options.test, describe: options.describe, after: options.after }
   // Loaded only when no runner is given, so the kit never drags node:test into another runner.
-  const nodeTest = require('node:test') as { test: TestFunction; describe: DescribeFunction; after: AfterFunction }
-  return { test: nodeTest.test, describe: options.describe ?? nodeTest.describe, after: options.after ?? nodeTest.after }
+  const nodeTest = require('node:test') as {
+    test: TestFunction
+    describe: (name: string, options: { concurrency: number }, fn: () => void) => unknown
+    after: AfterFunction
+  }
+  // The kit's tests depend on running in order (clear comes last), even inside a concurrent suite.
+  const serial: DescribeFunction = (name, fn) => nodeTest.describe(name, { concurrency: 1 }, fn)
+  return { test: nodeTest.test, describe: options.describe ?? serial, after: options.after ?? nodeTest.after }
 }
 
 /** A session as the middleware hands it to a store: a live Session with a live Cookie. */

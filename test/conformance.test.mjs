@@ -3,9 +3,11 @@
 // in the test that names the flaw, on stores that break one part of the contract each.
 import assert from 'node:assert/strict'
 import { after, describe, it, test } from 'node:test'
+import { createRequire } from 'node:module'
 import { inherits } from 'node:util'
 import { MemoryStore, Store } from 'sessionkit'
 import { testStore } from 'sessionkit/testing'
+import { snippet } from './support/snippets.mjs'
 
 // --- correct stores ------------------------------------------------------------------------------
 
@@ -84,6 +86,9 @@ testStore({ name: 'MemoryStore (max: 8, no sweeper)', store: () => new MemorySto
 testStore({ name: 'CallbackStore (util.inherits, callbacks)', store: new CallbackStore(), ...fast })
 // The form a vitest, jest or mocha suite uses: the runner's own describe/it/after passed in.
 testStore({ name: 'PromiseStore (async methods)', store: () => new PromiseStore(), test: it, describe, after, ...fast })
+
+// The README's "write your own store" example and its kit call, run as written (CommonJS).
+new Function('require', `${snippet('my-store')}\n${snippet('kit-node-test')}`)(createRequire(import.meta.url))
 
 // --- the kit fails on stores that break the contract --------------------------------------------
 

@@ -23,41 +23,45 @@ const quiet = () => {}
 
 const flowDir = join(dir, 'flow')
 let flowStore
-storeFlow('session-file-store', {
-  store: () => (flowStore ??= new FileStore({ path: flowDir, logFn: quiet })),
-  backend: {
-    // The store expires a session at its last access plus the cookie's original maxAge.
-    async read(sid) {
-      const file = join(flowDir, `${sid}.json`)
-      if (!existsSync(file)) return null
-      const data = JSON.parse(readFileSync(file, 'utf8'))
-      return { data, expiresAt: data.__lastAccess + data.cookie.originalMaxAge }
+// The flows, the kit and the snippet use separate keys/tables/directories, so they run side by side;
+// each runs its own steps in order.
+describe('session-file-store', { concurrency: true }, () => {
+  storeFlow('session-file-store', {
+    store: () => (flowStore ??= new FileStore({ path: flowDir, logFn: quiet })),
+    backend: {
+      // The store expires a session at its last access plus the cookie's original maxAge.
+      async read(sid) {
+        const file = join(flowDir, `${sid}.json`)
+        if (!existsSync(file)) return null
+        const data = JSON.parse(readFileSync(file, 'utf8'))
+        return { data, expiresAt: data.__lastAccess + data.cookie.originalMaxAge }
+      },
     },
-  },
-})
+  })
 
-describe('session-file-store', () => {
-  testStore({ name: 'session-file-store (conformance kit)', store: () => new FileStore({ path: join(dir, 'kit'), logFn: quiet }) })
-})
+  describe('session-file-store', () => {
+    testStore({ name: 'session-file-store (conformance kit)', store: () => new FileStore({ path: join(dir, 'kit'), logFn: quiet }) })
+  })
 
-describe('the file store snippet in docs/stores.md', () => {
-  test('runs as written: a login is a file in SESSION_DIR and is read back', async () => {
-    const sessionDir = join(dir, 'snippet')
-    const app = express()
-    app.use(runSnippet('file', { SESSION_DIR: sessionDir, SESSION_SECRET: 'snippet secret' }))
-    app.get('/login', (req, res) => {
-      req.session.user = 'ann'
-      res.send('ok')
+  describe('the file store snippet in docs/stores.md', () => {
+    test('runs as written: a login is a file in SESSION_DIR and is read back', async () => {
+      const sessionDir = join(dir, 'snippet')
+      const app = express()
+      app.use(runSnippet('file', { SESSION_DIR: sessionDir, SESSION_SECRET: 'snippet secret' }))
+      app.get('/login', (req, res) => {
+        req.session.user = 'ann'
+        res.send('ok')
+      })
+      app.get('/me', (req, res) => res.send(req.session.user ?? 'nobody'))
+      const server = await listen(app)
+      try {
+        const login = await request(server.base, '/login')
+        const file = join(sessionDir, `${sidOf(login.cookie)}.json`)
+        assert.equal(JSON.parse(readFileSync(file, 'utf8')).user, 'ann')
+        assert.equal((await request(server.base, '/me', { cookie: login.cookie })).text, 'ann')
+      } finally {
+        await server.close()
+      }
     })
-    app.get('/me', (req, res) => res.send(req.session.user ?? 'nobody'))
-    const server = await listen(app)
-    try {
-      const login = await request(server.base, '/login')
-      const file = join(sessionDir, `${sidOf(login.cookie)}.json`)
-      assert.equal(JSON.parse(readFileSync(file, 'utf8')).user, 'ann')
-      assert.equal((await request(server.base, '/me', { cookie: login.cookie })).text, 'ann')
-    } finally {
-      await server.close()
-    }
   })
 })

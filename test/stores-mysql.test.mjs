@@ -36,60 +36,64 @@ after(async () => {
 const flowTable = `sk_sessions_${run}`
 // Opened before any test is registered: node:test starts running tests while this module still awaits.
 const flowStore = skip ? undefined : await open(flowTable)
-storeFlow('express-mysql-session', {
-  skip,
-  // The store keeps expiry as whole seconds, rounded.
-  secondResolution: true,
-  store: () => flowStore,
-  backend: {
-    async read(sid) {
-      const [rows] = await flowStore.query('SELECT data, expires FROM ?? WHERE session_id = ?', [flowTable, sid])
-      if (rows.length === 0) return null
-      return { data: JSON.parse(rows[0].data), expiresAt: rows[0].expires * 1000 }
+// The flows, the kit and the snippet use separate keys/tables/directories, so they run side by side;
+// each runs its own steps in order.
+describe('express-mysql-session on MariaDB', { concurrency: true }, () => {
+  storeFlow('express-mysql-session', {
+    skip,
+    // The store keeps expiry as whole seconds, rounded.
+    secondResolution: true,
+    store: () => flowStore,
+    backend: {
+      async read(sid) {
+        const [rows] = await flowStore.query('SELECT data, expires FROM ?? WHERE session_id = ?', [flowTable, sid])
+        if (rows.length === 0) return null
+        return { data: JSON.parse(rows[0].data), expiresAt: rows[0].expires * 1000 }
+      },
     },
-  },
-})
-
-describe('express-mysql-session', { skip }, () => {
-  test('created its table with the columns of the schema.sql it ships', async () => {
-    const [rows] = await flowStore.query('SHOW COLUMNS FROM ??', [flowTable])
-    assert.deepEqual(rows.map((row) => row.Field).sort(), ['data', 'expires', 'session_id'])
   })
-  testStore({ name: 'express-mysql-session (conformance kit)', store: () => open(`sk_kit_${run}`) })
-})
 
-describe('the MySQL snippet in docs/stores.md', { skip }, () => {
-  test('runs as written: a login is stored in the `sessions` table and read back', async () => {
-    const middleware = runSnippet('mysql', {
-      MYSQL_HOST: connection.host,
-      MYSQL_USER: connection.user,
-      MYSQL_PASSWORD: connection.password,
-      MYSQL_DATABASE: connection.database,
-      SESSION_SECRET: 'snippet secret',
+  describe('express-mysql-session', { skip }, () => {
+    test('created its table with the columns of the schema.sql it ships', async () => {
+      const [rows] = await flowStore.query('SHOW COLUMNS FROM ??', [flowTable])
+      assert.deepEqual(rows.map((row) => row.Field).sort(), ['data', 'expires', 'session_id'])
     })
-    let store
-    const app = express()
-    app.use(middleware)
-    app.get('/login', (req, res) => {
-      store = req.sessionStore
-      req.session.user = 'ann'
-      res.send('ok')
+    testStore({ name: 'express-mysql-session (conformance kit)', store: () => open(`sk_kit_${run}`) })
+  })
+
+  describe('the MySQL snippet in docs/stores.md', { skip }, () => {
+    test('runs as written: a login is stored in the `sessions` table and read back', async () => {
+      const middleware = runSnippet('mysql', {
+        MYSQL_HOST: connection.host,
+        MYSQL_USER: connection.user,
+        MYSQL_PASSWORD: connection.password,
+        MYSQL_DATABASE: connection.database,
+        SESSION_SECRET: 'snippet secret',
+      })
+      let store
+      const app = express()
+      app.use(middleware)
+      app.get('/login', (req, res) => {
+        store = req.sessionStore
+        req.session.user = 'ann'
+        res.send('ok')
+      })
+      app.get('/me', (req, res) => res.send(req.session.user ?? 'nobody'))
+      const server = await listen(app)
+      let sid
+      try {
+        const login = await request(server.base, '/login')
+        assert.ok(login.setCookies[0].startsWith('session_cookie_name='), 'the snippet names its cookie')
+        sid = sidOf(login.cookie)
+        const [rows] = await store.query('SELECT data FROM sessions WHERE session_id = ?', [sid])
+        assert.equal(JSON.parse(rows[0].data).user, 'ann')
+        assert.equal((await request(server.base, '/me', { cookie: login.cookie })).text, 'ann')
+      } finally {
+        await server.close()
+        // The snippet's default table may be shared with other runs: remove only this run's row.
+        if (sid) await store.query('DELETE FROM sessions WHERE session_id = ?', [sid])
+        await store?.close()
+      }
     })
-    app.get('/me', (req, res) => res.send(req.session.user ?? 'nobody'))
-    const server = await listen(app)
-    let sid
-    try {
-      const login = await request(server.base, '/login')
-      assert.ok(login.setCookies[0].startsWith('session_cookie_name='), 'the snippet names its cookie')
-      sid = sidOf(login.cookie)
-      const [rows] = await store.query('SELECT data FROM sessions WHERE session_id = ?', [sid])
-      assert.equal(JSON.parse(rows[0].data).user, 'ann')
-      assert.equal((await request(server.base, '/me', { cookie: login.cookie })).text, 'ann')
-    } finally {
-      await server.close()
-      // The snippet's default table may be shared with other runs: remove only this run's row.
-      if (sid) await store.query('DELETE FROM sessions WHERE session_id = ?', [sid])
-      await store?.close()
-    }
   })
 })

@@ -70,57 +70,64 @@ function backendFor(quotedTable) {
 }
 
 let created
-storeFlow('connect-pg-simple (createTableIfMissing)', {
-  skip,
-  secondResolution: true,
-  store: () => (created ??= open({ schemaName: autoSchema, tableName: table, createTableIfMissing: true })),
-  backend: backendFor(`"${autoSchema}"."${table}"`),
-})
-
-let shipped
-storeFlow('connect-pg-simple (table.sql)', {
-  skip,
-  secondResolution: true,
-  store: () => (shipped ??= open({ schemaName: schema })),
-  backend: backendFor(`"${schema}"."session"`),
-})
-
-describe('connect-pg-simple', { skip }, () => {
-  test('createTableIfMissing made the table, with the columns of table.sql', async () => {
-    const { rows } = await pool.query('SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY column_name', [autoSchema, table])
-    assert.deepEqual(rows.map((row) => row.column_name), ['expire', 'sess', 'sid'])
+const autoStore = () => (created ??= open({ schemaName: autoSchema, tableName: table, createTableIfMissing: true }))
+// The flows, the kit and the snippet use separate keys/tables/directories, so they run side by side;
+// each runs its own steps in order.
+describe('connect-pg-simple on PostgreSQL', { concurrency: true }, () => {
+  storeFlow('connect-pg-simple (createTableIfMissing)', {
+    skip,
+    secondResolution: true,
+    store: autoStore,
+    backend: backendFor(`"${autoSchema}"."${table}"`),
   })
-  testStore({ name: 'connect-pg-simple (conformance kit, table.sql)', store: () => open({ schemaName: schema }) })
-})
 
-describe('the PostgreSQL snippet in docs/stores.md', { skip }, () => {
-  test('runs as written: a login is stored in the "session" table and read back', async () => {
-    const middleware = runSnippet('postgres', {
-      DATABASE_URL: `postgres://${connection.user}@${connection.host}:${connection.port}/${connection.database}`,
-      SESSION_SECRET: 'snippet secret',
+  let shipped
+  storeFlow('connect-pg-simple (table.sql)', {
+    skip,
+    secondResolution: true,
+    store: () => (shipped ??= open({ schemaName: schema })),
+    backend: backendFor(`"${schema}"."session"`),
+  })
+
+  describe('connect-pg-simple', { skip }, () => {
+    test('createTableIfMissing made the table, with the columns of table.sql', async () => {
+      // The store makes its table on its first query.
+      await new Promise((resolve, reject) => autoStore().get('absent', (err) => (err ? reject(err) : resolve())))
+      const { rows } = await pool.query('SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY column_name', [autoSchema, table])
+      assert.deepEqual(rows.map((row) => row.column_name), ['expire', 'sess', 'sid'])
     })
-    let store
-    const app = express()
-    app.use(middleware)
-    app.get('/login', (req, res) => {
-      store = req.sessionStore
-      req.session.user = 'ann'
-      res.send('ok')
+    testStore({ name: 'connect-pg-simple (conformance kit, table.sql)', store: () => open({ schemaName: schema }) })
+  })
+
+  describe('the PostgreSQL snippet in docs/stores.md', { skip }, () => {
+    test('runs as written: a login is stored in the "session" table and read back', async () => {
+      const middleware = runSnippet('postgres', {
+        DATABASE_URL: `postgres://${connection.user}@${connection.host}:${connection.port}/${connection.database}`,
+        SESSION_SECRET: 'snippet secret',
+      })
+      let store
+      const app = express()
+      app.use(middleware)
+      app.get('/login', (req, res) => {
+        store = req.sessionStore
+        req.session.user = 'ann'
+        res.send('ok')
+      })
+      app.get('/me', (req, res) => res.send(req.session.user ?? 'nobody'))
+      const server = await listen(app)
+      let sid
+      try {
+        const login = await request(server.base, '/login')
+        sid = sidOf(login.cookie)
+        const { rows } = await pool.query('SELECT sess FROM public."session" WHERE sid = $1', [sid])
+        assert.equal(rows[0]?.sess.user, 'ann')
+        assert.equal((await request(server.base, '/me', { cookie: login.cookie })).text, 'ann')
+      } finally {
+        await server.close()
+        // The snippet's default table may be shared with other runs: remove only this run's row.
+        if (sid) await pool.query('DELETE FROM public."session" WHERE sid = $1', [sid])
+        await store?.close()
+      }
     })
-    app.get('/me', (req, res) => res.send(req.session.user ?? 'nobody'))
-    const server = await listen(app)
-    let sid
-    try {
-      const login = await request(server.base, '/login')
-      sid = sidOf(login.cookie)
-      const { rows } = await pool.query('SELECT sess FROM public."session" WHERE sid = $1', [sid])
-      assert.equal(rows[0]?.sess.user, 'ann')
-      assert.equal((await request(server.base, '/me', { cookie: login.cookie })).text, 'ann')
-    } finally {
-      await server.close()
-      // The snippet's default table may be shared with other runs: remove only this run's row.
-      if (sid) await pool.query('DELETE FROM public."session" WHERE sid = $1', [sid])
-      await store?.close()
-    }
   })
 })

@@ -57,7 +57,7 @@ function app(store, { maxAge, rolling = false }) {
  */
 export function storeFlow(name, { store, backend, secondResolution = false, skip = false }) {
   const maxAge = 4000
-  describe(`${name}: the request flow, checked in the backend`, { skip }, () => {
+  describe(`${name}: the request flow, checked in the backend`, { skip, concurrency: 1 }, () => {
     const apps = {}
     const start = async (key, options) => (apps[key] ??= await listen(app(store(), options)))
     const login = async (base) => {
