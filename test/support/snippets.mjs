@@ -1,19 +1,25 @@
-// The README's store snippets live in docs/stores.md, each after a `<!-- snippet: NAME -->` marker.
-// Tests run them as written: `app.use(...)` is captured, `process.env` is what the test passes.
-import { readFileSync } from 'node:fs'
+// The README's store snippets, each after a `<!-- snippet: NAME -->` marker: README.md once the Stores
+// section is merged into it, docs/stores.md until then. Tests run them as written: `app.use(...)` is
+// captured, `process.env` is what the test passes.
+import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
+const SOURCES = ['../../README.md', '../../docs/stores.md'].map((path) => new URL(path, import.meta.url))
 
-/** The code of the fenced block after `<!-- snippet: name -->` in docs/stores.md. */
+/** The code of the fenced block after `<!-- snippet: name -->`. */
 export function snippet(name) {
-  const text = readFileSync(new URL('../../docs/stores.md', import.meta.url), 'utf8')
   const marker = `<!-- snippet: ${name} -->`
-  const at = text.indexOf(marker)
-  if (at === -1) throw new Error(`docs/stores.md has no ${marker}`)
-  const fence = text.indexOf('```', at)
-  const start = text.indexOf('\n', fence) + 1
-  return text.slice(start, text.indexOf('\n```', start))
+  for (const source of SOURCES) {
+    if (!existsSync(source)) continue
+    const text = readFileSync(source, 'utf8')
+    const at = text.indexOf(marker)
+    if (at === -1) continue
+    const fence = text.indexOf('```', at)
+    const start = text.indexOf('\n', fence) + 1
+    return text.slice(start, text.indexOf('\n```', start))
+  }
+  throw new Error(`neither README.md nor docs/stores.md has ${marker}`)
 }
 
 /**
