@@ -158,6 +158,9 @@ class RequestFlow implements SessionController {
 
   touched = false
   ending = false
+  /** The end of the response waits for the store, to end with these arguments. */
+  settling = false
+  endArgs: unknown[] = []
   /** A save failed before the headers went out: no cookie for a session that is not stored. */
   failed = false
   /** Ids destroyed during this request; a late save may not bring them back. */
@@ -414,7 +417,16 @@ class RequestFlow implements SessionController {
     const originalEnd = res.end as (...args: unknown[]) => ServerResponse
     const flow = this
     res.end = function end(this: ServerResponse, ...args: unknown[]): ServerResponse {
-      if (flow.ending) return originalEnd.apply(this, args)
+      if (flow.ending) {
+        // A second end() (res.send called twice) while the store works would send the answer, with its
+        // cookie, before the save is known to have succeeded. It waits too, and replaces the first
+        // one's arguments, because it has already replaced that one's headers (Content-Length).
+        if (flow.settling) {
+          flow.endArgs = args
+          return res
+        }
+        return originalEnd.apply(this, args)
+      }
       flow.ending = true
       let action: Action
       try {
@@ -433,13 +445,16 @@ class RequestFlow implements SessionController {
           return res
         }
       }
+      flow.settling = true
+      flow.endArgs = args
       flow.runEndAction(action, (err) => {
+        flow.settling = false
         if (err !== null) {
           flow.fail(err)
           return
         }
         try {
-          originalEnd.apply(res, args)
+          originalEnd.apply(res, flow.endArgs)
         } catch (endError) {
           flow.fail(endError)
         }

@@ -62,6 +62,11 @@ function expressApp(make, store, extra = {}) {
     res.cookie('flash', 'welcome')
     res.redirect('/home')
   })
+  app.get('/double-send', (req, res) => {
+    req.session.user = 'ada'
+    res.send('first')
+    res.send('second answer')
+  })
   app.get('/explicit-save', (req, res) => {
     req.session.data = circular()
     req.session.save((err) => {
@@ -207,6 +212,23 @@ describe('a store that refuses the write', () => {
     assert.equal(res.status, 503)
     assert.equal(JSON.parse(res.text).error, 'SESSION_STORE_TIMEOUT')
     assert.deepEqual(res.setCookies, [])
+  })
+
+  test('res.send called twice while the save is pending: still the error response when the save fails', async () => {
+    store.inject('set', 'error')
+    const res = await request(server.base, '/double-send')
+    store.heal()
+    assert.equal(res.status, 503)
+    assert.deepEqual(res.setCookies, [])
+  })
+
+  test('res.send called twice with a healthy store: one complete answer, after the save', async () => {
+    const res = await request(server.base, '/double-send')
+    assert.equal(res.status, 200)
+    assert.equal(res.text, 'second answer')
+    assert.equal(res.setCookies.length, 1)
+    const sid = decodeURIComponent(res.cookie.split('=')[1]).slice(2).split('.')[0]
+    assert.equal((await stored(store.inner, sid)).user, 'ada')
   })
 
   test('no uncaught exception anywhere in this file', () => {
