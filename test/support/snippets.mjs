@@ -1,11 +1,10 @@
-// The README's store snippets, each after a `<!-- snippet: NAME -->` marker: README.md once the Stores
-// section is merged into it, docs/stores.md until then. Tests run them as written: `app.use(...)` is
-// captured, `process.env` is what the test passes.
+// The README's store snippets, each after a `<!-- snippet: NAME -->` marker. Tests run them as written:
+// `app.use(...)` is captured, `process.env` is what the test passes.
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
-const SOURCES = ['../../README.md', '../../docs/stores.md'].map((path) => new URL(path, import.meta.url))
+const SOURCES = [new URL('../../README.md', import.meta.url)]
 
 /** The code of the fenced block after `<!-- snippet: name -->`. */
 export function snippet(name) {
@@ -19,7 +18,7 @@ export function snippet(name) {
     const start = text.indexOf('\n', fence) + 1
     return text.slice(start, text.indexOf('\n```', start))
   }
-  throw new Error(`neither README.md nor docs/stores.md has ${marker}`)
+  throw new Error(`README.md has no ${marker}`)
 }
 
 /**
