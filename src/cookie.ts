@@ -142,7 +142,20 @@ export class Cookie {
 
   /** A `Set-Cookie` header value for `name=value` with these attributes (RFC 6265 §4.1). */
   serialize(name: string, value: string): string {
-    return serialize(name, value, this.data)
+    // The one-object form: given (name, value, options) the `cookie` package copies the options with an
+    // object spread, which costs about three times the rest of the work (bench/micro.mjs).
+    return serialize({
+      name,
+      value,
+      partitioned: this.partitioned,
+      priority: this.priority,
+      expires: this.#expires ?? undefined,
+      secure: this.secure,
+      httpOnly: this.httpOnly,
+      domain: this.domain,
+      path: this.path,
+      sameSite: this.sameSite,
+    })
   }
 
   /** What stores persist: the attributes, `expires` as a date and `originalMaxAge`. */
