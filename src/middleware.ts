@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomFillSync } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import createDebug from 'debug'
 import onHeaders from 'on-headers'
-import uid from 'uid-safe'
 import { Cookie, type CookieOptions, type CookieRecord } from './cookie.js'
 import { SessionError } from './errors.js'
 import { COOKIE_DOMAIN, COOKIE_PATH, parseOptions, type ParsedOptions, type SessionOptions } from './options.js'
@@ -34,9 +33,22 @@ export interface SessionMiddleware {
   destroySessionsOf(owner: string | number, options?: { except?: string }): Promise<number>
 }
 
+// Random bytes for ids are drawn a few kilobytes at a time, as crypto.randomUUID() does: one call into
+// the CSPRNG per id cost about 2.5 us, more than the rest of creating a session.
+const ID_BYTES = 24
+const ID_POOL_SIZE = ID_BYTES * 128
+const idPool = Buffer.allocUnsafe(ID_POOL_SIZE)
+let idPoolOffset = ID_POOL_SIZE
+
 /** The default `genid`: 24 random bytes, base64url, as express-session makes them. */
 export function generateSessionId(): string {
-  return uid.sync(24)
+  if (idPoolOffset === ID_POOL_SIZE) {
+    randomFillSync(idPool)
+    idPoolOffset = 0
+  }
+  const id = idPool.toString('base64url', idPoolOffset, idPoolOffset + ID_BYTES)
+  idPoolOffset += ID_BYTES
+  return id
 }
 
 /**
@@ -141,6 +153,12 @@ class RequestFlow implements SessionController {
   slot: Slot = LAZY
   /** True while the middleware reads `req.session` itself, so that reading it creates nothing. */
   peeking = false
+  /**
+   * True while the store loads the cookie's session. A response ended meanwhile (by a timeout
+   * middleware, say) knows nothing of the session: it may neither save a new one nor replace the
+   * client's cookie, which names a session that may well exist.
+   */
+  loading = false
 
   // For deciding what "modified" and "saved" mean, as express-session does, but with the JSON text
   // kept instead of a hash: comparing strings is cheaper than hashing them.
@@ -192,7 +210,9 @@ class RequestFlow implements SessionController {
       return
     }
     const sid = this.cookieId
+    this.loading = true
     callStore<SessionRecord | null | undefined>(config.store, 'get', [sid], config.storeTimeout, (err, record) => {
+      this.loading = false
       if (err !== null) {
         if ((err.cause as { code?: unknown } | undefined)?.code === 'ENOENT') {
           debug('session %s not found (ENOENT)', label(sid))
@@ -358,6 +378,7 @@ class RequestFlow implements SessionController {
 
   /** What to do with the store when the response ends. Throws when the session cannot be serialized. */
   decide(): Action {
+    if (this.loading) return Action.None
     let current = this.peek()
     if (current === LAZY) {
       if (!this.config.saveUninitialized) return Action.None
@@ -508,7 +529,7 @@ class RequestFlow implements SessionController {
   }
 
   writeCookie(): void {
-    if (this.failed) return
+    if (this.failed || this.loading) return
     let current = this.peek()
     if (current === LAZY) {
       if (!this.config.saveUninitialized) return
@@ -634,6 +655,9 @@ class RequestFlow implements SessionController {
       if (Object.hasOwn(target, key) && !RESERVED_KEYS.has(key)) kept.push([key, (target as unknown as Record<string, unknown>)[key]])
     }
     const nextId = this.config.genidIsAsync ? this.makeIdAsync() : undefined
+    // A genid that fails before the destroy answers would be an unhandled rejection (a crash on Node
+    // 20) until it is awaited below, where its error reaches the caller.
+    nextId?.catch(() => undefined)
     return new Promise((resolve, reject) => {
       callStore(this.config.store, 'destroy', [target.id], this.config.storeTimeout, async (err) => {
         if (nextId !== undefined) {
@@ -644,7 +668,15 @@ class RequestFlow implements SessionController {
             return
           }
         }
-        const created = this.generate() as unknown as Record<string, unknown>
+        let created: Record<string, unknown>
+        try {
+          created = this.generate() as unknown as Record<string, unknown>
+        } catch (genidError) {
+          // A throwing genid: inside this async callback it would be an unhandled rejection and the
+          // caller would wait for ever.
+          reject(genidError)
+          return
+        }
         for (const [key, value] of kept) created[key] = value
         void this.indexDestroyed(target)
         if (err === null) resolve()
