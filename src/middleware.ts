@@ -7,7 +7,7 @@ import { Cookie, type CookieOptions, type CookieRecord } from './cookie.js'
 import { SessionError } from './errors.js'
 import { COOKIE_DOMAIN, COOKIE_PATH, parseOptions, type ParsedOptions, type SessionOptions } from './options.js'
 import { controllerKey, RESERVED_KEYS, Session, type RegenerateOptions, type SessionController, type SessionRequest } from './session.js'
-import { readSessionId, signSessionId } from './signature.js'
+import { readSignedSessionId, signSessionId } from './signature.js'
 import type { SessionRecord } from './store.js'
 import { callStore } from './store-call.js'
 import { goneError, mergeSave } from './merge.js'
@@ -147,6 +147,8 @@ const enum Action {
 class RequestFlow implements SessionController {
   /** The id the client's cookie carried, verified; undefined when there was none. */
   cookieId: string | undefined
+  /** That cookie's value when the current secret signed it: sending the same id back reuses it. */
+  cookieValue: string | undefined
   /** The current session id; created on first use. */
   id: string | undefined
   /** The current session; LAZY until a new session is first used. */
@@ -204,7 +206,9 @@ class RequestFlow implements SessionController {
     Object.defineProperty(req, 'sessionID', sessionIdProperty)
     this.hookResponse()
 
-    this.cookieId = readSessionId(req.headers.cookie, config.name, config.secrets)
+    const found = readSignedSessionId(req.headers.cookie, config.name, config.secrets)
+    this.cookieId = found?.id
+    this.cookieValue = found?.value
     if (this.cookieId === undefined) {
       this.proceed()
       return
@@ -551,7 +555,7 @@ class RequestFlow implements SessionController {
       current.touch()
       this.touched = true
     }
-    const value = signSessionId(current.id, this.config.secrets[0] as string)
+    const value = current.id === this.cookieId && this.cookieValue !== undefined ? this.cookieValue : signSessionId(current.id, this.config.secrets[0] as string)
     this.appendSetCookie(serializeCookie(current.cookie, this.config.name, value))
   }
 

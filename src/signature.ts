@@ -32,11 +32,24 @@ export function unsignSessionId(value: string, secrets: readonly Secret[]): stri
  * whose signature verifies wins, so a stale cookie for a wider path cannot shadow a valid one.
  */
 export function readSessionId(header: string | undefined, name: string, secrets: readonly Secret[]): string | undefined {
+  return readSignedSessionId(header, name, secrets)?.id
+}
+
+/**
+ * Like {@link readSessionId}, with the cookie value too when the first secret signed it: the value
+ * `signSessionId(id, secrets[0])` would compute again, so a response that sends the same id back
+ * reuses it instead of computing another HMAC.
+ */
+export function readSignedSessionId(header: string | undefined, name: string, secrets: readonly Secret[]): { id: string; value: string | undefined } | undefined {
   if (!header) return undefined
   const first = parse(header)[name]
   if (first === undefined) return undefined
-  const sessionId = unsignSessionId(first, secrets)
-  if (sessionId !== undefined) return sessionId
+  if (first.startsWith(SIGNED_PREFIX) && secrets.length > 0) {
+    const id = unsign(first.slice(SIGNED_PREFIX.length), secrets[0] as Secret)
+    if (id !== false) return { id, value: first }
+  }
+  const sessionId = unsignSessionId(first, secrets.slice(1))
+  if (sessionId !== undefined) return { id: sessionId, value: undefined }
   // Rare path: look at each pair on its own, still through the `cookie` parser.
   if (header.indexOf(name, header.indexOf(name) + name.length) === -1) return undefined
   let seenFirst = false
@@ -48,7 +61,7 @@ export function readSessionId(header: string | undefined, name: string, secrets:
       continue
     }
     const candidate = unsignSessionId(value, secrets)
-    if (candidate !== undefined) return candidate
+    if (candidate !== undefined) return { id: candidate, value: undefined }
   }
   return undefined
 }
