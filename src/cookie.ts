@@ -86,7 +86,10 @@ export class Cookie {
   }
 
   set expires(date: Date | null) {
-    this.#expires = date
+    // express-session apps write `cookie.expires = false` for a browser-session cookie ("remember me"
+    // off), and JavaScript may hand over a date as text; both worked there and must not throw here.
+    const value: unknown = date
+    this.#expires = value instanceof Date ? value : value ? new Date(value as string) : null
     this.originalMaxAge = this.maxAge
   }
 
