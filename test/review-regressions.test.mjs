@@ -62,3 +62,96 @@ test('cookie.expires = false makes a browser-session cookie, as it does in expre
   }
 })
 
+test('a response ended while the store is still loading the session neither replaces nor saves it', async () => {
+  const store = new MemoryStore({ checkPeriod: 0 })
+  const mw = session({ secret: 'review', resave: false, saveUninitialized: true, store })
+  const { base, close } = await listen((req, res) => {
+    if (req.url === '/login') {
+      mw(req, res, () => {
+        req.session.user = 'ada'
+        res.end('in')
+      })
+      return
+    }
+    // A timeout middleware (connect-timeout, a load shedder) that answers before the session is loaded.
+    mw(req, res, () => {})
+    res.statusCode = 503
+    res.end('busy')
+  })
+  try {
+    const login = await request(base, '/login')
+    assert.ok(login.cookie)
+    const sid = idOf(login.cookie)
+    const busy = await request(base, '/busy', { cookie: login.cookie })
+    assert.equal(busy.status, 503)
+    assert.deepEqual(busy.setCookies, [], 'the client keeps its valid session cookie')
+    assert.equal((await stored(store, sid))?.user, 'ada')
+    assert.equal(await count(store), 1, 'no new session was stored for the early answer')
+  } finally {
+    await close()
+  }
+})
+
+/** GET with a deadline, so a request the server never answers fails the test instead of hanging it. */
+async function get(base, path, cookie) {
+  const response = await fetch(base + path, { headers: { cookie }, signal: AbortSignal.timeout(5_000) })
+  return { status: response.status, text: await response.text() }
+}
+
+test('regenerate() whose genid throws reports the error to its callback and leaves no unhandled rejection', async () => {
+  const before = unhandled.length
+  const genid = (req) => {
+    if (req.url.startsWith('/regenerate')) throw new Error('no ids today')
+    return randomUUID()
+  }
+  const { base, close } = await listen(
+    appWith({ genid }, (app) => {
+      app.get('/regenerate', (req, res, next) => req.session.regenerate((err) => (err ? next(err) : res.send('new'))))
+    }),
+  )
+  try {
+    const login = await request(base, '/login')
+    const res = await get(base, '/regenerate', login.cookie)
+    assert.equal(res.status, 500)
+    assert.match(res.text, /no ids today/)
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.deepEqual(unhandled.slice(before), [])
+  } finally {
+    await close()
+  }
+})
+
+test('regenerate() with an async genid that rejects, on a store slower than a tick, leaves no unhandled rejection', async () => {
+  const before = unhandled.length
+  class SlowStore extends MemoryStore {
+    destroy(sid, callback) {
+      setTimeout(() => super.destroy(sid, callback), 30)
+    }
+  }
+  const genid = async (req) => {
+    if (req.url.startsWith('/regenerate')) throw new Error('id service down')
+    return randomUUID()
+  }
+  const { base, close } = await listen(
+    appWith({ genid, store: new SlowStore({ checkPeriod: 0 }) }, (app) => {
+      app.get('/regenerate', async (req, res, next) => {
+        try {
+          await req.session.regenerate()
+          res.send('new')
+        } catch (err) {
+          next(err)
+        }
+      })
+    }),
+  )
+  try {
+    const login = await request(base, '/login')
+    const res = await get(base, '/regenerate', login.cookie)
+    assert.equal(res.status, 500)
+    assert.match(res.text, /id service down/)
+    assert.deepEqual(unhandled.slice(before), [])
+  } finally {
+    await close()
+  }
+})
+
