@@ -155,3 +155,30 @@ test('regenerate() with an async genid that rejects, on a store slower than a ti
   }
 })
 
+test('the CommonJS types declare every name the CommonJS entry exports', async () => {
+  const require = createRequire(import.meta.url)
+  // Every export of index.d.ts, values and types, read with the compiler rather than listed by hand.
+  const indexTypes = join(root, 'dist/cjs/index.d.ts')
+  const program = ts.createProgram([indexTypes], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext })
+  const checker = program.getTypeChecker()
+  const names = checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(indexTypes))).map((symbol) => symbol.getName())
+  const runtime = Object.keys(require('sessionkit'))
+  for (const name of runtime) assert.ok(names.includes(name) || name === 'default', `index.d.ts exports ${name}`)
+
+  const dir = await mkdtemp(join(root, 'test', 'types', '.review-'))
+  try {
+    const lines = ["import session = require('sessionkit')", ...names.filter((name) => name !== 'default').map((name) => `import _${name} = session.${name}`)]
+    await writeFile(join(dir, 'all.cts'), `${lines.join('\n')}\n`)
+    await writeFile(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] }, include: ['*.cts'] }),
+    )
+    const result = await promisify(execFile)(join(root, 'node_modules/.bin/tsc'), ['-p', dir]).then(
+      () => '',
+      (err) => String(err.stdout),
+    )
+    assert.equal(result, '', 'every export of index.ts is reachable as require("sessionkit").<name>')
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})

@@ -15,6 +15,8 @@ import store = require('./store.js')
 import memoryStore = require('./memory-store.js')
 import errors = require('./errors.js')
 import signature = require('./signature.js')
+import cookieSessionModule = require('./cookie-session.js')
+import sessionIndex = require('./session-index.js')
 
 declare function sessionkit(...args: Parameters<typeof sk.session>): ReturnType<typeof sk.session>
 declare namespace sessionkit {
@@ -25,6 +27,15 @@ declare namespace sessionkit {
   export import Session = sk.Session
   export import SessionError = sk.SessionError
   export import generateSessionId = sk.generateSessionId
+  export import cookieSession = sk.cookieSession
+  export import COOKIE_SIZE_LIMIT = sk.COOKIE_SIZE_LIMIT
+  export import MemoryIndex = sk.MemoryIndex
+  export import RedisIndex = sk.RedisIndex
+  export import scanSessionsOf = sk.scanSessionsOf
+  export import CookieSessionOptions = cookieSessionModule.CookieSessionOptions
+  export import CookieSessionMiddleware = cookieSessionModule.CookieSessionMiddleware
+  export import SessionIndex = sessionIndex.SessionIndex
+  export import RedisSetClient = sessionIndex.RedisSetClient
   export import SessionData = types.SessionData
   export import RequestSession = types.RequestSession
   export import SessionOptions = options.SessionOptions
