@@ -98,7 +98,14 @@ export class Cookie {
     return this.#expires === null ? null : this.#expires.getTime() - Date.now()
   }
 
-  set maxAge(ms: number | null) {
+  set maxAge(value: number | null) {
+    // express-session apps also write undefined or false for "until the browser closes", and (long
+    // deprecated) a Date for the expiry itself.
+    if ((value as unknown) instanceof Date) {
+      this.expires = value as unknown as Date
+      return
+    }
+    const ms = value === undefined || (value as unknown) === false ? null : value
     if (ms !== null && (typeof ms !== 'number' || !Number.isFinite(ms))) {
       throw new TypeError('cookie.maxAge must be a finite number of milliseconds or null')
     }

@@ -181,6 +181,18 @@ class RequestFlow implements SessionController {
   /** The end of the response waits for the store, to end with these arguments. */
   settling = false
   endArgs: unknown[] = []
+  /** A regenerate(), destroy() or reload() still running, which the end of the response waits for. */
+  pending: Promise<void> | undefined
+
+  /** Remembers an operation that replaces or removes the session until it settles. */
+  track(operation: Promise<void>): Promise<void> {
+    this.pending = operation
+    const settle = (): void => {
+      if (this.pending === operation) this.pending = undefined
+    }
+    operation.then(settle, settle)
+    return operation
+  }
   /** A save failed before the headers went out: no cookie for a session that is not stored. */
   failed = false
   /** Ids destroyed during this request; a late save may not bring them back. */
@@ -441,7 +453,7 @@ class RequestFlow implements SessionController {
     } as ServerResponse['writeHead']
     const originalEnd = res.end as (...args: unknown[]) => ServerResponse
     const flow = this
-    res.end = function end(this: ServerResponse, ...args: unknown[]): ServerResponse {
+    const end = function end(this: ServerResponse, ...args: unknown[]): ServerResponse {
       if (flow.ending) {
         // A second end() (res.send called twice) while the store works would send the answer, with its
         // cookie, before the save is known to have succeeded. It waits too, and replaces the first
@@ -453,6 +465,22 @@ class RequestFlow implements SessionController {
         return originalEnd.apply(this, args)
       }
       flow.ending = true
+      if (flow.pending !== undefined) {
+        // The app ended the response without waiting for regenerate(), destroy() or reload(): decide
+        // once it has finished, on the session it leaves, rather than save the one it is replacing.
+        flow.settling = true
+        flow.endArgs = args
+        const resume = (): void => {
+          flow.settling = false
+          flow.ending = false
+          // Our own wrapper, not res.end: a middleware mounted later may have wrapped it again.
+          end.apply(res, flow.endArgs)
+        }
+        // setImmediate: after the operation's own callback (run on the next tick) has had its say.
+        const later = (): void => void setImmediate(resume)
+        flow.pending.then(later, later)
+        return res
+      }
       let action: Action
       try {
         action = flow.decide()
@@ -485,7 +513,8 @@ class RequestFlow implements SessionController {
         }
       })
       return res
-    } as ServerResponse['end']
+    }
+    res.end = end as ServerResponse['end']
   }
 
   runEndAction(action: Action, done: (err: unknown) => void): void {
@@ -629,6 +658,10 @@ class RequestFlow implements SessionController {
   }
 
   destroy(target: Session): Promise<void> {
+    return this.track(this.destroyNow(target))
+  }
+
+  destroyNow(target: Session): Promise<void> {
     if (this.slot === target) this.slot = undefined
     this.noteDestroyed(target.id)
     return new Promise<void>((resolve, reject) => {
@@ -653,6 +686,10 @@ class RequestFlow implements SessionController {
   }
 
   regenerate(target: Session, options: RegenerateOptions): Promise<void> {
+    return this.track(this.regenerateNow(target, options))
+  }
+
+  regenerateNow(target: Session, options: RegenerateOptions): Promise<void> {
     this.noteDestroyed(target.id)
     const kept: [string, unknown][] = []
     for (const key of options.keep ?? []) {
@@ -690,6 +727,10 @@ class RequestFlow implements SessionController {
   }
 
   reload(target: Session): Promise<void> {
+    return this.track(this.reloadNow(target))
+  }
+
+  reloadNow(target: Session): Promise<void> {
     return new Promise((resolve, reject) => {
       callStore<SessionRecord | null | undefined>(this.config.store, 'get', [target.id], this.config.storeTimeout, (err, record) => {
         if (err !== null) {

@@ -15,12 +15,16 @@ export interface SessionIndex {
 
 /** An index in this process's memory: right for a single process (with MemoryStore, say). */
 export class MemoryIndex implements SessionIndex {
-  readonly #owners = new Map<string, Set<string>>()
+  // owner → session id → when that session expires (ms; Infinity for none known). Entries of
+  // sessions that expired on their own are dropped whenever the owner is looked at, so the index
+  // does not grow with every login for the life of the process.
+  readonly #owners = new Map<string, Map<string, number>>()
 
-  async add(owner: string, sid: string): Promise<void> {
+  async add(owner: string, sid: string, expiresAt: Date | null): Promise<void> {
     let sids = this.#owners.get(owner)
-    if (sids === undefined) this.#owners.set(owner, (sids = new Set()))
-    sids.add(sid)
+    if (sids === undefined) this.#owners.set(owner, (sids = new Map()))
+    sids.set(sid, expiresAt === null ? Infinity : expiresAt.getTime())
+    this.#prune(owner, sids)
   }
 
   async remove(owner: string, sid: string): Promise<void> {
@@ -31,7 +35,16 @@ export class MemoryIndex implements SessionIndex {
   }
 
   async ids(owner: string): Promise<string[]> {
-    return [...(this.#owners.get(owner) ?? [])]
+    const sids = this.#owners.get(owner)
+    if (sids === undefined) return []
+    this.#prune(owner, sids)
+    return [...sids.keys()]
+  }
+
+  #prune(owner: string, sids: Map<string, number>): void {
+    const now = Date.now()
+    for (const [sid, expiresAt] of sids) if (expiresAt <= now) sids.delete(sid)
+    if (sids.size === 0) this.#owners.delete(owner)
   }
 }
 

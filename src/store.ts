@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events'
-import type { CookieRecord } from './cookie.js'
+import { Cookie, type CookieRecord } from './cookie.js'
+import { Session, type SessionRequest } from './session.js'
 import type { SessionData } from './types.js'
 
 /**
@@ -50,6 +51,13 @@ export interface Store extends EventEmitter {
   ids?(callback: StoreCallback<string[]>): unknown
   length?(callback: StoreCallback<number>): unknown
   clear?(callback: StoreCallback): unknown
+  /**
+   * Loads a session by id as a {@link Session} (for code outside a request, such as a WebSocket
+   * handshake), as express-session's `store.load` does. Calls back with nothing when there is none.
+   */
+  load(sid: string, callback: (err: unknown, session?: Session) => void): void
+  /** Turns a record from `get` into a {@link Session} on `req`, as express-session's `store.createSession` does. */
+  createSession(req: SessionRequest, record: SessionRecord): Session
 }
 
 /** The constructor of {@link Store}: callable with `new`, with `Store.call(this)`, and extendable. */
@@ -64,6 +72,27 @@ function StoreFunction(this: Store): void {
 }
 Object.setPrototypeOf(StoreFunction.prototype, EventEmitter.prototype)
 Object.setPrototypeOf(StoreFunction, EventEmitter)
+
+// The middleware never calls these (stores built on express-session's Store lack ours); they are
+// here for apps that call them on `req.sessionStore`, as they could with express-session.
+StoreFunction.prototype.load = function load(this: Store, sid: string, callback: (err: unknown, session?: Session) => void): void {
+  if (typeof this.get !== 'function') return callback(new TypeError('this store has no get() method'))
+  this.get(sid, (err, record) => {
+    if (err) return callback(err)
+    if (record === null || record === undefined) return callback(null)
+    try {
+      callback(null, this.createSession({ sessionID: sid, sessionStore: this as SessionStore } as SessionRequest, record))
+    } catch (createError) {
+      callback(createError)
+    }
+  })
+}
+
+StoreFunction.prototype.createSession = function createSession(this: Store, req: SessionRequest, record: SessionRecord): Session {
+  const created = new Session(req, { ...record, cookie: new Cookie(record.cookie) })
+  req.session = created
+  return created
+}
 
 /** The store base class; see {@link StoreConstructor}. */
 export const Store = StoreFunction as unknown as StoreConstructor
