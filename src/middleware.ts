@@ -1,8 +1,9 @@
-import { createHash, randomFillSync } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import createDebug from 'debug'
 import onHeaders from 'on-headers'
+import uid from 'uid-safe'
 import { Cookie, type CookieOptions, type CookieRecord } from './cookie.js'
 import { SessionError } from './errors.js'
 import { COOKIE_DOMAIN, COOKIE_PATH, parseOptions, type ParsedOptions, type SessionOptions } from './options.js'
@@ -33,22 +34,13 @@ export interface SessionMiddleware {
   destroySessionsOf(owner: string | number, options?: { except?: string }): Promise<number>
 }
 
-// Random bytes for ids are drawn a few kilobytes at a time, as crypto.randomUUID() does: one call into
-// the CSPRNG per id cost about 2.5 us, more than the rest of creating a session.
-const ID_BYTES = 24
-const ID_POOL_SIZE = ID_BYTES * 128
-const idPool = Buffer.allocUnsafe(ID_POOL_SIZE)
-let idPoolOffset = ID_POOL_SIZE
-
-/** The default `genid`: 24 random bytes, base64url, as express-session makes them. */
+/**
+ * The default `genid`: 24 random bytes in base64url, from uid-safe, as express-session makes them.
+ * (A hand-rolled pool of random bytes was measured at 0.1 us an id against uid-safe's 2.5 us; it was
+ * left out on purpose: the id is the session's only secret, and its generator stays the audited one.)
+ */
 export function generateSessionId(): string {
-  if (idPoolOffset === ID_POOL_SIZE) {
-    randomFillSync(idPool)
-    idPoolOffset = 0
-  }
-  const id = idPool.toString('base64url', idPoolOffset, idPoolOffset + ID_BYTES)
-  idPoolOffset += ID_BYTES
-  return id
+  return uid.sync(24)
 }
 
 /**
