@@ -42,7 +42,8 @@ const opts = {
   expired: Number(args.expired ?? 1_000_000),
   out: args.out ?? join(root, 'bench/results/latest.json'),
   chart: args['no-chart'] !== true && args.chart !== false,
-  cpuProf: args['cpu-prof'] === true,
+  // --cpu-prof profiles the sessionkit app; --cpu-prof=none (or express-session) another one.
+  cpuProf: args['cpu-prof'] === true ? 'sessionkit' : args['cpu-prof'],
 }
 
 let prefixCounter = 0
@@ -183,10 +184,10 @@ function sessionCookie(port) {
 
 function startChild(impl, framework, store) {
   const execArgv = ['--expose-gc']
-  if (opts.cpuProf && impl === 'sessionkit') {
+  if (opts.cpuProf === impl) {
     const dir = join(root, 'bench/profiles')
     mkdirSync(dir, { recursive: true })
-    execArgv.push('--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${framework}-${store}-${Date.now()}.cpuprofile`)
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${impl}-${framework}-${store}-${Date.now()}.cpuprofile`)
   }
   const child = fork(join(here, 'app.mjs'), [], {
     execArgv,

@@ -1,0 +1,78 @@
+// Writes docs/performance.md (the README's "Performance" section) from a benchmark JSON result, so the
+// table, the chart and the numbers always come from the same run.
+//   node bench/report.mjs [bench/results/latest.json] [docs/performance.md]
+import { readFileSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { SCENARIOS } from './targets.mjs'
+
+export function renderReport(result, chartPath = '../bench/results/latest.svg') {
+  const m = result.machine
+  const o = result.options
+  const lines = []
+  lines.push('## Performance', '')
+  lines.push(
+    'The same Express app (`/hello` never touches the session, `/count` increments `req.session.n`, `/read` reads it) runs in a child process with no session middleware, with express-session and with sessionkit, each driven by autocannon in turn (A B C A B C …) so that a busy machine slows them alike. Both middlewares get the same options: `resave: false`, `saveUninitialized: false`, `cookie.maxAge` of one day. Ratios are req/s against the app without sessions in the same run; "CPU µs/req" is the app process\'s CPU time per request, the number a shared machine distorts least.',
+    '',
+  )
+  lines.push(`![Throughput relative to the app without sessions](${chartPath})`, '')
+  lines.push(
+    `Measured ${result.date.slice(0, 10)} on ${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB, ${m.os}; Node ${m.node}, Express ${m.express4} and ${m.express5}, express-session ${m.expressSession}, connect-redis ${m.connectRedis} (Redis on 127.0.0.1), autocannon ${m.autocannon}, ${o.connections} connections, median of ${o.rounds} rounds of ${o.duration} s${m.commit ? `, sessionkit at ${m.commit}` : ''}. The machine was shared with other work while this ran; expect the absolute numbers to move by ±20% from run to run, the ratios less.`,
+    '',
+  )
+  for (const group of result.groups) {
+    lines.push(`### ${group.framework === 'express4' ? 'Express 4' : 'Express 5'}, ${group.store === 'redis' ? 'Redis store (connect-redis)' : 'in-memory store'}`, '')
+    lines.push('| scenario | implementation | req/s | p50 ms | p99 ms | CPU µs/req | × no session | × express-session |')
+    lines.push('|---|---|--:|--:|--:|--:|--:|--:|')
+    for (const scenario of SCENARIOS) {
+      const rows = group.scenarios[scenario.key]
+      if (!rows) continue
+      for (const impl of ['none', 'express-session', 'sessionkit']) {
+        const r = rows[impl]
+        if (!r) continue
+        const name = impl === 'none' ? 'no session' : impl === 'sessionkit' ? '**sessionkit**' : impl
+        lines.push(`| ${scenario.label} | ${name} | ${Math.round(r.rps)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.cpuPerRequest?.toFixed(0) ?? ''} | ${r.vsNone?.toFixed(2) ?? ''} | ${r.vsExpressSession?.toFixed(2) ?? ''} |`)
+      }
+    }
+    lines.push('')
+  }
+  if (result.memory) {
+    const mem = result.memory
+    lines.push('### Memory', '')
+    if (mem.sessionkit && mem.expressSession) {
+      lines.push(`- Heap per stored session in the in-memory store, after ${mem.sessions.toLocaleString('en-US')} sessions and a forced GC: **sessionkit ${Math.round(mem.sessionkit.bytesPerSession)} B**, express-session ${Math.round(mem.expressSession.bytesPerSession)} B.`)
+    }
+    if (mem.sweep) {
+      lines.push(`- Sweeping ${mem.sweep.expired.toLocaleString('en-US')} expired sessions out of sessionkit's MemoryStore: ${Math.round(mem.sweep.totalMs)} ms in slices; event-loop delay (\`perf_hooks.monitorEventLoopDelay\`) p99 ${mem.sweep.p99DelayMs.toFixed(1)} ms, longest ${mem.sweep.maxDelayMs.toFixed(1)} ms. express-session's MemoryStore has no sweeper: its \`length()\`/\`all()\` remove the same sessions in one synchronous pass of ${Math.round(mem.sweep.expressSessionPruneMs)} ms.`)
+    }
+    lines.push('')
+  }
+  if (result.targets?.length) {
+    lines.push('### Targets', '')
+    lines.push('| target | result | |', '|---|---|---|')
+    for (const t of result.targets) lines.push(`| ${t.name} ${t.target} | ${t.actual} | ${t.pass ? 'PASS' : 'FAIL'} |`)
+    lines.push('')
+  }
+  lines.push('### Running it', '')
+  lines.push(
+    '```sh',
+    'npm run bench          # everything, a few minutes: Express 4 and 5, memory and Redis, memory tests',
+    'npm run bench:quick    # one short round, Express 5 and the memory store only',
+    'node bench/run.mjs --frameworks=express5 --stores=memory --scenarios=read,count --rounds=5 --duration=3',
+    'node bench/run.mjs --memory-only          # heap per session and the sweeper',
+    'node bench/run.mjs --cpu-prof             # also writes a CPU profile of the sessionkit app to bench/profiles/',
+    'node bench/profile-summary.mjs bench/profiles/<file>.cpuprofile',
+    'node bench/micro.mjs                      # the middleware alone, without sockets: steadier while tuning',
+    '```',
+    '',
+    '`npm run bench` builds first, then writes `bench/results/latest.json` and draws `bench/results/latest.svg` from it; `node bench/report.mjs` turns that JSON into this page. The Redis runs need Redis on 127.0.0.1:6379 (they are skipped otherwise); their keys use a per-run prefix and are deleted afterwards. Timings are never asserted by the unit tests.',
+    '',
+  )
+  return lines.join('\n')
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const input = process.argv[2] ?? fileURLToPath(new URL('./results/latest.json', import.meta.url))
+  const output = process.argv[3] ?? fileURLToPath(new URL('../docs/performance.md', import.meta.url))
+  writeFileSync(output, renderReport(JSON.parse(readFileSync(input, 'utf8'))))
+  console.log(`wrote ${output}`)
+}
