@@ -1,11 +1,12 @@
-// Writes docs/performance.md (the README's "Performance" section) from a benchmark JSON result, so the
-// table, the chart and the numbers always come from the same run.
-//   node bench/report.mjs [bench/results/latest.json] [docs/performance.md]
+// Writes the README's "Performance" section (between its performance:start and performance:end
+// markers) from a benchmark JSON result, so the table, the chart and the numbers always come from the
+// same run.
+//   node bench/report.mjs [bench/results/latest.json] [README.md]
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { SCENARIOS } from './targets.mjs'
 
-export function renderReport(result, chartPath = '../bench/results/latest.svg') {
+export function renderReport(result, chartPath = 'bench/results/latest.svg') {
   const m = result.machine
   const o = result.options
   const lines = []
@@ -16,7 +17,7 @@ export function renderReport(result, chartPath = '../bench/results/latest.svg') 
   )
   lines.push(`![Throughput relative to the app without sessions](${chartPath})`, '')
   lines.push(
-    `Measured ${result.date.slice(0, 10)} on ${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB, ${m.os}; Node ${m.node}, Express ${m.express4} and ${m.express5}, express-session ${m.expressSession}, connect-redis ${m.connectRedis} (Redis on 127.0.0.1), autocannon ${m.autocannon}, ${o.connections} connections, median of ${o.rounds} rounds of ${o.duration} s${m.commit ? `, sessionkit at ${m.commit}` : ''}. The machine was shared with other work while this ran; expect the absolute numbers to move by ±20% from run to run, the ratios less.`,
+    `Measured ${result.date.slice(0, 10)} on ${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB, ${m.os}; Node ${m.node}, Express ${m.express4} and ${m.express5}, express-session ${m.expressSession}, connect-redis ${m.connectRedis} (Redis on 127.0.0.1), autocannon ${m.autocannon}, ${o.connections} connections, median of ${o.rounds} rounds of ${o.duration} s${m.commit ? `, sessionkit at ${m.commit}` : ''}. On this 2-core machine autocannon and the app share the CPU; expect the absolute numbers to move by ±20% from run to run, the ratios less.`,
     '',
   )
   for (const group of result.groups) {
@@ -64,7 +65,7 @@ export function renderReport(result, chartPath = '../bench/results/latest.svg') 
     'node bench/micro.mjs                      # the middleware alone, without sockets: steadier while tuning',
     '```',
     '',
-    '`npm run bench` builds first, then writes `bench/results/latest.json` and draws `bench/results/latest.svg` from it; `node bench/report.mjs` turns that JSON into this page. The Redis runs need Redis on 127.0.0.1:6379 (they are skipped otherwise); their keys use a per-run prefix and are deleted afterwards. Timings are never asserted by the unit tests.',
+    '`npm run bench` builds first, then writes `bench/results/latest.json` and draws `bench/results/latest.svg` from it; `node bench/report.mjs` (run by `npm run bench`) writes this section of the README from that JSON. The Redis runs need Redis on 127.0.0.1:6379 (they are skipped otherwise); their keys use a per-run prefix and are deleted afterwards. Timings are never asserted by the unit tests.',
     '',
   )
   return lines.join('\n')
@@ -72,7 +73,13 @@ export function renderReport(result, chartPath = '../bench/results/latest.svg') 
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const input = process.argv[2] ?? fileURLToPath(new URL('./results/latest.json', import.meta.url))
-  const output = process.argv[3] ?? fileURLToPath(new URL('../docs/performance.md', import.meta.url))
-  writeFileSync(output, renderReport(JSON.parse(readFileSync(input, 'utf8'))))
-  console.log(`wrote ${output}`)
+  const readme = process.argv[3] ?? fileURLToPath(new URL('../README.md', import.meta.url))
+  const START = '<!-- performance:start -->'
+  const END = '<!-- performance:end -->'
+  const text = readFileSync(readme, 'utf8')
+  const from = text.indexOf(START)
+  const to = text.indexOf(END)
+  if (from === -1 || to < from) throw new Error(`${readme} has no ${START} ... ${END} markers to write between`)
+  const section = renderReport(JSON.parse(readFileSync(input, 'utf8')))
+  writeFileSync(readme, `${text.slice(0, from + START.length)}\n${section.trim()}\n${text.slice(to)}`)
 }
