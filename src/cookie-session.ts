@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { TLSSocket } from 'node:tls'
 import { parse } from 'cookie'
 import createDebug from 'debug'
 import onHeaders from 'on-headers'
 import { Cookie, type CookieOptions, type CookieRecord } from './cookie.js'
+import { cookieKey, isSecure, requestPath, RESPONSE_HEADERS, serializeData } from './request.js'
 import { configError, SessionError } from './errors.js'
 import type { NextFunction } from './middleware.js'
-import { cookieProblem } from './options.js'
+import { COOKIE_NAME, parseCookieOption } from './options.js'
 import { deriveKeys, open, seal, type SealKey } from './seal.js'
 import { controllerKey, RESERVED_KEYS, Session, type RegenerateOptions, type SessionController, type SessionRequest } from './session.js'
 import type { Secret } from './signature.js'
@@ -62,7 +62,6 @@ interface CookieConfig {
 const KNOWN = new Set(['secret', 'name', 'cookie', 'rolling', 'saveUninitialized', 'proxy', 'ttl', 'absoluteTimeout'])
 // Options of session() that have no meaning without a store: said once rather than ignored silently.
 const STORE_ONLY = new Set(['resave', 'genid', 'unset', 'merge', 'indexBy', 'index', 'storeTimeout'])
-const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 const warned = new Set<string>()
 
 /**
@@ -121,23 +120,7 @@ function parseCookieSessionOptions(options: CookieSessionOptions | undefined): C
   if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
     throw configError(`option "name" must be a cookie name made of letters, digits and !#$%&'*+-.^_\`|~ (got ${JSON.stringify(name)})`)
   }
-  const cookieOption = options.cookie ?? {}
-  let cookie: (req: IncomingMessage) => CookieOptions
-  if (typeof cookieOption === 'function') {
-    cookie = (req) => {
-      const result = cookieOption(req)
-      const problem = cookieProblem(result, 'the object returned by option "cookie"')
-      if (problem) throw new SessionError('SESSION_COOKIE_OPTIONS', `sessionkit: ${problem}`)
-      return result
-    }
-  } else if (typeof cookieOption === 'object') {
-    const problem = cookieProblem(cookieOption, 'option "cookie"')
-    if (problem) throw configError(problem)
-    const fixed = { ...cookieOption }
-    cookie = () => fixed
-  } else {
-    throw configError('option "cookie" must be an object of cookie attributes or a function (req) => object')
-  }
+  const cookie = parseCookieOption(options.cookie)
   for (const flag of ['rolling', 'saveUninitialized', 'proxy'] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean') throw configError(`option "${flag}" must be true or false (got ${JSON.stringify(options[flag])})`)
   }
@@ -527,7 +510,6 @@ class CookieFlow implements SessionController {
   }
 }
 
-const RESPONSE_HEADERS = ['content-type', 'content-length', 'content-encoding', 'etag', 'last-modified', 'location', 'set-cookie']
 
 const sessionProperty: PropertyDescriptor = {
   configurable: true,
@@ -590,42 +572,9 @@ function cookieValues(header: string | undefined, name: string): string[] {
   return values
 }
 
-function serializeData(current: Session): string {
-  const { cookie: _cookie, ...data } = current as Session & Record<string, unknown>
-  try {
-    return JSON.stringify(data)
-  } catch (err) {
-    throw new SessionError('SESSION_SERIALIZE', `sessionkit: the session's data cannot be stored as JSON: ${err instanceof Error ? err.message : String(err)}`, {
-      cause: err,
-    })
-  }
-}
 
-function cookieKey(cookie: Cookie): string {
-  return `${cookie.originalMaxAge}|${cookie.absoluteExpires?.getTime()}|${cookie.path}|${cookie.domain}|${cookie.secure}|${cookie.httpOnly}|${cookie.sameSite}|${cookie.partitioned}|${cookie.priority}`
-}
 
-function isSecure(req: CookieRequest, proxy: boolean | undefined): boolean {
-  if ((req.socket as TLSSocket | undefined)?.encrypted === true) return true
-  if (proxy === false) return false
-  if (proxy !== true) return req.secure === true
-  const header = req.headers['x-forwarded-proto']
-  const first = (Array.isArray(header) ? header[0] : header)?.split(',')[0]
-  return first?.trim().toLowerCase() === 'https'
-}
 
-function requestPath(req: CookieRequest): string {
-  const url = req.originalUrl ?? req.url ?? '/'
-  if (url.startsWith('/')) {
-    const query = url.indexOf('?')
-    return query === -1 ? url : url.slice(0, query)
-  }
-  try {
-    return new URL(url).pathname
-  } catch {
-    return '/'
-  }
-}
 
 function warnOnce(key: string, message: string): void {
   if (warned.has(key)) return

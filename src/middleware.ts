@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { TLSSocket } from 'node:tls'
 import createDebug from 'debug'
 import onHeaders from 'on-headers'
 import uid from 'uid-safe'
 import { Cookie, type CookieOptions, type CookieRecord } from './cookie.js'
+import { cookieKey, isSecure, requestPath, RESPONSE_HEADERS, serializeData } from './request.js'
 import { SessionError } from './errors.js'
 import { COOKIE_DOMAIN, COOKIE_PATH, parseOptions, type ParsedOptions, type SessionOptions } from './options.js'
 import { controllerKey, RESERVED_KEYS, Session, type RegenerateOptions, type SessionController, type SessionRequest } from './session.js'
@@ -741,7 +741,6 @@ class RequestFlow implements SessionController {
   }
 }
 
-const RESPONSE_HEADERS = ['content-type', 'content-length', 'content-encoding', 'etag', 'last-modified', 'location', 'set-cookie']
 
 // Accessors shared by every request; `this` is the request, which carries its flow.
 const sessionProperty: PropertyDescriptor = {
@@ -766,18 +765,6 @@ const sessionIdProperty: PropertyDescriptor = {
   },
 }
 
-/** The session's data as JSON, without its cookie: what "modified" is measured on. */
-function serializeData(current: Session): string {
-  // The cookie is left out so that touching the session does not count as changing it.
-  const { cookie: _cookie, ...data } = current as Session & Record<string, unknown>
-  try {
-    return JSON.stringify(data)
-  } catch (err) {
-    throw new SessionError('SESSION_SERIALIZE', `sessionkit: the session's data cannot be stored as JSON: ${err instanceof Error ? err.message : String(err)}`, {
-      cause: err,
-    })
-  }
-}
 
 /** A Set-Cookie value; an attribute the app set at run time that cannot be sent is a SessionError. */
 function serializeCookie(cookie: Cookie, name: string, value: string): string {
@@ -788,10 +775,6 @@ function serializeCookie(cookie: Cookie, name: string, value: string): string {
   }
 }
 
-/** The cookie's attributes apart from its moving expiry: a change here is a change to save. */
-function cookieKey(cookie: Cookie): string {
-  return `${cookie.originalMaxAge}|${cookie.absoluteExpires?.getTime()}|${cookie.path}|${cookie.domain}|${cookie.secure}|${cookie.httpOnly}|${cookie.sameSite}|${cookie.partitioned}|${cookie.priority}`
-}
 
 /** Why a store's answer cannot be used as a session, or undefined when it can. */
 function recordProblem(record: unknown): string | undefined {
@@ -823,29 +806,7 @@ function recordProblem(record: unknown): string | undefined {
   return undefined
 }
 
-/** Whether the request came over HTTPS, trusting proxies as the `proxy` option (or Express) says. */
-function isSecure(req: FlowRequest, proxy: boolean | undefined): boolean {
-  if ((req.socket as TLSSocket | undefined)?.encrypted === true) return true
-  if (proxy === false) return false
-  if (proxy !== true) return req.secure === true
-  const header = req.headers['x-forwarded-proto']
-  const first = (Array.isArray(header) ? header[0] : header)?.split(',')[0]
-  return first?.trim().toLowerCase() === 'https'
-}
 
-/** The request's path before any router stripped a mount point from `req.url`. */
-function requestPath(req: FlowRequest): string {
-  const url = req.originalUrl ?? req.url ?? '/'
-  if (url.startsWith('/')) {
-    const query = url.indexOf('?')
-    return query === -1 ? url : url.slice(0, query)
-  }
-  try {
-    return new URL(url).pathname
-  } catch {
-    return '/'
-  }
-}
 
 function isThenable(value: unknown): boolean {
   return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function'

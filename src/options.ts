@@ -97,8 +97,8 @@ export interface ParsedOptions {
 }
 
 const KNOWN = new Set(['key', 'secret', 'store', 'cookie', 'name', 'genid', 'proxy', 'resave', 'rolling', 'saveUninitialized', 'unset', 'storeTimeout', 'maxSessionBytes', 'absoluteTimeout', 'merge', 'indexBy', 'index', 'rewriteOnTouch'])
-// RFC 6265 §4.1.1: a cookie name is an RFC 7230 token.
-const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+/** RFC 6265 §4.1.1: a cookie name is an RFC 7230 token. @internal */
+export const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 // RFC 6265 §4.1.1 av-octets: any CHAR except CTLs and ';'.
 const ATTRIBUTE_VALUE = /^[\u0020-\u003A\u003C-\u007E]*$/
 // What the `cookie` serializer accepts, which is stricter than RFC 6265: a value it refuses would make
@@ -140,23 +140,7 @@ export function parseOptions(options: SessionOptions | undefined, defaultGenid: 
   const genid = options.genid ?? defaultGenid
   if (typeof genid !== 'function') throw configError('option "genid" must be a function (req) => string')
 
-  const cookieOption = options.cookie ?? {}
-  let cookie: (req: IncomingMessage) => CookieOptions
-  if (typeof cookieOption === 'function') {
-    cookie = (req) => {
-      const result = cookieOption(req)
-      const problem = cookieProblem(result, 'the object returned by option "cookie"')
-      if (problem) throw new SessionError('SESSION_COOKIE_OPTIONS', `sessionkit: ${problem}`)
-      return result
-    }
-  } else if (typeof cookieOption === 'object') {
-    const problem = cookieProblem(cookieOption, 'option "cookie"')
-    if (problem) throw configError(problem)
-    const fixed = { ...cookieOption }
-    cookie = () => fixed
-  } else {
-    throw configError('option "cookie" must be an object of cookie attributes or a function (req) => object')
-  }
+  const cookie = parseCookieOption(options.cookie)
 
   if (options.resave === undefined) warnOnce('resave', 'sessionkit: option "resave" is not set; defaulting to true as express-session does. Set resave: false unless your store needs it.')
   if (options.saveUninitialized === undefined) {
@@ -227,6 +211,28 @@ function parseSecret(secret: unknown): readonly Secret[] {
     }
   }
   return list as Secret[]
+}
+
+/**
+ * The `cookie` option as a function of the request: a static object is checked once, here; the
+ * object a function returns is checked on every request (SESSION_COOKIE_OPTIONS to `next()`).
+ * @internal
+ */
+export function parseCookieOption(cookieOption: CookieOptions | ((req: IncomingMessage) => CookieOptions) | undefined): (req: IncomingMessage) => CookieOptions {
+  const given = cookieOption ?? {}
+  if (typeof given === 'function') {
+    return (req) => {
+      const result = given(req)
+      const problem = cookieProblem(result, 'the object returned by option "cookie"')
+      if (problem) throw new SessionError('SESSION_COOKIE_OPTIONS', `sessionkit: ${problem}`)
+      return result
+    }
+  }
+  if (typeof given !== 'object') throw configError('option "cookie" must be an object of cookie attributes or a function (req) => object')
+  const problem = cookieProblem(given, 'option "cookie"')
+  if (problem) throw configError(problem)
+  const fixed = { ...given }
+  return () => fixed
 }
 
 /** Why these cookie options cannot be sent, or undefined when they can. @internal */

@@ -1,0 +1,63 @@
+import type { IncomingMessage } from 'node:http'
+import type { TLSSocket } from 'node:tls'
+import type { Cookie } from './cookie.js'
+import { SessionError } from './errors.js'
+
+/**
+ * What both session middlewares (`session()` and `cookieSession()`) read off a request and compare
+ * between its start and its end. @internal
+ */
+
+/** A request as Express or connect leave it: `originalUrl` before a mount point was stripped, `secure`. */
+export interface RoutedRequest extends IncomingMessage {
+  originalUrl?: string
+  secure?: boolean
+}
+
+/** Whether the request came over HTTPS, trusting proxies as the `proxy` option (or Express) says. */
+export function isSecure(req: RoutedRequest, proxy: boolean | undefined): boolean {
+  if ((req.socket as TLSSocket | undefined)?.encrypted === true) return true
+  if (proxy === false) return false
+  if (proxy !== true) return req.secure === true
+  const header = req.headers['x-forwarded-proto']
+  const first = (Array.isArray(header) ? header[0] : header)?.split(',')[0]
+  return first?.trim().toLowerCase() === 'https'
+}
+
+/** The request's path before any router stripped a mount point from `req.url`. */
+export function requestPath(req: RoutedRequest): string {
+  const url = req.originalUrl ?? req.url ?? '/'
+  if (url.startsWith('/')) {
+    const query = url.indexOf('?')
+    return query === -1 ? url : url.slice(0, query)
+  }
+  try {
+    return new URL(url).pathname
+  } catch {
+    return '/'
+  }
+}
+
+/**
+ * Headers that describe the app's own answer (its body, a redirect, its cookies). When saving fails
+ * and the error handler answers instead, they must not leak into that answer.
+ */
+export const RESPONSE_HEADERS: readonly string[] = ['content-type', 'content-length', 'content-encoding', 'etag', 'last-modified', 'location', 'set-cookie']
+
+/** The session's data as JSON, without its cookie: what "modified" is measured on. */
+export function serializeData(current: object): string {
+  // The cookie is left out so that touching the session does not count as changing it.
+  const { cookie: _cookie, ...data } = current as Record<string, unknown>
+  try {
+    return JSON.stringify(data)
+  } catch (err) {
+    throw new SessionError('SESSION_SERIALIZE', `sessionkit: the session's data cannot be stored as JSON: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    })
+  }
+}
+
+/** The cookie's attributes apart from its moving expiry: a change here is a change to save. */
+export function cookieKey(cookie: Cookie): string {
+  return `${cookie.originalMaxAge}|${cookie.absoluteExpires?.getTime()}|${cookie.path}|${cookie.domain}|${cookie.secure}|${cookie.httpOnly}|${cookie.sameSite}|${cookie.partitioned}|${cookie.priority}`
+}
