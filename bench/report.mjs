@@ -72,8 +72,10 @@ export function renderReport(result, chartPath = 'bench/results/latest.svg') {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const input = process.argv[2] ?? fileURLToPath(new URL('./results/latest.json', import.meta.url))
-  const readme = process.argv[3] ?? fileURLToPath(new URL('../README.md', import.meta.url))
+  // `npm run bench -- --rounds=5` hands its options to this script too (it runs last): skip them.
+  const [inputArg, readmeArg] = process.argv.slice(2).filter((arg) => !arg.startsWith('--'))
+  const input = inputArg ?? fileURLToPath(new URL('./results/latest.json', import.meta.url))
+  const readme = readmeArg ?? fileURLToPath(new URL('../README.md', import.meta.url))
   const START = '<!-- performance:start -->'
   const END = '<!-- performance:end -->'
   const text = readFileSync(readme, 'utf8')
