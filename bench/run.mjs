@@ -9,7 +9,7 @@
 //                      [--frameworks=express4,express5] [--stores=memory,redis]
 //                      [--scenarios=hello,new,read,count] [--impls=none,express-session,sessionkit]
 //                      [--no-memory] [--memory-only] [--sessions=100000] [--expired=1000000]
-//                      [--out=bench/results/latest.json] [--no-chart] [--cpu-prof]
+//                      [--out=bench/results/latest.json] [--no-chart] [--cpu-prof] [--readme]
 import { fork } from 'node:child_process'
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
@@ -80,6 +80,11 @@ try {
       const svgPath = opts.out.replace(/\.json$/, '') + '.svg'
       writeFileSync(svgPath, renderChart(result))
       console.log(`wrote ${relative(process.cwd(), svgPath)}`)
+    }
+    if (args.readme === true) {
+      // --readme (what `npm run bench` passes): the README's Performance section from this very run.
+      execFileSync(process.execPath, [join(here, 'report.mjs'), opts.out], { stdio: 'inherit' })
+      console.log('wrote the Performance section of README.md')
     }
   }
 } finally {
