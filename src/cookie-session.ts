@@ -4,7 +4,7 @@ import { parse } from 'cookie'
 import createDebug from 'debug'
 import onHeaders from 'on-headers'
 import { Cookie, type CookieOptions, type CookieRecord } from './cookie.js'
-import { cookieKey, isSecure, requestPath, RESPONSE_HEADERS, serializeData } from './request.js'
+import { cookieKey, isSecure, requestPath, RESPONSE_HEADERS, serializeData, toDictionaryMode } from './request.js'
 import { configError, SessionError } from './errors.js'
 import type { NextFunction } from './middleware.js'
 import { COOKIE_NAME, parseCookieOption } from './options.js'
@@ -223,6 +223,7 @@ class CookieFlow implements SessionController {
 
   start(): void {
     const { req } = this
+    toDictionaryMode(req, this.res)
     req[controllerKey] = this
     Object.defineProperty(req, 'session', sessionProperty)
     Object.defineProperty(req, 'sessionID', sessionIdProperty)

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto'
-import { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import createDebug from 'debug'
 import onHeaders from 'on-headers'
 import uid from 'uid-safe'
 import { Cookie, type CookieOptions, type CookieRecord } from './cookie.js'
-import { cookieKey, isSecure, requestPath, RESPONSE_HEADERS, serializeData } from './request.js'
+import { cookieKey, isSecure, requestPath, RESPONSE_HEADERS, serializeData, toDictionaryMode } from './request.js'
 import { SessionError } from './errors.js'
 import { COOKIE_DOMAIN, COOKIE_PATH, parseOptions, type ParsedOptions, type SessionOptions } from './options.js'
 import { controllerKey, RESERVED_KEYS, Session, type RegenerateOptions, type SessionController, type SessionRequest } from './session.js'
@@ -204,8 +204,7 @@ class RequestFlow implements SessionController {
 
   start(): void {
     const { req, config } = this
-    toDictionaryMode(req, IncomingMessage.prototype)
-    toDictionaryMode(this.res, ServerResponse.prototype)
+    toDictionaryMode(req, this.res)
     req[controllerKey] = this
     req.sessionStore = config.store
     Object.defineProperty(req, 'session', sessionProperty)
@@ -744,28 +743,6 @@ class RequestFlow implements SessionController {
 }
 
 
-const scratchA = Symbol('sessionkit.scratchA')
-const scratchB = Symbol('sessionkit.scratchB')
-
-/**
- * Express gives every req and res a new prototype (Object.setPrototypeOf), and V8 then builds a new
- * hidden class for each property added to that object afterwards, one that no other request shares:
- * every property this middleware, Express and Node add costs a map allocation, and every property
- * access after it misses V8's inline caches. Measured over HTTP, that was most of this middleware's
- * cost (4 plain properties on req and 3 on res cost the no-session app ~+30 µs of CPU a request).
- * Deleting a property that is not the last one added turns the object into a dictionary, whose
- * hidden class all requests share; nothing observable changes (property order is kept). An object
- * still on Node's own prototype (plain http, connect) keeps its shared hidden class and is left alone:
- * there the change would only cost time (~3 µs a request in bench/micro.mjs).
- */
-function toDictionaryMode(target: object, nodePrototype: object): void {
-  if (Object.getPrototypeOf(target) === nodePrototype) return
-  const scratch = target as Record<symbol, unknown>
-  scratch[scratchA] = undefined
-  scratch[scratchB] = undefined
-  delete scratch[scratchA]
-  delete scratch[scratchB]
-}
 
 // Accessors shared by every request; `this` is the request, which carries its flow.
 const sessionProperty: PropertyDescriptor = {
