@@ -4,7 +4,16 @@ import { parse } from 'cookie'
 import createDebug from 'debug'
 import onHeaders from 'on-headers'
 import { Cookie, type CookieOptions, type CookieRecord } from './cookie.js'
-import { cookieKey, isSecure, requestPath, RESPONSE_HEADERS, serializeData, toDictionaryMode } from './request.js'
+import {
+  appendSetCookie,
+  cookieKey,
+  expiredCookie,
+  isSecure,
+  requestPath,
+  RESPONSE_HEADERS,
+  serializeData,
+  toDictionaryMode,
+} from './request.js'
 import { configError, SessionError } from './errors.js'
 import type { NextFunction } from './middleware.js'
 import { COOKIE_NAME, parseCookieOption } from './options.js'
@@ -453,19 +462,11 @@ class CookieFlow implements SessionController {
   }
 
   expiredCookie(): string {
-    const attributes = this.clearWith ?? this.baseCookie()
-    const cleared = new Cookie({ path: attributes.path, domain: attributes.domain, httpOnly: attributes.httpOnly })
-    if (typeof attributes.secure === 'boolean') cleared.secure = attributes.secure
-    cleared.sameSite = attributes.sameSite
-    cleared.expires = new Date(0)
-    return cleared.serialize(this.config.name, '')
+    return expiredCookie(this.config.name, this.clearWith ?? this.baseCookie())
   }
 
   appendSetCookie(header: string): void {
-    const previous = this.res.getHeader('Set-Cookie')
-    if (previous === undefined) this.res.setHeader('Set-Cookie', header)
-    else if (Array.isArray(previous)) this.res.setHeader('Set-Cookie', [...previous, header])
-    else this.res.setHeader('Set-Cookie', [String(previous), header])
+    appendSetCookie(this.res, header)
   }
 
   // --- the session's methods -----------------------------------------------------------------

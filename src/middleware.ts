@@ -4,7 +4,17 @@ import createDebug from 'debug'
 import onHeaders from 'on-headers'
 import uid from 'uid-safe'
 import { Cookie, type CookieOptions, type CookieRecord } from './cookie.js'
-import { cookieKey, isSecure, requestPath, RESPONSE_HEADERS, serializeData, toDictionaryMode } from './request.js'
+import {
+  appendSetCookie,
+  cookieKey,
+  expiredCookie,
+  isSecure,
+  requestPath,
+  RESPONSE_HEADERS,
+  serializeCookie,
+  serializeData,
+  toDictionaryMode,
+} from './request.js'
 import { SessionError } from './errors.js'
 import { COOKIE_DOMAIN, COOKIE_PATH, parseOptions, type ParsedOptions, type SessionOptions } from './options.js'
 import { controllerKey, RESERVED_KEYS, Session, type RegenerateOptions, type SessionController, type SessionRequest } from './session.js'
@@ -582,19 +592,11 @@ class RequestFlow implements SessionController {
   }
 
   expiredCookie(): string {
-    const attributes = this.clearWith ?? new Cookie(this.cookieOptions)
-    const cleared = new Cookie({ path: attributes.path, domain: attributes.domain, httpOnly: attributes.httpOnly })
-    if (typeof attributes.secure === 'boolean') cleared.secure = attributes.secure
-    cleared.sameSite = attributes.sameSite
-    cleared.expires = new Date(0)
-    return serializeCookie(cleared, this.config.name, '')
+    return expiredCookie(this.config.name, this.clearWith ?? new Cookie(this.cookieOptions))
   }
 
   appendSetCookie(header: string): void {
-    const previous = this.res.getHeader('Set-Cookie')
-    if (previous === undefined) this.res.setHeader('Set-Cookie', header)
-    else if (Array.isArray(previous)) this.res.setHeader('Set-Cookie', [...previous, header])
-    else this.res.setHeader('Set-Cookie', [String(previous), header])
+    appendSetCookie(this.res, header)
   }
 
   // --- the session's methods -----------------------------------------------------------------
@@ -767,15 +769,6 @@ const sessionIdProperty: PropertyDescriptor = {
   },
 }
 
-
-/** A Set-Cookie value; an attribute the app set at run time that cannot be sent is a SessionError. */
-function serializeCookie(cookie: Cookie, name: string, value: string): string {
-  try {
-    return cookie.serialize(name, value)
-  } catch (err) {
-    throw new SessionError('SESSION_COOKIE_OPTIONS', `sessionkit: the session cookie cannot be sent: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
-  }
-}
 
 
 /** Why a store's answer cannot be used as a session, or undefined when it can. */

@@ -1,6 +1,6 @@
 import { IncomingMessage, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
-import type { Cookie } from './cookie.js'
+import { Cookie } from './cookie.js'
 import { SessionError } from './errors.js'
 
 /**
@@ -88,4 +88,30 @@ function dictionary(target: object, nodePrototype: object): void {
   scratch[scratchB] = undefined
   delete scratch[scratchA]
   delete scratch[scratchB]
+}
+
+/** A Set-Cookie value; an attribute the app set at run time that cannot be sent is a SessionError. */
+export function serializeCookie(cookie: Cookie, name: string, value: string): string {
+  try {
+    return cookie.serialize(name, value)
+  } catch (err) {
+    throw new SessionError('SESSION_COOKIE_OPTIONS', `sessionkit: the session cookie cannot be sent: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+  }
+}
+
+/** An expired Set-Cookie for `name` with the path, domain and flags of `attributes`: how a browser forgets a cookie. */
+export function expiredCookie(name: string, attributes: Cookie): string {
+  const cleared = new Cookie({ path: attributes.path, domain: attributes.domain, httpOnly: attributes.httpOnly })
+  if (typeof attributes.secure === 'boolean') cleared.secure = attributes.secure
+  cleared.sameSite = attributes.sameSite
+  cleared.expires = new Date(0)
+  return serializeCookie(cleared, name, '')
+}
+
+/** Adds one Set-Cookie header next to those the app (or another middleware) already set. */
+export function appendSetCookie(res: ServerResponse, header: string): void {
+  const previous = res.getHeader('Set-Cookie')
+  if (previous === undefined) res.setHeader('Set-Cookie', header)
+  else if (Array.isArray(previous)) res.setHeader('Set-Cookie', [...previous, header])
+  else res.setHeader('Set-Cookie', [String(previous), header])
 }
