@@ -17,12 +17,12 @@ export function callStore<T>(
   done: (err: SessionError | null, result?: T) => void,
 ): void {
   let settled = false
-  let timer: NodeJS.Timeout | undefined
+  let watch: Watch | undefined
 
   const finish = (err: unknown, result?: T): void => {
     if (settled) return
     settled = true
-    if (timer !== undefined) clearTimeout(timer)
+    if (watch !== undefined) deadlinesFor(timeoutMs).forget(watch)
     done(err === undefined || err === null ? null : storeError(method, err), result)
   }
 
@@ -46,10 +46,70 @@ export function callStore<T>(
     )
   }
   if (!settled && timeoutMs > 0 && Number.isFinite(timeoutMs)) {
-    timer = setTimeout(() => {
+    watch = deadlinesFor(timeoutMs).watch(() => {
       finish(new SessionError('SESSION_STORE_TIMEOUT', `sessionkit: store.${method} did not answer within ${timeoutMs} ms`, { status: 503 }))
-    }, timeoutMs)
+    })
   }
+}
+
+/** One store call waiting for its answer. */
+interface Watch {
+  readonly due: number
+  readonly expire: () => void
+}
+
+/**
+ * The store calls in flight with one timeout length, watched by one shared timer. A setTimeout per
+ * call (and its clearTimeout) cost about as much as the in-memory store's whole get, twice a request;
+ * a Set entry costs a fraction of that. The timer ticks every eighth of the timeout while calls are in
+ * flight, so a call times out between `timeoutMs` and `timeoutMs` plus one tick after it started. It
+ * keeps the process alive only while some call is waiting, as that call's own timer would have.
+ */
+class Deadlines {
+  readonly #waiting = new Set<Watch>()
+  readonly #timeoutMs: number
+  readonly #tickMs: number
+  #timer: NodeJS.Timeout | undefined
+
+  constructor(timeoutMs: number) {
+    this.#timeoutMs = timeoutMs
+    this.#tickMs = Math.max(1, Math.ceil(timeoutMs / 8))
+  }
+
+  watch(expire: () => void): Watch {
+    const entry: Watch = { due: performance.now() + this.#timeoutMs, expire }
+    this.#waiting.add(entry)
+    if (this.#timer === undefined) this.#timer = setInterval(() => this.#check(), this.#tickMs)
+    else if (this.#waiting.size === 1) this.#timer.ref()
+    return entry
+  }
+
+  forget(entry: Watch): void {
+    this.#waiting.delete(entry)
+    if (this.#waiting.size === 0) this.#timer?.unref()
+  }
+
+  #check(): void {
+    const now = performance.now()
+    for (const entry of this.#waiting) {
+      if (entry.due <= now) {
+        this.#waiting.delete(entry)
+        entry.expire()
+      }
+    }
+    if (this.#waiting.size === 0 && this.#timer !== undefined) {
+      clearInterval(this.#timer)
+      this.#timer = undefined
+    }
+  }
+}
+
+const deadlines = new Map<number, Deadlines>()
+
+function deadlinesFor(timeoutMs: number): Deadlines {
+  let found = deadlines.get(timeoutMs)
+  if (found === undefined) deadlines.set(timeoutMs, (found = new Deadlines(timeoutMs)))
+  return found
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

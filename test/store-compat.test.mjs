@@ -324,6 +324,27 @@ describe('storeTimeout', () => {
   })
 })
 
+test('watching store calls for storeTimeout does not keep the process alive once they have answered', async () => {
+  // One shared timer watches every store call; with a 10-minute timeout it ticks every 75 s. Once the
+  // request's get and set have answered, it must not hold the process open.
+  const { execFile } = await import('node:child_process')
+  const script = `
+    const http = require('node:http')
+    const session = require(${JSON.stringify(require.resolve('sessionkit'))})
+    const middleware = session({ secret: 'x', resave: false, saveUninitialized: false, storeTimeout: 600000 })
+    const server = http.createServer((req, res) => middleware(req, res, () => { req.session.n = 1; res.end('ok') }))
+    server.listen(0, '127.0.0.1', () => {
+      http.get({ host: '127.0.0.1', port: server.address().port }, (res) => {
+        res.resume()
+        res.on('end', () => { server.close(); console.log(res.statusCode, res.headers['set-cookie'] ? 'cookie' : 'no cookie') })
+      })
+    })`
+  const outcome = await new Promise((resolve) => {
+    execFile(process.execPath, ['-e', script], { timeout: 10_000 }, (err, stdout, stderr) => resolve({ killed: err?.killed ?? false, code: err?.code ?? 0, stdout, stderr }))
+  })
+  assert.deepEqual(outcome, { killed: false, code: 0, stdout: '200 cookie\n', stderr: '' })
+})
+
 describe('stores written as require("some-store")(session)', () => {
   test('the CommonJS module is the factory, with Store, MemoryStore, Cookie and Session on it', () => {
     const cjs = require('sessionkit')
