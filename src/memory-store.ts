@@ -10,10 +10,12 @@ export interface MemoryStoreOptions {
   ttl?: number
 }
 
-// One stored session: the JSON text of `[expiresAt, session]`. JSON, not the object, so that what a
-// request changes in `req.session` never reaches the store before `save()`; one flat string rather than
-// an object holding the JSON and a number, because that object and its boxed number cost more heap per
-// session than the expiry's digits do (bench/memory.mjs).
+// One stored session: the JSON text of `[expiresAt, session]`, with the session's cookie written as its
+// last key. JSON, not the object, so that what a request changes in `req.session` never reaches the
+// store before `save()`; one flat string rather than an object holding the JSON and a number, because
+// that object and its boxed number cost more heap per session than the expiry's digits do
+// (bench/memory.mjs). The cookie goes last so that touch() can replace the expiry and the cookie
+// without parsing and re-serializing the app's data (see cookieAt()).
 type Entry = string
 
 // Work in slices of this many entries and yield between slices once a slice took longer than the
@@ -66,7 +68,7 @@ export class MemoryStore extends Store {
   override set(sid: string, session: SessionRecord, callback: StoreCallback = noop): void {
     let entry: Entry
     try {
-      entry = JSON.stringify([this.#expiryOf(session), session])
+      entry = entryOf(this.#expiryOf(session), session)
     } catch (err) {
       return defer(callback, err)
     }
@@ -79,9 +81,11 @@ export class MemoryStore extends Store {
   override touch(sid: string, session: SessionRecord, callback: StoreCallback = noop): void {
     const entry = this.#live(sid)
     if (entry !== undefined) {
-      const stored = (JSON.parse(entry) as [number, SessionRecord])[1]
-      stored.cookie = session.cookie
-      this.#used(sid, JSON.stringify([this.#expiryOf(session), stored]))
+      try {
+        this.#used(sid, touched(entry, this.#expiryOf(session), session.cookie))
+      } catch (err) {
+        return defer(callback, err)
+      }
     }
     defer(callback, null)
   }
@@ -221,6 +225,54 @@ function expiryOf(entry: Entry): number {
   // Not a whole number: a fractional expiry (a fractional ttl), or null for an infinite one.
   const parsed = Number(entry.slice(1, entry.indexOf(',')))
   return Number.isNaN(parsed) ? Infinity : parsed
+}
+
+/** The entry for a session: its data, then its cookie, so that the cookie is the last key. */
+function entryOf(expiresAt: number, session: SessionRecord): Entry {
+  const { cookie, ...data } = session
+  const dataJson = JSON.stringify(data)
+  const cookieJson = JSON.stringify(cookie) as string | undefined
+  if (cookieJson === undefined) return `[${expiresAt},${dataJson}]`
+  const separator = dataJson === '{}' ? '' : ','
+  return `[${expiresAt},${dataJson.slice(0, -1)}${separator}"cookie":${cookieJson}}]`
+}
+
+/**
+ * The entry with a new expiry and cookie and the same data. When the stored cookie can be found as
+ * the last key, the data's JSON is kept as text; otherwise the entry is parsed and written anew.
+ */
+function touched(entry: Entry, expiresAt: number, cookie: SessionRecord['cookie']): Entry {
+  const cookieJson = JSON.stringify(cookie) as string | undefined
+  const at = cookieAt(entry)
+  if (at === -1 || cookieJson === undefined) {
+    const stored = (JSON.parse(entry) as [number, SessionRecord])[1]
+    return entryOf(expiresAt, { ...stored, cookie })
+  }
+  return `[${expiresAt}${entry.slice(entry.indexOf(','), at)}"cookie":${cookieJson}}]`
+}
+
+const COOKIE_KEY = '"cookie":'
+
+/**
+ * Where the stored cookie's `"cookie":` key starts, or -1 when it cannot be told for sure. The key can
+ * sit inside the data too (a nested object, never a string: inside a JSON string every quote is
+ * escaped), so the last one counts only if its value is a flat object, `{` then no brace until the
+ * `}` that the session's own closing `}]` follows: then that value belongs to the session object itself.
+ * A cookie whose strings hold a brace takes the slower path; it is never misread.
+ */
+function cookieAt(entry: Entry): number {
+  const end = entry.length - 3 // where a last value's closing brace sits: `...}}]`
+  if (entry.charCodeAt(end) !== 125 || !entry.endsWith('}]')) return -1
+  let at = entry.lastIndexOf(',' + COOKIE_KEY)
+  if (at !== -1) at += 1
+  else {
+    at = entry.indexOf(',') + 2 // `[expiresAt,{"cookie":` when the data is empty
+    if (!entry.startsWith(COOKIE_KEY, at) || entry.charCodeAt(at - 1) !== 123) return -1
+  }
+  const value = at + COOKIE_KEY.length
+  if (entry.charCodeAt(value) !== 123) return -1
+  if (entry.indexOf('{', value + 1) !== -1 || entry.indexOf('}', value + 1) !== end) return -1
+  return at
 }
 
 function recordOf(entry: Entry): SessionRecord {

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, test } from 'node:test'
 import express from 'express'
+import fc from 'fast-check'
 import session, { MemoryStore } from 'sessionkit'
 import { listen, request } from './support/http.mjs'
 
@@ -181,6 +182,49 @@ describe('MemoryStore expiry', () => {
 
     await call(store, 'touch', 'missing', record())
     assert.equal(await call(store, 'get', 'missing'), null, 'touch does not create a session')
+  })
+})
+
+describe('MemoryStore touch keeps the data as stored', () => {
+  // touch() splices the new cookie into the stored JSON instead of parsing the data; whatever the data
+  // holds (keys named "cookie" at any depth, braces and quotes in strings, in the cookie's own strings
+  // too), a touch must change the cookie and the expiry and nothing else.
+  const tricky = fc.oneof(
+    fc.constantFrom('cookie', '"cookie":', ',"cookie":{', '}]', '{', '}', '\\', '"', 'n'),
+    fc.string({ maxLength: 6 }),
+  )
+  const data = fc.dictionary(
+    fc.oneof(tricky, fc.constant('nested')),
+    fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, fc.integer(), tricky, fc.boolean(), fc.constant(null), tie('object'), fc.array(tie('value'), { maxLength: 3 })),
+      object: fc.oneof(fc.dictionary(tricky, tie('value'), { maxKeys: 3 }), fc.record({ first: fc.integer(), cookie: fc.dictionary(tricky, fc.integer(), { maxKeys: 2 }) })),
+    })).value,
+    { maxKeys: 4 },
+  )
+  const cookie = fc.record(
+    { path: fc.oneof(fc.constant('/'), tricky), domain: tricky, httpOnly: fc.boolean(), sameSite: fc.constantFrom('lax', 'strict') },
+    { requiredKeys: ['path'] },
+  )
+
+  test('after set and touch, get gives the data as set and the cookie as touched', async () => {
+    const store = quiet()
+    await fc.assert(
+      // Some records are set without a cookie (a store is not only used by the middleware).
+      fc.asyncProperty(data, fc.option(cookie), cookie, async (stored, before, after) => {
+        const first = before === null ? { ...stored } : { ...stored, cookie: { originalMaxAge: 60_000, expires: new Date(Date.now() + 60_000), ...before } }
+        await call(store, 'set', 'sid', first)
+        const expires = new Date(Date.now() + 120_000)
+        const next = { ...stored, ignored: 'touch does not write data', cookie: { originalMaxAge: 120_000, expires, ...after } }
+        await call(store, 'touch', 'sid', next)
+        const got = await call(store, 'get', 'sid')
+        const { cookie: gotCookie, ...gotData } = got
+        const { cookie: _unused, ...expectedData } = JSON.parse(JSON.stringify(first))
+        assert.deepEqual(gotData, expectedData)
+        assert.deepEqual(JSON.parse(JSON.stringify(gotCookie)), JSON.parse(JSON.stringify(next.cookie)))
+        assert.equal(gotCookie.expires.getTime(), expires.getTime())
+      }),
+      { numRuns: 2000 },
+    )
   })
 })
 
