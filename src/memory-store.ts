@@ -1,3 +1,4 @@
+import { Cookie } from './cookie.js'
 import { Store, type SessionRecord, type StoreCallback } from './store.js'
 
 /** Options of the in-memory store. */
@@ -231,7 +232,7 @@ function expiryOf(entry: Entry): number {
 function entryOf(expiresAt: number, session: SessionRecord): Entry {
   const { cookie, ...data } = session
   const dataJson = JSON.stringify(data)
-  const cookieJson = JSON.stringify(cookie) as string | undefined
+  const cookieJson = cookieJsonOf(cookie)
   if (cookieJson === undefined) return `[${expiresAt},${dataJson}]`
   const separator = dataJson === '{}' ? '' : ','
   return `[${expiresAt},${dataJson.slice(0, -1)}${separator}"cookie":${cookieJson}}]`
@@ -242,13 +243,25 @@ function entryOf(expiresAt: number, session: SessionRecord): Entry {
  * the last key, the data's JSON is kept as text; otherwise the entry is parsed and written anew.
  */
 function touched(entry: Entry, expiresAt: number, cookie: SessionRecord['cookie']): Entry {
-  const cookieJson = JSON.stringify(cookie) as string | undefined
+  const cookieJson = cookieJsonOf(cookie)
   const at = cookieAt(entry)
   if (at === -1 || cookieJson === undefined) {
     const stored = (JSON.parse(entry) as [number, SessionRecord])[1]
     return entryOf(expiresAt, { ...stored, cookie })
   }
   return `[${expiresAt}${entry.slice(entry.indexOf(','), at)}"cookie":${cookieJson}}]`
+}
+
+/**
+ * The cookie's JSON with its expiry as milliseconds since the epoch: a Date in JSON is an ISO string,
+ * which costs more to write and to read back than the rest of the cookie (get() gives a Date again).
+ */
+function cookieJsonOf(cookie: unknown): string | undefined {
+  if (cookie === null || typeof cookie !== 'object') return JSON.stringify(cookie) as string | undefined
+  // A Cookie's toJSON() builds a fresh object; anything else is copied before its expiry is replaced.
+  const record = (cookie instanceof Cookie ? cookie.toJSON() : { ...cookie }) as Record<string, unknown>
+  if (record['expires'] instanceof Date) record['expires'] = record['expires'].getTime()
+  return JSON.stringify(record)
 }
 
 const COOKIE_KEY = '"cookie":'
@@ -280,7 +293,8 @@ function recordOf(entry: Entry): SessionRecord {
 }
 
 function reviveDates(record: SessionRecord): SessionRecord {
-  if (record.cookie && typeof record.cookie.expires === 'string') record.cookie.expires = new Date(record.cookie.expires)
+  const cookie = record.cookie
+  if (cookie && (typeof cookie.expires === 'string' || typeof cookie.expires === 'number')) cookie.expires = new Date(cookie.expires)
   return record
 }
 
