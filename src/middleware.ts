@@ -18,7 +18,7 @@ import {
 import { SessionError } from './errors.js'
 import { COOKIE_DOMAIN, COOKIE_PATH, parseOptions, type ParsedOptions, type SessionOptions } from './options.js'
 import { controllerKey, RESERVED_KEYS, Session, type RegenerateOptions, type SessionController, type SessionRequest } from './session.js'
-import { readSignedSessionId, signSessionId } from './signature.js'
+import { readSignedSessionId, signSessionId, VerifiedValues } from './signature.js'
 import type { SessionRecord } from './store.js'
 import { callStore } from './store-call.js'
 import { goneError, mergeSave } from './merge.js'
@@ -72,6 +72,7 @@ export function generateSessionId(): string {
 export function session(options: SessionOptions): SessionMiddleware {
   const config = parseOptions(options, generateSessionId)
   const { store } = config
+  const verified = new VerifiedValues()
   let storeReady = true
   if (typeof store.on === 'function') {
     store.on('disconnect', () => {
@@ -105,7 +106,7 @@ export function session(options: SessionOptions): SessionMiddleware {
       next()
       return
     }
-    const flow = new RequestFlow(config, request, res, next, cookieOptions)
+    const flow = new RequestFlow(config, request, res, next, cookieOptions, verified)
     flow.start()
   }
 
@@ -210,6 +211,7 @@ class RequestFlow implements SessionController {
     readonly res: ServerResponse,
     readonly next: NextFunction,
     readonly cookieOptions: CookieOptions,
+    readonly verified: VerifiedValues,
   ) {}
 
   start(): void {
@@ -221,7 +223,7 @@ class RequestFlow implements SessionController {
     Object.defineProperty(req, 'sessionID', sessionIdProperty)
     this.hookResponse()
 
-    const found = readSignedSessionId(req.headers.cookie, config.name, config.secrets)
+    const found = readSignedSessionId(req.headers.cookie, config.name, config.secrets, this.verified)
     this.cookieId = found?.id
     this.cookieValue = found?.value
     if (this.cookieId === undefined) {
@@ -345,9 +347,8 @@ class RequestFlow implements SessionController {
       callStore(this.config.store, 'destroy', [sid], this.config.storeTimeout, () => {})
       return false
     }
-    const data = record as SessionRecord
     this.id = sid
-    const loaded = new Session(this.req, { ...data, cookie: new Cookie(data.cookie) })
+    const loaded = new Session(this.req, record as SessionRecord)
     this.slot = loaded
     this.originalId = sid
     this.snapshotTaken = false
@@ -736,8 +737,7 @@ class RequestFlow implements SessionController {
           reject(new SessionError('SESSION_NOT_FOUND', 'sessionkit: failed to load session: the store no longer has it', { status: 404 }))
           return
         }
-        const data = record as SessionRecord
-        this.slot = new Session(this.req, { ...data, cookie: new Cookie(data.cookie) })
+        this.slot = new Session(this.req, record as SessionRecord)
         resolve()
       })
     })

@@ -36,17 +36,53 @@ export function readSessionId(header: string | undefined, name: string, secrets:
 }
 
 /**
+ * Cookie values that the first secret verified, with the id inside each. A browser sends the same
+ * cookie with every request, and checking its HMAC again was the largest single cost of loading a
+ * session from memory. Only a value that passed cookie-signature's check is ever remembered, so an
+ * unverified value is never accepted; the memo belongs to one middleware (one list of secrets), holds
+ * at most `limit` values and starts over when full.
+ */
+export class VerifiedValues {
+  readonly #ids = new Map<string, string>()
+  readonly #limit: number
+
+  constructor(limit = 4096) {
+    this.#limit = limit
+  }
+
+  get(value: string): string | undefined {
+    return this.#ids.get(value)
+  }
+
+  add(value: string, id: string): void {
+    if (this.#ids.size >= this.#limit) this.#ids.clear()
+    this.#ids.set(value, id)
+  }
+}
+
+/**
  * Like {@link readSessionId}, with the cookie value too when the first secret signed it: the value
  * `signSessionId(id, secrets[0])` would compute again, so a response that sends the same id back
- * reuses it instead of computing another HMAC.
+ * reuses it instead of computing another HMAC. With `verified`, a value already verified by this
+ * middleware is not checked again.
  */
-export function readSignedSessionId(header: string | undefined, name: string, secrets: readonly Secret[]): { id: string; value: string | undefined } | undefined {
+export function readSignedSessionId(
+  header: string | undefined,
+  name: string,
+  secrets: readonly Secret[],
+  verified?: VerifiedValues,
+): { id: string; value: string | undefined } | undefined {
   if (!header) return undefined
   const first = parse(header)[name]
   if (first === undefined) return undefined
+  const known = verified?.get(first)
+  if (known !== undefined) return { id: known, value: first }
   if (first.startsWith(SIGNED_PREFIX) && secrets.length > 0) {
     const id = unsign(first.slice(SIGNED_PREFIX.length), secrets[0] as Secret)
-    if (id !== false) return { id, value: first }
+    if (id !== false) {
+      verified?.add(first, id)
+      return { id, value: first }
+    }
   }
   const sessionId = unsignSessionId(first, secrets.slice(1))
   if (sessionId !== undefined) return { id: sessionId, value: undefined }

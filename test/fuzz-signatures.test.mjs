@@ -168,10 +168,13 @@ describe('mutated cookies over HTTP', () => {
 
   test(`${HTTP_RUNS} mutated cookies, percent-encoded as a client sends them: never loaded, never looked up`, async () => {
     const samples = fc.sample(mutated, { numRuns: HTTP_RUNS, seed: SEED + 1 })
-    // A control: the unmutated cookies are loaded, so a refusal below means something.
+    // A control: the unmutated cookies are loaded, so a refusal below means something. Those signed by
+    // the first secret are now remembered as verified; their mutations below must still be refused.
     for (const id of IDS) {
-      const res = await send(`connect.sid=${encodeURIComponent(signSessionId(id, SECRETS[1]))}`)
-      assert.deepEqual(JSON.parse(res.body), { owner: id })
+      for (const secret of SECRETS) {
+        const res = await send(`connect.sid=${encodeURIComponent(signSessionId(id, secret))}`)
+        assert.deepEqual(JSON.parse(res.body), { owner: id })
+      }
     }
     gets.length = 0
     let index = 0
@@ -196,4 +199,38 @@ describe('mutated cookies over HTTP', () => {
     }
     assert.deepEqual(gets, [])
   })
+})
+
+test('a cookie one middleware has verified is not taken as verified by another with other secrets', async () => {
+  const expires = new Date(Date.now() + 3_600_000).toISOString()
+  const store = {
+    get: (sid, callback) => callback(null, { owner: sid, cookie: { originalMaxAge: 3_600_000, expires } }),
+    set: (sid, data, callback) => callback(),
+    destroy: (sid, callback) => callback(),
+  }
+  const handler = (middleware) => (req, res) =>
+    middleware(req, res, (err) => res.end(err ? 'error' : JSON.stringify({ owner: req.session.owner ?? null })))
+  const first = await listen(handler(session({ secret: 'first secret', store, resave: false, saveUninitialized: false })))
+  const second = await listen(handler(session({ secret: 'second secret', store, resave: false, saveUninitialized: false })))
+  try {
+    const cookie = `connect.sid=${encodeURIComponent(signSessionId('someone', 'first secret'))}`
+    const get = (server) =>
+      new Promise((resolve, reject) => {
+        httpRequest({ host: '127.0.0.1', port: server.server.address().port, headers: { cookie } }, (res) => {
+          let body = ''
+          res.on('data', (chunk) => (body += chunk))
+          res.on('end', () => resolve(JSON.parse(body)))
+        })
+          .on('error', reject)
+          .end()
+      })
+    // Twice each: the second request of the first middleware comes from its memo of verified values.
+    assert.deepEqual(await get(first), { owner: 'someone' })
+    assert.deepEqual(await get(first), { owner: 'someone' })
+    assert.deepEqual(await get(second), { owner: null })
+    assert.deepEqual(await get(second), { owner: null })
+  } finally {
+    await first.close()
+    await second.close()
+  }
 })
