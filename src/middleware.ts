@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, type KeyObject } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import createDebug from 'debug'
 import onHeaders from 'on-headers'
@@ -18,7 +18,7 @@ import {
 import { SessionError } from './errors.js'
 import { COOKIE_DOMAIN, COOKIE_PATH, parseOptions, type ParsedOptions, type SessionOptions } from './options.js'
 import { controllerKey, RESERVED_KEYS, Session, type RegenerateOptions, type SessionController, type SessionRequest } from './session.js'
-import { readSignedSessionId, signSessionId, VerifiedValues } from './signature.js'
+import { readSignedSessionId, signingKeys, signSessionId, VerifiedValues } from './signature.js'
 import type { SessionRecord } from './store.js'
 import { callStore } from './store-call.js'
 import { goneError, mergeSave } from './merge.js'
@@ -73,6 +73,7 @@ export function session(options: SessionOptions): SessionMiddleware {
   const config = parseOptions(options, generateSessionId)
   const { store } = config
   const verified = new VerifiedValues()
+  const keys = signingKeys(config.secrets)
   let storeReady = true
   if (typeof store.on === 'function') {
     store.on('disconnect', () => {
@@ -106,7 +107,7 @@ export function session(options: SessionOptions): SessionMiddleware {
       next()
       return
     }
-    const flow = new RequestFlow(config, request, res, next, cookieOptions, verified)
+    const flow = new RequestFlow(config, request, res, next, cookieOptions, verified, keys)
     flow.start()
   }
 
@@ -212,6 +213,8 @@ class RequestFlow implements SessionController {
     readonly next: NextFunction,
     readonly cookieOptions: CookieOptions,
     readonly verified: VerifiedValues,
+    /** The secrets as KeyObjects: the first signs, every one verifies. */
+    readonly keys: readonly KeyObject[],
   ) {}
 
   start(): void {
@@ -223,7 +226,7 @@ class RequestFlow implements SessionController {
     Object.defineProperty(req, 'sessionID', sessionIdProperty)
     this.hookResponse()
 
-    const found = readSignedSessionId(req.headers.cookie, config.name, config.secrets, this.verified)
+    const found = readSignedSessionId(req.headers.cookie, config.name, this.keys, this.verified)
     this.cookieId = found?.id
     this.cookieValue = found?.value
     if (this.cookieId === undefined) {
@@ -588,7 +591,7 @@ class RequestFlow implements SessionController {
       current.touch()
       this.touched = true
     }
-    const value = current.id === this.cookieId && this.cookieValue !== undefined ? this.cookieValue : signSessionId(current.id, this.config.secrets[0] as string)
+    const value = current.id === this.cookieId && this.cookieValue !== undefined ? this.cookieValue : signSessionId(current.id, this.keys[0] as KeyObject)
     this.appendSetCookie(serializeCookie(current.cookie, this.config.name, value))
   }
 

@@ -1,14 +1,27 @@
+import { createSecretKey, type KeyObject } from 'node:crypto'
 import { parse } from 'cookie'
 import { sign, unsign } from 'cookie-signature'
 
 /** A secret as `express-session` takes it: a string or a Buffer. */
 export type Secret = string | Buffer
 
+/** A secret, or the same secret as a KeyObject (cookie-signature takes both). */
+type SigningKey = Secret | KeyObject
+
+/**
+ * The secrets as KeyObjects, the form the middleware signs and verifies with. HMAC-SHA256 over the
+ * same bytes (a string secret is its UTF-8), so every signature is the one the secret itself gives;
+ * Node copies a string or Buffer key into a new key for every HMAC, a KeyObject it takes as it is.
+ */
+export function signingKeys(secrets: readonly Secret[]): KeyObject[] {
+  return secrets.map((secret) => createSecretKey(typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret))
+}
+
 // express-session writes signed ids as `s:<id>.<hmac>`; keeping the prefix lets apps switch both ways.
 const SIGNED_PREFIX = 's:'
 
 /** The cookie value for a session id: `s:` and the id signed with HMAC-SHA256 by the first secret. */
-export function signSessionId(sessionId: string, secret: Secret): string {
+export function signSessionId(sessionId: string, secret: SigningKey): string {
   return SIGNED_PREFIX + sign(sessionId, secret)
 }
 
@@ -16,7 +29,7 @@ export function signSessionId(sessionId: string, secret: Secret): string {
  * The session id inside one cookie value, or `undefined` when the value is unsigned or no secret
  * verifies it. Every secret is tried so that a rotated-out secret keeps its sessions alive.
  */
-export function unsignSessionId(value: string, secrets: readonly Secret[]): string | undefined {
+export function unsignSessionId(value: string, secrets: readonly SigningKey[]): string | undefined {
   if (!value.startsWith(SIGNED_PREFIX)) return undefined
   const signed = value.slice(SIGNED_PREFIX.length)
   for (const secret of secrets) {
@@ -31,7 +44,7 @@ export function unsignSessionId(value: string, secrets: readonly Secret[]): stri
  * When a browser sends several cookies of that name (one per path or domain), the first one
  * whose signature verifies wins, so a stale cookie for a wider path cannot shadow a valid one.
  */
-export function readSessionId(header: string | undefined, name: string, secrets: readonly Secret[]): string | undefined {
+export function readSessionId(header: string | undefined, name: string, secrets: readonly SigningKey[]): string | undefined {
   return readSignedSessionId(header, name, secrets)?.id
 }
 
@@ -69,7 +82,7 @@ export class VerifiedValues {
 export function readSignedSessionId(
   header: string | undefined,
   name: string,
-  secrets: readonly Secret[],
+  secrets: readonly SigningKey[],
   verified?: VerifiedValues,
 ): { id: string; value: string | undefined } | undefined {
   if (!header) return undefined
@@ -78,7 +91,7 @@ export function readSignedSessionId(
   const known = verified?.get(first)
   if (known !== undefined) return { id: known, value: first }
   if (first.startsWith(SIGNED_PREFIX) && secrets.length > 0) {
-    const id = unsign(first.slice(SIGNED_PREFIX.length), secrets[0] as Secret)
+    const id = unsign(first.slice(SIGNED_PREFIX.length), secrets[0] as SigningKey)
     if (id !== false) {
       verified?.add(first, id)
       return { id, value: first }
