@@ -401,6 +401,7 @@ class RequestFlow implements SessionController {
 
   /** What to do with the store when the response ends. Throws when the session cannot be serialized. */
   decide(): Action {
+    this.endJson = undefined
     if (this.loading) return Action.None
     let current = this.peek()
     if (current === LAZY) {
@@ -528,7 +529,8 @@ class RequestFlow implements SessionController {
     const { store, storeTimeout } = this.config
     const current = this.peek()
     if (action === Action.Save && current instanceof Session) {
-      this.save(current).then(() => done(null), done)
+      // decide() has just serialized this very session (nothing ran since); no need to do it again.
+      this.save(current, this.endJson).then(() => done(null), done)
     } else if (action === Action.Touch && current instanceof Session && this.config.rewriteOnTouch) {
       // Write the data back with the moved expiry, for stores whose touch moves only their own TTL.
       if (!this.snapshotTaken) this.takeSnapshot(current)
@@ -605,13 +607,13 @@ class RequestFlow implements SessionController {
 
   // --- the session's methods -----------------------------------------------------------------
 
-  save(target: Session): Promise<void> {
+  /** Writes `target` to the store; `json` is its data's JSON when the caller has just computed it. */
+  save(target: Session, json?: string): Promise<void> {
     if (this.destroyedIds?.has(target.id)) {
       return Promise.reject(new SessionError('SESSION_GONE', 'sessionkit: cannot save a session that was destroyed or regenerated'))
     }
-    let json: string
     try {
-      json = serializeData(target)
+      json ??= serializeData(target)
     } catch (err) {
       return Promise.reject(err)
     }
