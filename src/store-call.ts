@@ -1,4 +1,5 @@
 import { SessionError } from './errors.js'
+import { MemoryStore } from './memory-store.js'
 import type { SessionStore } from './store.js'
 
 type StoreMethod = 'get' | 'set' | 'destroy' | 'touch'
@@ -45,7 +46,7 @@ export function callStore<T>(
       (err: unknown) => finish(err ?? new Error(`store.${method} rejected without a reason`)),
     )
   }
-  if (!settled && timeoutMs > 0 && Number.isFinite(timeoutMs)) {
+  if (!settled && timeoutMs > 0 && Number.isFinite(timeoutMs) && !alwaysAnswers(store, method)) {
     watch = deadlinesFor(timeoutMs).watch(() => {
       finish(new SessionError('SESSION_STORE_TIMEOUT', `sessionkit: store.${method} did not answer within ${timeoutMs} ms`, { status: 503 }))
     })
@@ -109,6 +110,14 @@ function deadlinesFor(timeoutMs: number): Deadlines {
   let found = deadlines.get(timeoutMs)
   if (found === undefined) deadlines.set(timeoutMs, (found = new Deadlines(timeoutMs)))
   return found
+}
+
+/**
+ * The built-in MemoryStore answers every call on the next tick and cannot hang, so its calls need no
+ * watch; a subclass or an instance that replaces the method gets one like any other store.
+ */
+function alwaysAnswers(store: SessionStore, method: StoreMethod): boolean {
+  return store instanceof MemoryStore && store[method] === MemoryStore.prototype[method]
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -324,6 +324,38 @@ describe('storeTimeout', () => {
   })
 })
 
+test('the built-in MemoryStore goes unwatched, but not a subclass or an instance whose method was replaced', { timeout: 10_000 }, async () => {
+  // Unwatched because it always answers; the exemption must not reach a store that may not.
+  class StuckGet extends esm.MemoryStore {
+    get() {} // never answers
+  }
+  const patched = new esm.MemoryStore({ checkPeriod: 0 })
+  patched.set = () => {} // never answers
+  for (const [store, path, cookie] of [
+    [new StuckGet({ checkPeriod: 0 }), '/get', signedCookie('stuck-session', SECRET)],
+    [patched, '/set', undefined],
+  ]) {
+    const { base, close } = await start(store, { storeTimeout: 100 })
+    try {
+      const res = await request(base, path, cookie ? { cookie } : {})
+      assert.equal(res.status, 503, `${path} on ${store.constructor.name}`)
+      assert.equal(JSON.parse(res.text).code, 'SESSION_STORE_TIMEOUT')
+    } finally {
+      await close()
+    }
+  }
+  // And the plain MemoryStore carries the whole flow with the shortest timeout there is.
+  const { base, close } = await start(new esm.MemoryStore({ checkPeriod: 0 }), { storeTimeout: 1 })
+  try {
+    const first = await request(base, '/set')
+    assert.equal(first.status, 200)
+    const again = await request(base, '/get', { cookie: first.cookie })
+    assert.deepEqual(JSON.parse(again.text).user, 'ann')
+  } finally {
+    await close()
+  }
+})
+
 test('watching store calls for storeTimeout does not keep the process alive once they have answered', async () => {
   // One shared timer watches every store call; with a 10-minute timeout it ticks every 75 s. Once the
   // request's get and set have answered, it must not hold the process open.
