@@ -181,3 +181,50 @@ describe('writeHead forms compared with express-session', () => {
     assert.deepEqual(names[0], names[1])
   })
 })
+
+describe('the middleware leaves req and res as it found them, apart from what it adds', () => {
+  // To make property access cheap it switches Express's req and res to dictionary mode by deleting
+  // a property and putting it back; an app must not see any difference: same keys in the same order,
+  // same attributes, same values.
+  // Values are compared by identity, except req.params, which the router replaces for every layer.
+  const snapshot = (object) =>
+    Reflect.ownKeys(object).map((key) => {
+      const { value, get, set, ...attributes } = Reflect.getOwnPropertyDescriptor(object, key)
+      return [String(key), attributes, get ?? set ? 'accessor' : key === 'params' ? 'router-owned' : value]
+    })
+  const sameValues = (after, before) => after.every(([, , value], i) => Object.is(value, before[i][2]))
+  for (const name of ['express5', 'express4']) {
+    test(name, async () => {
+      const express = (await import(name === 'express5' ? 'express' : 'express4')).default
+      const app = express()
+      const seen = {}
+      app.use((req, res, next) => {
+        seen.req = snapshot(req)
+        seen.res = snapshot(res)
+        next()
+      })
+      app.use(session({ secret: SECRET, resave: false, saveUninitialized: false }))
+      app.get('/', (req, res) => {
+        seen.reqAfter = snapshot(req)
+        seen.resAfter = snapshot(res)
+        res.send('ok')
+      })
+      const { server, base } = await (await import('./support/http.mjs')).listen(app)
+      try {
+        const res = await fetch(base + '/')
+        assert.equal(res.status, 200)
+        const added = { req: ['session', 'sessionID', 'sessionStore'], res: ['writeHead', 'end'] }
+        for (const side of ['req', 'res']) {
+          const before = seen[side]
+          const after = seen[`${side}After`].filter(([key]) => before.some(([k]) => k === key))
+          assert.deepEqual(after.map(([key, attributes]) => [key, attributes]), before.map(([key, attributes]) => [key, attributes]), `${side}: the properties it had keep their order and attributes`)
+          assert.ok(sameValues(after, before), `${side}: and their values`)
+          const newKeys = seen[`${side}After`].map(([key]) => key).filter((key) => !before.some(([k]) => k === key) && !key.startsWith('Symbol('))
+          for (const key of added[side]) assert.ok(newKeys.includes(key), `${side}.${key} is added`)
+        }
+      } finally {
+        await server.close()
+      }
+    })
+  }
+})
