@@ -63,9 +63,10 @@ interface Watch {
  * The store calls in flight with one timeout length, watched by one shared timer. A setTimeout per
  * call (and its clearTimeout) cost about as much as the in-memory store's whole get, twice a request;
  * a Set entry costs a fraction of that. The timer ticks every eighth of the timeout while calls are in
- * flight, so a call times out between `timeoutMs` and `timeoutMs` plus one tick after it started. The
- * timer never keeps the process alive on its own: a request waiting for the store has its socket open,
- * which does.
+ * flight, so a call times out between `timeoutMs` and `timeoutMs` plus one tick after it started. It
+ * keeps the process alive only while some call is waiting, as that call's own timer would have: a
+ * script (or `sessionkit/testing`) awaiting a store that never answers gets its timeout error rather
+ * than an exit with the Promise pending.
  */
 class Deadlines {
   readonly #waiting = new Set<Watch>()
@@ -81,12 +82,14 @@ class Deadlines {
   watch(expire: () => void): Watch {
     const entry: Watch = { due: performance.now() + this.#timeoutMs, expire }
     this.#waiting.add(entry)
-    if (this.#timer === undefined) this.#timer = setInterval(() => this.#check(), this.#tickMs).unref()
+    if (this.#timer === undefined) this.#timer = setInterval(() => this.#check(), this.#tickMs)
+    else if (this.#waiting.size === 1) this.#timer.ref()
     return entry
   }
 
   forget(entry: Watch): void {
     this.#waiting.delete(entry)
+    if (this.#waiting.size === 0) this.#timer?.unref()
   }
 
   #check(): void {
