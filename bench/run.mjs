@@ -289,7 +289,8 @@ async function runMemory() {
     sweep: await runOne('sweep'),
   }
   console.log(`heap per session     sessionkit ${fmt(memory.sessionkit.bytesPerSession, 0)} B   express-session ${fmt(memory.expressSession.bytesPerSession, 0)} B`)
-  console.log(`sweep of ${memory.sweep.expired} expired: ${fmt(memory.sweep.totalMs, 0)} ms in all, longest event-loop block ${fmt(memory.sweep.maxDelayMs, 1)} ms (p99 ${fmt(memory.sweep.p99DelayMs, 1)} ms); removed ${memory.sweep.removed}`)
+  console.log(`  after a touch each  sessionkit ${fmt(memory.sessionkit.bytesPerSessionAfterTouch, 0)} B   express-session ${fmt(memory.expressSession.bytesPerSessionAfterTouch, 0)} B`)
+  console.log(`sweep of ${memory.sweep.expired} expired: ${fmt(memory.sweep.totalMs, 0)} ms in all, longest event-loop block ${fmt(memory.sweep.maxDelayMs, 1)} ms (p99 ${fmt(memory.sweep.p99DelayMs, 1)} ms; a do-nothing loop: ${fmt(memory.sweep.machineMaxDelayMs, 1)} ms); removed ${memory.sweep.removed}`)
   if (memory.sweep.expressSessionPruneMs !== undefined) {
     console.log(`  (express-session's MemoryStore has no sweeper; its length() prunes the same sessions in one synchronous pass of ${fmt(memory.sweep.expressSessionPruneMs, 0)} ms)`)
   }
