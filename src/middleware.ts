@@ -683,7 +683,13 @@ class RequestFlow implements SessionController {
     const { index, indexBy } = this.config
     if (index === undefined || indexBy === undefined) return
     const owner = (target as unknown as Record<string, unknown>)[indexBy]
-    if (owner !== undefined && owner !== null) await index.remove(String(owner), target.id).catch(() => undefined)
+    if (owner === undefined || owner === null) return
+    try {
+      await index.remove(String(owner), target.id)
+    } catch {
+      // Also an index that throws instead of rejecting: regenerate() does not wait for this, so an
+      // error here would be an unhandled rejection, a crash on Node 20.
+    }
   }
 
   regenerate(target: Session, options: RegenerateOptions): Promise<void> {

@@ -155,6 +155,40 @@ test('regenerate() with an async genid that rejects, on a store slower than a ti
   }
 })
 
+test('regenerate() with an index whose remove() throws (rather than rejects) leaves no unhandled rejection', async () => {
+  const before = unhandled.length
+  const index = {
+    owners: new Map(),
+    async add(owner, sid) {
+      this.owners.set(sid, owner)
+    },
+    remove() {
+      throw new Error('index is read-only today')
+    },
+    async ids(owner) {
+      return [...this.owners].filter(([, o]) => o === owner).map(([sid]) => sid)
+    },
+  }
+  const { base, close } = await listen(
+    appWith({ indexBy: 'user', index }, (app) => {
+      app.get('/regenerate', async (req, res) => {
+        await req.session.regenerate()
+        req.session.user = 'ada'
+        res.send('new')
+      })
+    }),
+  )
+  try {
+    const login = await request(base, '/login')
+    const res = await get(base, '/regenerate', login.cookie)
+    assert.equal(res.status, 200, res.text)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    assert.deepEqual(unhandled.slice(before), [])
+  } finally {
+    await close()
+  }
+})
+
 test('the CommonJS types declare every name the CommonJS entry exports', async () => {
   const require = createRequire(import.meta.url)
   // Every export of index.d.ts, values and types, read with the compiler rather than listed by hand.
