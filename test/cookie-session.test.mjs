@@ -20,7 +20,7 @@ function send(res, body, status = 200) {
 // One set of routes, written against node:http only, so that both frameworks run the same code.
 const routes = {
   '/nothing': (req, res) => send(res, 'ok'),
-  '/read': (req, res) => send(res, { value: req.session.value ?? null, id: req.sessionID }),
+  '/read': (req, res) => send(res, { value: req.session.value ?? null, id: req.sessionID, hasStore: req.sessionStore !== undefined }),
   '/write': (req, res) => {
     req.session.value = query(req, 'v') ?? 'x'
     send(res, 'written')
@@ -197,6 +197,7 @@ for (const framework of frameworks) {
       const read = await request(base, '/read')
       assert.equal(read.status, 200)
       assert.equal(sessionCookie(read), undefined)
+      assert.equal(JSON.parse(read.text).hasStore, false, 'req.sessionStore is undefined: there is no store (README)')
     })
 
     test('saveUninitialized: true sends a cookie for a new, empty session', async () => {
