@@ -3,6 +3,11 @@
 // shared machine this is steadier than the HTTP numbers, so it guides the tuning; the HTTP run
 // (bench/run.mjs) is what the targets are judged on.
 //   node bench/micro.mjs [--n=100000] [--rounds=5] [--impls=none,express-session,sessionkit] [--scenarios=hello,new,read,count]
+//                        [--shape=express|node]
+// --shape=express (the default) gives req and res new prototypes and the properties Express's own
+// init middleware adds, as every Express app does: V8 then treats every later property addition as
+// costly (see the README's Performance section), which a bare IncomingMessage never shows.
+// --shape=node leaves them as node:http makes them (plain http, connect).
 import { IncomingMessage, ServerResponse } from 'node:http'
 import { Socket } from 'node:net'
 import { createRequire } from 'node:module'
@@ -13,6 +18,11 @@ const n = Number(args.n ?? 100_000)
 const rounds = Number(args.rounds ?? 5)
 const impls = (args.impls ?? 'none,express-session,sessionkit').split(',')
 const scenarios = (args.scenarios ?? 'hello,new,read,count').split(',')
+const expressShape = (args.shape ?? 'express') === 'express'
+// What Express's init middleware does to every request (express/lib/middleware/init.js in Express 4,
+// the same steps in Express 5's application.handle).
+const appRequest = Object.create(IncomingMessage.prototype)
+const appResponse = Object.create(ServerResponse.prototype)
 const options = { secret: 'bench secret, not a secret', resave: false, saveUninitialized: false, cookie: { maxAge: 86_400_000 } }
 
 function middlewareFor(impl) {
@@ -44,6 +54,14 @@ function once(middleware, handler, cookie) {
     req.url = '/x'
     req.headers = cookie ? { host: 'x', cookie } : { host: 'x' }
     const res = new ServerResponse(req)
+    if (expressShape) {
+      req.res = res
+      res.req = req
+      req.next = resolve
+      Object.setPrototypeOf(req, appRequest)
+      Object.setPrototypeOf(res, appResponse)
+      res.locals = Object.create(null)
+    }
     const end = res.end
     res.end = function (...a) {
       const out = end.apply(this, a)
