@@ -18,12 +18,13 @@ export function callStore<T>(
   done: (err: SessionError | null, result?: T) => void,
 ): void {
   let settled = false
+  let watched: Deadlines | undefined
   let watch: Watch | undefined
 
   const finish = (err: unknown, result?: T): void => {
     if (settled) return
     settled = true
-    if (watch !== undefined) deadlinesFor(timeoutMs).forget(watch)
+    if (watch !== undefined) watched?.forget(watch)
     done(err === undefined || err === null ? null : storeError(method, err), result)
   }
 
@@ -47,7 +48,8 @@ export function callStore<T>(
     )
   }
   if (!settled && timeoutMs > 0 && Number.isFinite(timeoutMs) && !alwaysAnswers(store, method)) {
-    watch = deadlinesFor(timeoutMs).watch(() => {
+    watched = deadlinesFor(timeoutMs)
+    watch = watched.watch(() => {
       finish(new SessionError('SESSION_STORE_TIMEOUT', `sessionkit: store.${method} did not answer within ${timeoutMs} ms`, { status: 503 }))
     })
   }
