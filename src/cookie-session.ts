@@ -7,9 +7,9 @@ import { Cookie, type CookieOptions, type CookieRecord } from './cookie.js'
 import {
   appendSetCookie,
   cookieKey,
+  enterRequest,
   expiredCookie,
   isSecure,
-  requestPath,
   RESPONSE_HEADERS,
   serializeData,
   toDictionaryMode,
@@ -88,21 +88,8 @@ export function cookieSession(options: CookieSessionOptions): CookieSessionMiddl
   const config = parseCookieSessionOptions(options)
   return function cookieSessionMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
     const request = req as CookieRequest
-    if (request[controllerKey] !== undefined || request.session) {
-      next()
-      return
-    }
-    let cookieOptions: CookieOptions
-    try {
-      cookieOptions = config.cookie(req)
-    } catch (err) {
-      next(err)
-      return
-    }
-    if (!requestPath(request).startsWith(cookieOptions.path ?? '/')) {
-      next()
-      return
-    }
+    const cookieOptions = enterRequest(request, next, config.cookie, debug)
+    if (cookieOptions === undefined) return
     new CookieFlow(config, request, res, next, cookieOptions).start()
   }
 }

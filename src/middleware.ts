@@ -7,9 +7,9 @@ import { Cookie, type CookieOptions, type CookieRecord } from './cookie.js'
 import {
   appendSetCookie,
   cookieKey,
+  enterRequest,
   expiredCookie,
   isSecure,
-  requestPath,
   RESPONSE_HEADERS,
   serializeCookie,
   serializeData,
@@ -85,30 +85,15 @@ export function session(options: SessionOptions): SessionMiddleware {
   }
 
   const middleware = function sessionMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
-    const request = req as FlowRequest
-    if (request[controllerKey] !== undefined || request.session) {
-      next()
-      return
-    }
     if (!storeReady) {
       debug('store is disconnected; continuing without a session')
       next()
       return
     }
-    let cookieOptions: CookieOptions
-    try {
-      cookieOptions = config.cookie(req)
-    } catch (err) {
-      next(err)
-      return
-    }
-    if (!requestPath(request).startsWith(cookieOptions.path ?? '/')) {
-      debug('request path outside cookie.path; no session')
-      next()
-      return
-    }
-    const flow = new RequestFlow(config, request, res, next, cookieOptions, verified, keys)
-    flow.start()
+    const request = req as FlowRequest
+    const cookieOptions = enterRequest(request, next, config.cookie, debug)
+    if (cookieOptions === undefined) return
+    new RequestFlow(config, request, res, next, cookieOptions, verified, keys).start()
   }
 
   const sessionsOf = async (owner: string | number): Promise<string[]> => {

@@ -1,7 +1,8 @@
 import { IncomingMessage, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
-import { Cookie } from './cookie.js'
+import { Cookie, type CookieOptions } from './cookie.js'
 import { SessionError } from './errors.js'
+import { controllerKey } from './session.js'
 
 /**
  * What both session middlewares (`session()` and `cookieSession()`) read off a request and compare
@@ -12,6 +13,37 @@ import { SessionError } from './errors.js'
 export interface RoutedRequest extends IncomingMessage {
   originalUrl?: string
   secure?: boolean
+}
+
+/**
+ * The checks both middlewares make before anything else. Gives the cookie options for this request, or
+ * undefined when the request goes on without a session, `next()` having been called: it already has a
+ * session (an outer mount of either middleware), the `cookie` option's function threw (`next(err)`),
+ * or its path is outside `cookie.path`.
+ */
+export function enterRequest(
+  req: RoutedRequest & { [controllerKey]?: unknown; session?: unknown },
+  next: (err?: unknown) => void,
+  cookieFor: (req: IncomingMessage) => CookieOptions,
+  debug: (message: string) => void,
+): CookieOptions | undefined {
+  if (req[controllerKey] !== undefined || req.session) {
+    next()
+    return undefined
+  }
+  let cookieOptions: CookieOptions
+  try {
+    cookieOptions = cookieFor(req)
+  } catch (err) {
+    next(err)
+    return undefined
+  }
+  if (!requestPath(req).startsWith(cookieOptions.path ?? '/')) {
+    debug('request path outside cookie.path; no session')
+    next()
+    return undefined
+  }
+  return cookieOptions
 }
 
 /** Whether the request came over HTTPS, trusting proxies as the `proxy` option (or Express) says. */

@@ -3,6 +3,7 @@
 // cookies and the session cookie must both reach the client.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import { cookieSession } from 'sessionkit'
 import {
   CountingStore,
   SECRET,
@@ -222,6 +223,47 @@ describe('the middleware leaves req and res as it found them, apart from what it
           const newKeys = seen[`${side}After`].map(([key]) => key).filter((key) => !before.some(([k]) => k === key) && !key.startsWith('Symbol('))
           for (const key of added[side]) assert.ok(newKeys.includes(key), `${side}.${key} is added`)
         }
+      } finally {
+        await server.close()
+      }
+    })
+  }
+})
+
+describe('a middleware mounted twice (or both middlewares) handles the request once', () => {
+  // express-session's own rule: a request that already has req.session goes on untouched, so a second
+  // mount (a router that mounts it again, a copy-pasted app.use) neither reloads nor saves a second time.
+  const cases = {
+    'session() twice': (store) => [
+      session({ secret: SECRET, resave: false, saveUninitialized: false, store }),
+      session({ secret: 'another', resave: false, saveUninitialized: false }),
+    ],
+    'cookieSession() twice': () => [cookieSession({ secret: SECRET }), cookieSession({ secret: 'another' })],
+    'cookieSession() then session()': () => [cookieSession({ secret: SECRET }), session({ secret: SECRET, resave: false, saveUninitialized: false })],
+  }
+  for (const [name, mounts] of Object.entries(cases)) {
+    test(name, async () => {
+      const store = new CountingStore()
+      const [outer, inner] = mounts(store)
+      const express = (await import('express')).default
+      const app = express()
+      app.use(outer)
+      const router = express.Router()
+      router.use(inner)
+      router.get('/count', (req, res) => {
+        req.session.views = (req.session.views ?? 0) + 1
+        res.json({ views: req.session.views })
+      })
+      app.use(router)
+      const { server, base } = await (await import('./support/http.mjs')).listen(app)
+      try {
+        const first = await fetch(base + '/count')
+        assert.deepEqual(await first.json(), { views: 1 })
+        const cookies = first.headers.getSetCookie()
+        assert.equal(cookies.length, 1, `one session cookie, from the outer mount: ${cookies}`)
+        const second = await fetch(base + '/count', { headers: { cookie: cookies[0].split(';')[0] } })
+        assert.deepEqual(await second.json(), { views: 2 }, 'the outer mount loaded it back')
+        if (name === 'session() twice') assert.equal(store.calls.set.length, 2, 'one save per request')
       } finally {
         await server.close()
       }
