@@ -344,16 +344,8 @@ test('the built-in MemoryStore goes unwatched, but not a subclass or an instance
       await close()
     }
   }
-  // And the plain MemoryStore carries the whole flow with the shortest timeout there is.
-  const { base, close } = await start(new esm.MemoryStore({ checkPeriod: 0 }), { storeTimeout: 1 })
-  try {
-    const first = await request(base, '/set')
-    assert.equal(first.status, 200)
-    const again = await request(base, '/get', { cookie: first.cookie })
-    assert.deepEqual(JSON.parse(again.text).user, 'ann')
-  } finally {
-    await close()
-  }
+  // (That the plain MemoryStore goes unwatched cannot be seen from outside: its next-tick answer always
+  // comes before any timer. What matters is that the exemption reaches no store that may hang.)
 })
 
 test('watching store calls for storeTimeout does not keep the process alive once they have answered', async () => {
