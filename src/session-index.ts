@@ -133,3 +133,36 @@ function promiseOf<T>(run: (callback: (err?: unknown, result?: T) => void) => un
     }
   })
 }
+
+/** What the owner index needs of the middleware's options. */
+interface IndexOptions {
+  readonly index: SessionIndex | undefined
+  readonly indexBy: string | undefined
+}
+
+function ownerOf(options: IndexOptions, target: object): string | undefined {
+  if (options.index === undefined || options.indexBy === undefined) return undefined
+  const owner = (target as Record<string, unknown>)[options.indexBy]
+  return owner === undefined || owner === null ? undefined : String(owner)
+}
+
+/** Records a saved session under its owner, so that `destroySessionsOf` finds it. @internal */
+export async function indexSession(options: IndexOptions, target: { readonly id: string; readonly cookie: { readonly expires: Date | null } }): Promise<void> {
+  const owner = ownerOf(options, target)
+  if (owner !== undefined) await options.index?.add(owner, target.id, target.cookie.expires)
+}
+
+/**
+ * Forgets a destroyed session's owner entry; an entry left behind would only cost a wasted destroy, so
+ * a failure is swallowed: regenerate() does not wait for this, and an index that throws instead of
+ * rejecting would otherwise be an unhandled rejection, a crash on Node 20. @internal
+ */
+export async function unindexSession(options: IndexOptions, target: { readonly id: string }): Promise<void> {
+  const owner = ownerOf(options, target)
+  if (owner === undefined) return
+  try {
+    await options.index?.remove(owner, target.id)
+  } catch {
+    // see above
+  }
+}

@@ -1,0 +1,239 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import onHeaders from 'on-headers'
+import { RESPONSE_HEADERS } from './request.js'
+
+/**
+ * The response hold both session middlewares use: it lets the session be committed (saved, destroyed,
+ * sealed) after the app has ended its response but before the client sees that response, so that a
+ * failed commit is never answered as a success. While the response is held it behaves, to the app, as
+ * an ended one (Node's `OutgoingMessage` rules): a second `end` is ignored or fails, `write` fails with
+ * ERR_STREAM_WRITE_AFTER_END, header changes throw ERR_HTTP_HEADERS_SENT, `headersSent` and
+ * `writableEnded` are true. @internal
+ */
+
+/** What the hold asks of the request's lifecycle. */
+export interface CommitSteps {
+  /**
+   * Right before the headers are written: add the session's Set-Cookie. A throw fails the request: before
+   * anything was written when it happens inside the app's `end`, by cutting the response off otherwise.
+   */
+  writeHeaders(): void
+  /**
+   * At the app's first `end`: the store work the end must wait for, or undefined when there is none. A
+   * throw is a failure like a rejection.
+   */
+  commit(): Promise<void> | undefined
+  /** After the app's end has been passed on: work that may not delay the response (a touch). */
+  afterEnd(): void
+  /**
+   * The commit failed: no cookie may be written for this request any more. `replaced` says whether the
+   * error handlers answer instead (false: the app's answer stands, because its headers are out or it is
+   * itself a failure).
+   */
+  failed(err: unknown, replaced: boolean): void
+  /** Hands an error to the app's error handlers. */
+  next(err: unknown): void
+}
+
+/** Where the hold is: the response is the app's, held for the commit, passed on, or failed. */
+type HoldPhase = 'open' | 'ending' | 'held' | 'passed' | 'failed'
+
+/**
+ * Intercepts `end` (and the header hooks) of `res` for one request. Statuses of 400 and above are the
+ * app's own failure answers: a commit that fails under one of them leaves that answer standing (without
+ * the session's cookie) rather than call the error handlers a second time.
+ */
+export function holdResponse(req: IncomingMessage, res: ServerResponse, steps: CommitSteps): void {
+  let phase: HoldPhase = 'open'
+  /** A Set-Cookie that failed while the app streamed (its own writeHead or write): the end is cut off. */
+  let headerFailure: { error: unknown } | undefined
+
+  onHeaders(res, () => {
+    if (phase === 'failed') return
+    try {
+      steps.writeHeaders()
+    } catch (err) {
+      // Inside our own end, nothing has been written yet: the throw stops the write and fails cleanly.
+      if (phase === 'ending') throw err
+      headerFailure = { error: err }
+    }
+  })
+  flattenHeaderPairs(res, () => phase === 'held')
+
+  const passEnd = res.end as (...args: unknown[]) => ServerResponse
+  const errorReplacesAnswer = (): boolean => !res.headersSent && res.statusCode < 400
+  const fail = (err: unknown, endArgs: unknown[]): void => {
+    phase = 'failed'
+    steps.failed(err, errorReplacesAnswer())
+    if (res.headersSent) {
+      // The status line is out: the response can only be cut off, never completed as if stored.
+      setImmediate(() => {
+        steps.next(err)
+        if (!res.destroyed) res.destroy()
+      })
+      return
+    }
+    if (!errorReplacesAnswer()) {
+      passEnd.apply(res, endArgs)
+      return
+    }
+    // The error handler answers instead; headers of the app's answer must not leak into that one.
+    for (const header of RESPONSE_HEADERS) res.removeHeader(header)
+    setImmediate(() => steps.next(err))
+  }
+  const pass = (endArgs: unknown[]): void => {
+    phase = 'ending'
+    try {
+      passEnd.apply(res, endArgs)
+    } catch (err) {
+      fail(err, endArgs)
+      return
+    }
+    phase = 'passed'
+    steps.afterEnd()
+  }
+
+  res.end = function end(this: ServerResponse, ...args: unknown[]): ServerResponse {
+    if (phase === 'held') return endAgain(res, args)
+    if (phase !== 'open') return passEnd.apply(this, args)
+    if (headerFailure !== undefined) {
+      fail(headerFailure.error, args)
+      return res
+    }
+    let work: Promise<void> | undefined
+    try {
+      work = steps.commit()
+    } catch (err) {
+      fail(err, args)
+      return res
+    }
+    if (work === undefined) {
+      pass(args)
+      return res
+    }
+    const release = endAsHeld(req, res)
+    phase = 'held'
+    const failHeld = (err: unknown): void => {
+      release(errorReplacesAnswer() ? 'replaced' : 'passed')
+      fail(err, args)
+    }
+    work.then(
+      () => {
+        if (headerFailure !== undefined) return failHeld(headerFailure.error)
+        release('passed')
+        pass(args)
+      },
+      failHeld,
+    )
+    return res
+  } as ServerResponse['end']
+}
+
+/**
+ * on-headers applies a nested-array header list with setHeader, so in
+ * writeHead(200, [['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2']]) the second cookie would replace the
+ * first. The flat form carries the same headers and on-headers appends its duplicates.
+ */
+function flattenHeaderPairs(res: ServerResponse, held: () => boolean): void {
+  const hookedWriteHead = res.writeHead as (...args: unknown[]) => ServerResponse
+  res.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]): ServerResponse {
+    if (held()) throw headersSentError('write')
+    const at = typeof args[1] === 'string' ? 2 : 1
+    const headers = args[at]
+    if (Array.isArray(headers) && headers.length > 0 && Array.isArray(headers[0])) {
+      args[at] = (headers as unknown[][]).flatMap((pair) => [pair[0], pair[1]])
+    }
+    return hookedWriteHead.apply(this, args)
+  } as ServerResponse['writeHead']
+}
+
+const HEADER_METHODS = { setHeader: 'set', setHeaders: 'set', appendHeader: 'append', removeHeader: 'remove' } as const
+type HeaderMethod = keyof typeof HEADER_METHODS
+
+/**
+ * Makes `res` answer as Node's ended response does until the returned function is called: own
+ * properties shadow the methods and getters, and are deleted again on release. A `socket.destroy()`
+ * or `res.destroy()` meanwhile waits until the held response has been written.
+ */
+function endAsHeld(req: IncomingMessage, res: ServerResponse): (outcome: 'passed' | 'replaced') => void {
+  const target = res as unknown as Record<string, unknown>
+  const shadowed: string[] = []
+  const shadow = (key: string, descriptor: PropertyDescriptor): void => {
+    if (Object.hasOwn(target, key)) return // an app's own override stays in charge
+    Object.defineProperty(target, key, { configurable: true, enumerable: false, ...descriptor })
+    shadowed.push(key)
+  }
+  for (const [method, verb] of Object.entries(HEADER_METHODS) as [HeaderMethod, string][]) {
+    if (typeof res[method] !== 'function') continue
+    shadow(method, {
+      writable: true,
+      value: () => {
+        throw headersSentError(verb)
+      },
+    })
+  }
+  shadow('headersSent', { get: () => true })
+  shadow('writableEnded', { get: () => true })
+  shadow('write', { writable: true, value: (...args: unknown[]) => afterEnd(res, args) })
+
+  // A destroy meanwhile (an error handler's answer to an error after the headers, as for `res.send`
+  // called twice) would, without the hold, have come after the answer was written: so it waits for it.
+  let destroyLater: (() => void) | undefined
+  const defer = (destroyNow: () => unknown) => {
+    destroyLater = () => void destroyNow()
+  }
+  shadow('destroy', {
+    writable: true,
+    value: (...args: unknown[]) => {
+      defer(() => (res.destroy as (...a: unknown[]) => unknown).apply(res, args))
+      return res
+    },
+  })
+  const socket = req.socket as Socket | null
+  const socketDestroy = socket !== null && !Object.hasOwn(socket, 'destroy')
+  if (socket !== null && socketDestroy) {
+    socket.destroy = function destroy(this: Socket, ...args: unknown[]) {
+      defer(() => (socket.destroy as (...a: unknown[]) => unknown).apply(socket, args))
+      return this
+    } as Socket['destroy']
+  }
+
+  return (outcome) => {
+    for (const key of shadowed) Reflect.deleteProperty(target, key)
+    if (socket !== null && socketDestroy) Reflect.deleteProperty(socket, 'destroy')
+    // Aimed at the held answer: when the error handler answers instead, there is nothing to cut off.
+    if (destroyLater === undefined || outcome === 'replaced') return
+    const destroyNow = destroyLater
+    if (res.writableFinished) return destroyNow()
+    res.once('finish', destroyNow)
+    res.once('close', destroyNow)
+  }
+}
+
+/** A second `end` while held, as Node answers one after the first: data fails, a bare end waits for 'finish'. */
+function endAgain(res: ServerResponse, args: unknown[]): ServerResponse {
+  const callback = args.find((arg) => typeof arg === 'function') as ((err?: unknown) => void) | undefined
+  if (typeof args[0] !== 'function' && args[0] !== undefined && args[0] !== null) afterEnd(res, args)
+  else if (callback !== undefined) res.once('finish', () => callback())
+  return res
+}
+
+/** `write` (or `end` with data) on an ended response, as Node answers it: false, and the error on the next tick. */
+function afterEnd(res: ServerResponse, args: unknown[]): false {
+  const err = nodeError('ERR_STREAM_WRITE_AFTER_END', 'write after end')
+  const callback = args.find((arg) => typeof arg === 'function') as ((err?: unknown) => void) | undefined
+  process.nextTick(() => {
+    callback?.(err)
+    if (!res.destroyed) res.emit('error', err)
+  })
+  return false
+}
+
+function headersSentError(verb: string): Error {
+  return nodeError('ERR_HTTP_HEADERS_SENT', `Cannot ${verb} headers after they are sent to the client`)
+}
+
+function nodeError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code })
+}

@@ -1,0 +1,394 @@
+import type { KeyObject } from 'node:crypto'
+import type { ServerResponse } from 'node:http'
+import type { CookieOptions } from './cookie.js'
+import { SessionError } from './errors.js'
+import { debug, keptValues, LAZY, RequestLifecycle, type LifecycleRequest } from './lifecycle.js'
+import { goneError, mergeSave } from './merge.js'
+import type { ParsedOptions } from './options.js'
+import { recordProblem, sessionLabel } from './record.js'
+import { cookieKey, serializeCookie, serializeData } from './request.js'
+import { Session, type RegenerateOptions } from './session.js'
+import { indexSession, unindexSession } from './session-index.js'
+import { readSignedSessionId, signSessionId, type VerifiedValues } from './signature.js'
+import type { SessionRecord } from './store.js'
+import { callStore } from './store-call.js'
+
+/** What `session()` gives each request: its options, and what it keeps across requests. @internal */
+export interface StoreModeContext {
+  readonly options: ParsedOptions
+  /** Cookie values the first secret verified. */
+  readonly verified: VerifiedValues
+  /** The secrets as KeyObjects: the first signs, every one verifies. */
+  readonly keys: readonly KeyObject[]
+  /** Reports a store error that did not fail the response (a touch). */
+  readonly reportStoreError: (err: SessionError, operation: 'touch') => void
+}
+
+/** What the end of a response does with the store. */
+type EndAction = { kind: 'none' } | { kind: 'save'; session: Session; json: string | undefined } | { kind: 'touch'; session: Session } | { kind: 'destroy'; id: string }
+
+/**
+ * A request whose session lives in a store (`session()`): the cookie carries a signed id, the store the
+ * data, and express-session's `resave` / `saveUninitialized` / `rolling` / `unset` rules decide. @internal
+ */
+export class StoreLifecycle extends RequestLifecycle {
+  /** The verified id the client's cookie carried. */
+  cookieId: string | undefined
+  /** That cookie's value when the current secret signed it: sending the same id back reuses it. */
+  cookieValue: string | undefined
+  /** What the store holds for the current session as far as this request knows; undefined for nothing. */
+  saved: { json: string; cookieKey: string } | undefined
+  /** With `merge`: the data as this request last wrote it, what the next save diffs against. */
+  mergeBase: string | undefined
+  /** The session whose expiry this response restarted (once: the store and the cookie then agree). */
+  restarted: Session | undefined
+  /** An unchanged session whose expiry moves once the response is out. */
+  touchAfterEnd: Session | undefined
+  /** The app called save() and was told the data cannot be stored: the end does not fail on it again. */
+  refusedJson: string | null | undefined
+  /** The JSON the commit computed; the headers that follow at once reuse it rather than serialize again. */
+  committedJson: string | undefined
+
+  constructor(
+    readonly context: StoreModeContext,
+    req: LifecycleRequest,
+    res: ServerResponse,
+    next: (err?: unknown) => void,
+    cookieOptions: CookieOptions,
+  ) {
+    const found = readSignedSessionId(req.headers.cookie, context.options.name, context.keys, context.verified)
+    super(context.options, req, res, next, cookieOptions, found === undefined ? 'open' : 'loading')
+    this.cookieId = found?.id
+    this.cookieValue = found?.value
+  }
+
+  get options(): ParsedOptions {
+    return this.context.options
+  }
+
+  clientId(): string | undefined {
+    return this.cookieId
+  }
+
+  /** Installs the accessors and the hold, then loads the cookie's session (if any) and hands on. */
+  start(): void {
+    this.install()
+    this.req.sessionStore = this.options.store
+    const sid = this.cookieId
+    if (sid === undefined) return this.proceed()
+    callStore<SessionRecord | null | undefined>(this.options.store, 'get', [sid], this.options.storeTimeout, (err, record) => {
+      // A response ended meanwhile (a timeout middleware) knew nothing of the session: it stays untouched.
+      if (!this.advance('loading', 'open')) return this.proceed()
+      if (err !== null) {
+        if ((err.cause as { code?: unknown } | undefined)?.code !== 'ENOENT') {
+          debug('store.get failed for %s: %s', sessionLabel(sid), err.message)
+          return this.next(err)
+        }
+        record = null // session-file-store's "no such session"
+      }
+      if (record === null || record === undefined) debug('session %s not found', sessionLabel(sid))
+      else this.inflate(sid, record)
+      this.proceed()
+    })
+  }
+
+  /** Hands the request on; an asynchronous `genid` cannot run inside a getter, so its id is made first. */
+  proceed(): void {
+    if (!this.options.genidIsAsync || this.slot !== LAZY || this.id !== undefined) return this.next()
+    this.makeIdAsync().then(
+      (id) => {
+        this.id = id
+        this.next()
+      },
+      (err: unknown) => this.next(err),
+    )
+  }
+
+  /** Adopts a record from the store, or treats it as absent (and removes it) when it is corrupt. */
+  inflate(sid: string, record: unknown): void {
+    const problem = recordProblem(record)
+    if (problem !== undefined) {
+      debug('session %s is unusable (%s); starting a new one', sessionLabel(sid), problem)
+      callStore(this.options.store, 'destroy', [sid], this.options.storeTimeout, () => {})
+      return
+    }
+    this.id = sid
+    this.slot = new Session(this.req, record as SessionRecord)
+  }
+
+  // --- lazy access ---------------------------------------------------------------------------------
+
+  getSession(): Session | null | undefined {
+    if (this.phase === 'loading') return undefined
+    if (this.slot === LAZY) return this.generate()
+    if (this.snapshot === undefined && this.slot instanceof Session) this.snapshotLoaded(this.slot)
+    return this.slot
+  }
+
+  getId(): string {
+    return (this.id ??= this.makeId())
+  }
+
+  assign(value: unknown): void {
+    this.slot = value as Session | null | undefined
+  }
+
+  /** The first look at a loaded session: what it was, and (without `resave`) what the store holds. */
+  snapshotLoaded(loaded: Session): void {
+    const found = this.takeSnapshot(loaded)
+    if (!this.options.resave) this.saved = { json: found.json, cookieKey: found.cookieKey }
+  }
+
+  makeId(): string {
+    const id = this.options.genid(this.req)
+    if (typeof id !== 'string' || id.length === 0) {
+      const hint = isThenable(id) ? '; a genid that returns a Promise must be declared as an `async function`' : ''
+      throw new SessionError('SESSION_CONFIG', `sessionkit: genid must return a non-empty string (got ${typeof id})${hint}`)
+    }
+    return id
+  }
+
+  async makeIdAsync(): Promise<string> {
+    const id: unknown = await this.options.genid(this.req)
+    if (typeof id !== 'string' || id.length === 0) throw new SessionError('SESSION_CONFIG', `sessionkit: genid must resolve to a non-empty string (got ${typeof id})`)
+    return id
+  }
+
+  /** A new session: a fresh id (unless one was already handed out for it) and the configured cookie. */
+  generate(): Session {
+    let id = this.id
+    if (id === undefined || id === this.cookieId || this.goneIds?.has(id)) id = this.makeId()
+    this.saved = undefined
+    return this.adoptNew(id, this.newCookie())
+  }
+
+  // --- express-session's rules ------------------------------------------------------------------------
+
+  isSaved(current: Session, json: string): boolean {
+    return this.snapshot?.id === current.id && this.saved?.json === json && this.saved.cookieKey === cookieKey(current.cookie)
+  }
+
+  shouldSave(current: Session, json: string): boolean {
+    if (!this.options.saveUninitialized && this.saved === undefined && this.cookieId !== current.id) return this.isModified(current, json)
+    return !this.isSaved(current, json)
+  }
+
+  shouldSetCookie(current: Session, json: string | undefined): boolean {
+    if (this.snapshot === undefined) return this.options.rolling
+    // A save that will fail (and say why), or one the app was told failed: no cookie for it.
+    if (json === undefined || json === this.refusedJson) return false
+    if (this.cookieId !== current.id) return this.options.saveUninitialized || this.isModified(current, json)
+    if (this.options.rolling) return true
+    if (!this.isModified(current, json)) return false
+    return current.cookie.expires !== null || this.snapshot.cookieKey !== cookieKey(current.cookie)
+  }
+
+  /** Restarts the session's expiry once per response, so the store and the cookie agree on it. */
+  restart(current: Session): void {
+    if (this.restarted === current) return
+    current.touch()
+    this.restarted = current
+  }
+
+  /** What the store must do now that the app has ended its response. Throws when the data cannot be serialized. */
+  decide(): EndAction {
+    let current = this.current()
+    if (current === LAZY) {
+      if (!this.options.saveUninitialized) return { kind: 'none' }
+      current = this.generate()
+    }
+    const session = this.currentSession()
+    if (session === undefined) {
+      // `req.session = null`, `delete req.session`, destroyed, or an id that is not a string.
+      if (current instanceof Session || !this.options.unsetDestroy || this.id === undefined || this.goneIds?.has(this.id)) return { kind: 'none' }
+      const id = this.id
+      ;(this.goneIds ??= new Set()).add(id)
+      return { kind: 'destroy', id }
+    }
+    this.restart(session)
+    if (this.snapshot === undefined) {
+      if (this.options.resave) return { kind: 'save', session, json: undefined }
+      return this.canTouch() ? { kind: 'touch', session } : { kind: 'none' }
+    }
+    let json: string
+    try {
+      json = serializeData(session)
+    } catch (err) {
+      if (this.refusedJson === null) return { kind: 'none' } // the app was told, and answered itself
+      throw err
+    }
+    this.committedJson = json
+    if (json === this.refusedJson) return { kind: 'none' }
+    if (this.shouldSave(session, json)) return { kind: 'save', session, json }
+    if (this.canTouch() && this.cookieId === session.id) return { kind: 'touch', session }
+    return { kind: 'none' }
+  }
+
+  canTouch(): boolean {
+    return this.options.rewriteOnTouch || typeof this.options.store.touch === 'function'
+  }
+
+  commitNow(): Promise<void> | undefined {
+    if (this.advance('loading', 'committed')) return undefined // ended while loading: the session stays as it is
+    if (!this.advance('open', 'committing')) return undefined
+    const action = this.decide()
+    switch (action.kind) {
+      case 'save':
+        return this.save(action.session, action.json)
+      case 'destroy':
+        return this.storeCall('destroy', [action.id])
+      case 'touch':
+        this.touchAfterEnd = action.session
+        return undefined
+      case 'none':
+        return undefined
+    }
+  }
+
+  /** Moves an unchanged session's expiry once the response is out: its failure is reported, never a failed response. */
+  override afterEnd(): void {
+    super.afterEnd()
+    const current = this.touchAfterEnd
+    if (current === undefined) return
+    this.touchAfterEnd = undefined
+    let touched: Promise<void>
+    if (this.options.rewriteOnTouch) {
+      // Writes the data back with the moved expiry, for stores whose touch moves only their own TTL.
+      if (this.snapshot === undefined) this.snapshotLoaded(current)
+      touched = this.save(current)
+    } else {
+      touched = this.storeCall('touch', [current.id, current])
+    }
+    touched.catch((err: unknown) => {
+      // A session another request destroyed has nothing left to touch; that is not this request's error.
+      if (err instanceof SessionError && err.code === 'SESSION_GONE') return
+      const storeError = err instanceof SessionError ? err : new SessionError('SESSION_STORE_FAILED', String(err), { cause: err })
+      debug('touching session %s failed: %s', sessionLabel(current.id), storeError.message)
+      this.context.reportStoreError(storeError, 'touch')
+    })
+  }
+
+  writeHeaders(): void {
+    if (this.phase !== 'open' && this.phase !== 'committing') return
+    let current = this.current()
+    if (current === LAZY) {
+      if (!this.options.saveUninitialized) return
+      current = this.generate()
+    }
+    const session = this.currentSession()
+    if (session === undefined || this.goneIds?.has(session.id) || !this.shouldSetCookie(session, this.committedJson ?? jsonOrUndefined(session))) {
+      if (this.clientSessionGone()) this.appendSetCookie(this.expiredCookie())
+      return
+    }
+    if (!this.canSend(session.cookie)) return
+    this.restart(session)
+    const reuse = session.id === this.cookieId && this.cookieValue !== undefined
+    const value = reuse ? (this.cookieValue as string) : signSessionId(session.id, this.context.keys[0] as KeyObject)
+    this.appendSetCookie(serializeCookie(session.cookie, this.options.name, value))
+  }
+
+  // --- the session's methods ------------------------------------------------------------------------
+
+  /** Writes `target` to the store; `json` is its data's JSON when the caller has just computed it. */
+  save(target: Session, json?: string): Promise<void> {
+    if (this.goneIds?.has(target.id)) return Promise.reject(new SessionError('SESSION_GONE', 'sessionkit: cannot save a session that was destroyed or regenerated'))
+    try {
+      json ??= serializeData(target)
+    } catch (err) {
+      if (this.phase === 'open') this.refusedJson = null
+      return Promise.reject(err)
+    }
+    const limit = this.options.maxSessionBytes
+    if (limit > 0 && json.length > limit / 3 && Buffer.byteLength(json) > limit) {
+      if (this.phase === 'open') this.refusedJson = json
+      const size = Buffer.byteLength(json)
+      return Promise.reject(new SessionError('SESSION_SERIALIZE', `sessionkit: the session's data is ${size} bytes as JSON, over the maxSessionBytes limit of ${limit}`))
+    }
+    const written = json
+    if (target === this.slot) this.saved = { json: written, cookieKey: cookieKey(target.cookie) }
+    // Forget the save when it fails, so that the end of the response tries again rather than think it stored.
+    const forget = (err: unknown): never => {
+      if (this.saved?.json === written) this.saved = undefined
+      throw err
+    }
+    const base = this.mergeBase ?? (target.id === this.cookieId ? this.snapshot?.json : undefined)
+    if (this.options.merge && base !== undefined && target.id === this.snapshot?.id) {
+      return mergeSave(this.options.store, target, base, written, this.options.storeTimeout).then((outcome) => {
+        if (outcome === 'gone') {
+          this.noteGone(target)
+          throw goneError()
+        }
+        this.mergeBase = written
+        return this.indexSaved(target)
+      }, forget)
+    }
+    return this.storeCall('set', [target.id, target]).then(() => {
+      if (this.options.merge) this.mergeBase = written
+      return this.indexSaved(target)
+    }, forget)
+  }
+
+  destroy(target: Session): Promise<void> {
+    if (this.slot === target) this.slot = undefined
+    this.noteGone(target)
+    return this.track(this.storeCall('destroy', [target.id]).then(() => this.indexDestroyed(target)))
+  }
+
+  regenerate(target: Session, options: RegenerateOptions): Promise<void> {
+    this.noteGone(target)
+    const kept = keptValues(target, options.keep)
+    const nextId = this.options.genidIsAsync ? this.makeIdAsync() : undefined
+    // A genid that fails before the destroy answers would be an unhandled rejection (a crash on Node
+    // 20) until it is awaited below, where its error reaches the caller.
+    nextId?.catch(() => undefined)
+    const destroyed = this.storeCall('destroy', [target.id]).then(
+      () => null,
+      (err: unknown) => ({ err }),
+    )
+    return this.track(
+      destroyed.then(async (failure) => {
+        if (nextId !== undefined) this.id = await nextId
+        const created = this.generate() as unknown as Record<string, unknown>
+        for (const [key, value] of kept) created[key] = value
+        void this.indexDestroyed(target)
+        if (failure !== null) throw failure.err
+      }),
+    )
+  }
+
+  reload(target: Session): Promise<void> {
+    const load = this.storeCall<SessionRecord | null | undefined>('get', [target.id]).then((record) => {
+      if (record === null || record === undefined || recordProblem(record) !== undefined) {
+        throw new SessionError('SESSION_NOT_FOUND', 'sessionkit: failed to load session: the store no longer has it', { status: 404 })
+      }
+      this.slot = new Session(this.req, record as SessionRecord)
+    })
+    return this.track(load)
+  }
+
+  indexSaved(target: Session): Promise<void> {
+    return indexSession(this.options, target)
+  }
+
+  indexDestroyed(target: Session): Promise<void> {
+    return unindexSession(this.options, target)
+  }
+
+  storeCall<T = void>(method: 'get' | 'set' | 'destroy' | 'touch', args: unknown[]): Promise<T> {
+    return new Promise((resolve, reject) => {
+      callStore<T>(this.options.store, method, args, this.options.storeTimeout, (err, result) => (err === null ? resolve(result as T) : reject(err)))
+    })
+  }
+}
+
+function jsonOrUndefined(current: Session): string | undefined {
+  try {
+    return serializeData(current)
+  } catch {
+    return undefined
+  }
+}
+
+function isThenable(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function'
+}
