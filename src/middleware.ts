@@ -18,7 +18,7 @@ import {
 import { SessionError } from './errors.js'
 import { COOKIE_DOMAIN, COOKIE_PATH, parseOptions, type ParsedOptions, type SessionOptions } from './options.js'
 import { controllerKey, RESERVED_KEYS, Session, type RegenerateOptions, type SessionController, type SessionRequest } from './session.js'
-import { readSignedSessionId, signingKeys, signSessionId, VerifiedValues } from './signature.js'
+import { readRequestSessionId, signSessionId, SigningKeys, VerifiedValues } from './signature.js'
 import type { SessionRecord } from './store.js'
 import { callStore } from './store-call.js'
 import { goneError, mergeSave } from './merge.js'
@@ -72,8 +72,7 @@ export function generateSessionId(): string {
 export function session(options: SessionOptions): SessionMiddleware {
   const config = parseOptions(options, generateSessionId)
   const { store } = config
-  const verified = new VerifiedValues()
-  const keys = signingKeys(config.secrets)
+  const signingKeys = new SigningKeys(config.secrets)
   let storeReady = true
   if (typeof store.on === 'function') {
     store.on('disconnect', () => {
@@ -93,7 +92,12 @@ export function session(options: SessionOptions): SessionMiddleware {
     const request = req as FlowRequest
     const cookieOptions = enterRequest(request, next, config.cookie, debug)
     if (cookieOptions === undefined) return
-    new RequestFlow(config, request, res, next, cookieOptions, verified, keys).start()
+    const signing = signingKeys.forRequest(request)
+    if (signing instanceof SessionError) {
+      next(signing)
+      return
+    }
+    new RequestFlow(config, request, res, next, cookieOptions, signing.verified, signing.keys).start()
   }
 
   const sessionsOf = async (owner: string | number): Promise<string[]> => {
@@ -211,7 +215,7 @@ class RequestFlow implements SessionController {
     Object.defineProperty(req, 'sessionID', sessionIdProperty)
     this.hookResponse()
 
-    const found = readSignedSessionId(req.headers.cookie, config.name, this.keys, this.verified)
+    const found = readRequestSessionId(req, config.name, this.keys, this.verified)
     this.cookieId = found?.id
     this.cookieValue = found?.value
     if (this.cookieId === undefined) {
