@@ -4,8 +4,9 @@ import { SessionError } from './errors.js'
 import { debug, keptValues, LAZY, RequestLifecycle, type LifecycleConfig, type LifecycleRequest } from './lifecycle.js'
 import { cookieKey, serializeData } from './request.js'
 import { open, type SealKey } from './seal.js'
-import { ATTRIBUTES, cookieValues, newSealedId, readPayload, sealedCookie, type Payload } from './sealed-payload.js'
+import { ATTRIBUTES, newSealedId, readPayload, sealedCookie, type Payload } from './sealed-payload.js'
 import { RESERVED_KEYS, Session, type RegenerateOptions } from './session.js'
+import { sessionCookieValues } from './signature.js'
 
 /** What `cookieSession()` gives each request. @internal */
 export interface CookieModeConfig extends LifecycleConfig {
@@ -55,7 +56,8 @@ export class CookieLifecycle extends RequestLifecycle {
     cookieOptions: CookieOptions,
   ) {
     super(cookieConfig, req, res, next, cookieOptions, 'open')
-    this.values = cookieValues(req.headers.cookie, cookieConfig.name)
+    // The same bound and quote rule as the store mode's ids: forged duplicates cost at most four opens.
+    this.values = sessionCookieValues(req.headers.cookie, cookieConfig.name).filter((value) => value !== '')
   }
 
   start(): void {

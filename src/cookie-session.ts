@@ -19,6 +19,11 @@ export interface CookieSessionOptions {
   secret: Secret | readonly Secret[]
   /** The cookie's name, authenticated with its value. Default `session`. */
   name?: string
+  /**
+   * Old name of `name`, read as `session({ key })` reads it.
+   * @deprecated Use `name`.
+   */
+  key?: string
   /** The cookie's attributes, or a function of the request that returns them, as in `session()`. */
   cookie?: CookieOptions | ((req: IncomingMessage) => CookieOptions)
   /** Send the cookie on every response that has a session, restarting its lifetime. Default `false`. */
@@ -47,7 +52,7 @@ interface CookieConfig extends CookieModeConfig {
   cookie: (req: IncomingMessage) => CookieOptions
 }
 
-const KNOWN = new Set(['secret', 'name', 'cookie', 'rolling', 'saveUninitialized', 'proxy', 'ttl', 'absoluteTimeout'])
+const KNOWN = new Set(['secret', 'name', 'key', 'cookie', 'rolling', 'saveUninitialized', 'proxy', 'ttl', 'absoluteTimeout'])
 // Options of session() that have no meaning without a store: said once rather than ignored silently.
 const STORE_ONLY = new Set(['resave', 'genid', 'unset', 'merge', 'indexBy', 'index', 'storeTimeout'])
 const warned = new Set<string>()
@@ -91,7 +96,7 @@ function parseCookieSessionOptions(options: CookieSessionOptions | undefined): C
       throw configError('option "secret" is required: a non-empty string, a Buffer, or an array of them (the first seals, all open), e.g. secret: process.env.SESSION_SECRET')
     }
   }
-  const name = options.name ?? 'session'
+  const name = options.name ?? options.key ?? 'session'
   if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
     throw configError(`option "name" must be a cookie name made of letters, digits and !#$%&'*+-.^_\`|~ (got ${JSON.stringify(name)})`)
   }

@@ -13,7 +13,7 @@ export interface CookieOptions {
   /** Absolute expiry date; prefer `maxAge`, which is refreshed on every touch. */
   expires?: Date | null
   domain?: string
-  /** Default `/`. A request whose path does not start with it gets no session. */
+  /** Default `/`. A request outside it (RFC 6265 §5.1.4: `/admin` covers `/admin/x`, not `/administrator`) gets no session. */
   path?: string
   /** Default `true`: scripts in the page cannot read the cookie. */
   httpOnly?: boolean
@@ -76,7 +76,8 @@ export class Cookie {
     } else if (options.maxAge !== undefined) {
       this.maxAge = options.maxAge
     } else if (options.expires !== undefined && options.expires !== null) {
-      this.expires = new Date(options.expires)
+      // The Date itself, as express-session keeps it: an app may compare it or move it later.
+      this.expires = options.expires
     }
   }
 
@@ -181,4 +182,14 @@ export class Cookie {
     if (this.#absoluteExpires !== null) record.absoluteExpires = this.#absoluteExpires
     return record
   }
+}
+
+/**
+ * Whether a browser sends a cookie of path `cookiePath` with a request for `requestPath` (RFC 6265
+ * §5.1.4 path-match): the same path, or one below it. A plain prefix is not enough: `/admin` covers
+ * `/admin` and `/admin/x`, but not `/administrator`, where the browser would not send the cookie.
+ */
+export function pathMatches(requestPath: string, cookiePath: string): boolean {
+  if (!requestPath.startsWith(cookiePath)) return false
+  return requestPath.length === cookiePath.length || cookiePath.endsWith('/') || requestPath.charCodeAt(cookiePath.length) === 0x2f
 }

@@ -6,7 +6,7 @@ import { debug, type LifecycleRequest } from './lifecycle.js'
 import { parseOptions, type SessionOptions } from './options.js'
 import { enterRequest } from './request.js'
 import { scanSessionsOf } from './session-index.js'
-import { signingKeys, VerifiedValues } from './signature.js'
+import { SigningKeys } from './signature.js'
 import { callStore } from './store-call.js'
 import { StoreLifecycle, type StoreModeContext } from './store-lifecycle.js'
 
@@ -55,11 +55,10 @@ export function generateSessionId(): string {
 export function session(options: SessionOptions): SessionMiddleware {
   const config = parseOptions(options, generateSessionId)
   const { store } = config
+  const signingKeys = new SigningKeys(config.secrets)
   const events = new EventEmitter()
   const context: StoreModeContext = {
     options: config,
-    verified: new VerifiedValues(),
-    keys: signingKeys(config.secrets),
     reportStoreError: (err, operation) => {
       events.emit('storeError', err, operation)
     },
@@ -83,7 +82,12 @@ export function session(options: SessionOptions): SessionMiddleware {
     const request = req as LifecycleRequest
     const cookieOptions = enterRequest(request, next, config.cookie, debug)
     if (cookieOptions === undefined) return
-    new StoreLifecycle(context, request, res, next, cookieOptions).start()
+    const signing = signingKeys.forRequest(request)
+    if (signing instanceof SessionError) {
+      next(signing)
+      return
+    }
+    new StoreLifecycle(context, request, res, next, cookieOptions, signing).start()
   }
 
   const sessionsOf = async (owner: string | number): Promise<string[]> => {

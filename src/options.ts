@@ -4,12 +4,16 @@ import type { CookieOptions } from './cookie.js'
 import { configError, SessionError } from './errors.js'
 import { MemoryStore } from './memory-store.js'
 import { MemoryIndex, type SessionIndex } from './session-index.js'
-import type { Secret } from './signature.js'
+import { isSecret, type Secret } from './signature.js'
 import type { SessionStore } from './store.js'
 
 /** The options of `session()`: express-session's, with the same names and defaults, and a few more. */
 export interface SessionOptions {
-  /** Signs the session-id cookie. An array rotates secrets: the first signs, every one verifies. Required. */
+  /**
+   * Signs the session-id cookie. An array rotates secrets: the first signs, every one verifies.
+   * Required by the types; a JavaScript app that leaves it out gets cookie-parser's `req.secret`
+   * (`cookieParser(secret)` mounted first), as with express-session, and a warning at startup.
+   */
   secret: Secret | readonly Secret[]
   /** Where sessions live. Default: a {@link MemoryStore}. */
   store?: SessionStore
@@ -76,7 +80,8 @@ export interface SessionOptions {
 
 /** The options after checking, in the form the middleware uses. @internal */
 export interface ParsedOptions {
-  secrets: readonly Secret[]
+  /** undefined: no `secret` option, so each request signs with its `req.secret` (see {@link SigningKeys}). */
+  secrets: readonly Secret[] | undefined
   store: SessionStore
   cookie: (req: IncomingMessage) => CookieOptions
   name: string
@@ -112,71 +117,83 @@ const warned = new Set<string>()
 
 /**
  * Checks `session()`'s options once, at startup, and throws a SessionError (code SESSION_CONFIG)
- * whose message names the option and what to change. Missing `resave` or `saveUninitialized` only
- * warns, once per process, because express-session accepts them with a deprecation.
+ * whose message names each invalid option, in express-session's words where it has them, and what
+ * to change. Every option is checked on its own, so that fixing one error does not uncover the next.
+ * Missing `resave`, `saveUninitialized` or `secret` only warns, once per process, because
+ * express-session accepts them with a deprecation.
  * @internal
  */
-export function parseOptions(options: SessionOptions | undefined, defaultGenid: (req: IncomingMessage) => string): ParsedOptions {
-  if (options === undefined || options === null || typeof options !== 'object') {
-    throw configError('session() needs an options object with at least { secret }')
-  }
+export function parseOptions(given: SessionOptions | undefined, defaultGenid: (req: IncomingMessage) => string): ParsedOptions {
+  // express-session takes session() with no argument at all: the same as an object without a secret.
+  const options = (given ?? {}) as SessionOptions
+  if (typeof options !== 'object') throw configError('session() takes an options object such as { secret, resave: false, saveUninitialized: false }')
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key)) warnOnce(`unknown-${key}`, `sessionkit: unknown option "${key}" is ignored; check its spelling`)
   }
-
-  const secrets = parseSecret(options.secret)
-  const name = options.name ?? options.key ?? 'connect.sid'
-  if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
-    throw configError(`option "name" must be a cookie name made of letters, digits and !#$%&'*+-.^_\`|~ (got ${JSON.stringify(name)})`)
-  }
-
-  const store = options.store ?? new MemoryStore()
-  for (const method of ['get', 'set', 'destroy'] as const) {
-    if (typeof (store as unknown as Record<string, unknown>)[method] !== 'function') {
-      throw configError(`option "store" must have a ${method}(sid, ..., callback) method; pass a store such as new MemoryStore() or connect-redis`)
+  const problems: string[] = []
+  const check = <T>(parse: () => T, fallback: T): T => {
+    try {
+      return parse()
+    } catch (err) {
+      problems.push(err instanceof SessionError ? err.message.replace(/^sessionkit: /, '') : String(err))
+      return fallback
     }
   }
 
   const genid = options.genid ?? defaultGenid
-  if (typeof genid !== 'function') throw configError('option "genid" must be a function (req) => string')
-
-  const cookie = parseCookieOption(options.cookie)
-
-  if (options.resave === undefined) warnOnce('resave', 'sessionkit: option "resave" is not set; defaulting to true as express-session does. Set resave: false unless your store needs it.')
-  if (options.saveUninitialized === undefined) {
-    warnOnce('saveUninitialized', 'sessionkit: option "saveUninitialized" is not set; defaulting to true as express-session does. Set saveUninitialized: false to store only sessions you write to.')
-  }
-  for (const flag of ['resave', 'rolling', 'saveUninitialized', 'proxy', 'merge', 'rewriteOnTouch'] as const) {
-    if (options[flag] !== undefined && typeof options[flag] !== 'boolean') throw configError(`option "${flag}" must be true or false (got ${JSON.stringify(options[flag])})`)
-  }
-
+  if (typeof genid !== 'function') problems.push(`genid option must be a function: (req) => string, or an async one (got ${kindOf(genid)})`)
   const unset = options.unset ?? 'keep'
-  if (unset !== 'keep' && unset !== 'destroy') throw configError(`option "unset" must be "keep" or "destroy" (got ${JSON.stringify(unset)})`)
+  if (unset !== 'keep' && unset !== 'destroy') problems.push(`unset option must be "destroy" or "keep" (got ${JSON.stringify(unset)})`)
+  const secrets = check(() => parseSecret(options.secret), undefined)
+  const cookie = check(() => parseCookieOption(options.cookie), () => ({}))
 
+  const name = options.name ?? options.key ?? 'connect.sid'
+  if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
+    problems.push(`option "name" must be a cookie name made of letters, digits and !#$%&'*+-.^_\`|~ (got ${JSON.stringify(name)})`)
+  }
+  const store = options.store ?? new MemoryStore()
+  const missing = (['get', 'set', 'destroy'] as const).find((method) => typeof (store as unknown as Record<string, unknown>)[method] !== 'function')
+  if (missing !== undefined) problems.push(`option "store" must have a ${missing}(sid, ..., callback) method; pass a store such as new MemoryStore() or connect-redis`)
+  for (const flag of ['resave', 'rolling', 'saveUninitialized', 'proxy', 'merge', 'rewriteOnTouch'] as const) {
+    if (options[flag] !== undefined && typeof options[flag] !== 'boolean') problems.push(`option "${flag}" must be true or false (got ${JSON.stringify(options[flag])})`)
+  }
   const storeTimeout = options.storeTimeout ?? 10_000
   if (typeof storeTimeout !== 'number' || !(storeTimeout >= 0)) {
-    throw configError(`option "storeTimeout" must be a number of milliseconds, 0 for none (got ${JSON.stringify(storeTimeout)})`)
+    problems.push(`option "storeTimeout" must be a number of milliseconds, 0 for none (got ${JSON.stringify(storeTimeout)})`)
   }
-
   const indexBy = options.indexBy
-  if (indexBy !== undefined && (typeof indexBy !== 'string' || indexBy.length === 0)) throw configError('option "indexBy" must be the name of a session key, such as "userId"')
+  if (indexBy !== undefined && (typeof indexBy !== 'string' || indexBy.length === 0)) problems.push('option "indexBy" must be the name of a session key, such as "userId"')
   let index = options.index
   if (index !== undefined) {
-    if (indexBy === undefined) throw configError('option "index" needs "indexBy": the session key that names the owner')
-    for (const method of ['add', 'remove', 'ids'] as const) {
-      if (typeof (index as unknown as Record<string, unknown>)[method] !== 'function') throw configError(`option "index" must have an ${method}() method (use MemoryIndex or RedisIndex)`)
-    }
+    if (indexBy === undefined) problems.push('option "index" needs "indexBy": the session key that names the owner')
+    const absent = (['add', 'remove', 'ids'] as const).find((method) => typeof (index as unknown as Record<string, unknown>)[method] !== 'function')
+    if (absent !== undefined) problems.push(`option "index" must have an ${absent}() method (use MemoryIndex or RedisIndex)`)
   } else if (indexBy !== undefined && store instanceof MemoryStore) {
     // The default store lives in this process, so an index in this process sees every session.
     index = new MemoryIndex()
   }
   const maxSessionBytes = options.maxSessionBytes ?? 0
   if (typeof maxSessionBytes !== 'number' || !Number.isInteger(maxSessionBytes) || maxSessionBytes < 0) {
-    throw configError(`option "maxSessionBytes" must be a whole number of bytes, 0 for no limit (got ${JSON.stringify(maxSessionBytes)})`)
+    problems.push(`option "maxSessionBytes" must be a whole number of bytes, 0 for no limit (got ${JSON.stringify(maxSessionBytes)})`)
   }
   const absoluteTimeout = options.absoluteTimeout ?? 0
   if (typeof absoluteTimeout !== 'number' || !Number.isFinite(absoluteTimeout) || absoluteTimeout < 0) {
-    throw configError(`option "absoluteTimeout" must be a number of milliseconds, 0 for none (got ${JSON.stringify(absoluteTimeout)})`)
+    problems.push(`option "absoluteTimeout" must be a number of milliseconds, 0 for none (got ${JSON.stringify(absoluteTimeout)})`)
+  }
+  if (problems.length === 1) throw configError(problems[0] as string)
+  if (problems.length > 1) throw configError(`${problems.length} options are invalid: ${problems.join('; ')}`)
+
+  // Warned only for options that are otherwise valid, so a broken setup gets its error alone.
+  if (options.resave === undefined) warnOnce('resave', 'sessionkit: option "resave" is not set; defaulting to true as express-session does. Set resave: false unless your store needs it.')
+  if (options.saveUninitialized === undefined) {
+    warnOnce('saveUninitialized', 'sessionkit: option "saveUninitialized" is not set; defaulting to true as express-session does. Set saveUninitialized: false to store only sessions you write to.')
+  }
+  if (secrets === undefined) {
+    warnOnce(
+      'secret',
+      'sessionkit: secret option is not set; session ids are signed with req.secret, which cookieParser(secret) sets, as express-session does. Requests without it fail with an error. Pass session({ secret }) to sign with a secret of its own.',
+      'SESSIONKIT_REQ_SECRET',
+    )
   }
 
   return {
@@ -188,8 +205,8 @@ export function parseOptions(options: SessionOptions | undefined, defaultGenid: 
     secrets,
     store,
     cookie,
-    name,
-    genid,
+    name: name as string,
+    genid: genid as (req: IncomingMessage) => string | Promise<string>,
     genidIsAsync: types.isAsyncFunction(genid),
     proxy: options.proxy,
     resave: options.resave ?? true,
@@ -201,16 +218,28 @@ export function parseOptions(options: SessionOptions | undefined, defaultGenid: 
   }
 }
 
-function parseSecret(secret: unknown): readonly Secret[] {
-  const list = Array.isArray(secret) ? secret : [secret]
-  if (list.length === 0) throw configError('option "secret" is an empty array; give at least one secret (the first one signs)')
-  for (const item of list) {
-    const ok = (typeof item === 'string' && item.length > 0) || (Buffer.isBuffer(item) && item.length > 0)
-    if (!ok) {
-      throw configError('option "secret" is required: a non-empty string, a Buffer, or an array of them (the first signs, all verify), e.g. secret: process.env.SESSION_SECRET')
-    }
+/** The `secret` option as a list, or undefined when it is left out (the request's `req.secret` is used then). */
+function parseSecret(secret: unknown): readonly Secret[] | undefined {
+  if (secret === undefined) return undefined
+  if (Array.isArray(secret) && secret.length === 0) {
+    throw configError('secret option array must contain one or more strings (or Buffers); the first signs, every one verifies')
+  }
+  const list: unknown[] = Array.isArray(secret) ? secret : [secret]
+  const bad = list.findIndex((item) => !isSecret(item))
+  if (bad !== -1) {
+    // The value itself is never shown: it may be a real secret, one character off.
+    throw configError(`secret option must be a non-empty string, a Buffer, or an array of them (got ${kindOf(list[bad])}), e.g. secret: process.env.SESSION_SECRET`)
   }
   return list as Secret[]
+}
+
+/** What an invalid option value is, for a message that must not print it. */
+function kindOf(value: unknown): string {
+  if (value === null || value === undefined) return String(value)
+  if (value === '') return 'an empty string'
+  if (Buffer.isBuffer(value)) return value.length === 0 ? 'an empty Buffer' : 'a Buffer'
+  if (Array.isArray(value)) return 'an array'
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`
 }
 
 /**
@@ -223,13 +252,13 @@ export function parseCookieOption(cookieOption: CookieOptions | ((req: IncomingM
   if (typeof given === 'function') {
     return (req) => {
       const result = given(req)
-      const problem = cookieProblem(result, 'the object returned by option "cookie"')
+      const problem = cookieProblem(result, 'the object returned by the cookie option')
       if (problem) throw new SessionError('SESSION_COOKIE_OPTIONS', `sessionkit: ${problem}`)
       return result
     }
   }
-  if (typeof given !== 'object') throw configError('option "cookie" must be an object of cookie attributes or a function (req) => object')
-  const problem = cookieProblem(given, 'option "cookie"')
+  if (typeof given !== 'object') throw configError('cookie option must be an object of cookie attributes or a function (req) => object')
+  const problem = cookieProblem(given, 'cookie option')
   if (problem) throw configError(problem)
   const fixed = { ...given }
   return () => fixed
@@ -275,8 +304,8 @@ export function cookieProblem(options: unknown, where: string): string | undefin
   return undefined
 }
 
-function warnOnce(key: string, message: string): void {
+function warnOnce(key: string, message: string, code = 'SESSIONKIT_OPTION'): void {
   if (warned.has(key)) return
   warned.add(key)
-  process.emitWarning(message, { code: 'SESSIONKIT_OPTION' })
+  process.emitWarning(message, { code })
 }

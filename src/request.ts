@@ -1,6 +1,6 @@
 import { IncomingMessage, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
-import { Cookie, type CookieOptions } from './cookie.js'
+import { Cookie, pathMatches, type CookieOptions } from './cookie.js'
 import { SessionError } from './errors.js'
 import { controllerKey } from './session.js'
 
@@ -38,7 +38,7 @@ export function enterRequest(
     next(err)
     return undefined
   }
-  if (!requestPath(req).startsWith(cookieOptions.path ?? '/')) {
+  if (!pathMatches(requestPath(req), cookieOptions.path ?? '/')) {
     debug('request path outside cookie.path; no session')
     next()
     return undefined

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import { parse } from 'cookie'
 import type { Cookie } from './cookie.js'
 import { SessionError } from './errors.js'
 import { serializeData } from './request.js'
@@ -100,15 +99,4 @@ export function readPayload(text: string | undefined, now: number): Payload | un
   if (p['d'] === null || typeof p['d'] !== 'object' || Array.isArray(p['d'])) return undefined
   if (p['x'] <= now || (p['t'] !== undefined && p['t'] <= now)) return undefined
   return value as Payload
-}
-
-/** Every value the Cookie header carries under `name`, first one first (a browser may send several, one per path). */
-export function cookieValues(header: string | undefined, name: string): string[] {
-  if (!header || !header.includes(name)) return []
-  const values: string[] = []
-  for (const pair of header.split(';')) {
-    const value = parse(pair)[name]
-    if (value !== undefined && value !== '') values.push(value)
-  }
-  return values
 }

@@ -9,17 +9,13 @@ import { recordProblem, sessionLabel } from './record.js'
 import { cookieKey, serializeCookie, serializeData } from './request.js'
 import { Session, type RegenerateOptions } from './session.js'
 import { indexSession, unindexSession } from './session-index.js'
-import { readSignedSessionId, signSessionId, type VerifiedValues } from './signature.js'
+import { readRequestSessionId, signSessionId, type RequestSigning } from './signature.js'
 import type { SessionRecord } from './store.js'
 import { callStore } from './store-call.js'
 
 /** What `session()` gives each request: its options, and what it keeps across requests. @internal */
 export interface StoreModeContext {
   readonly options: ParsedOptions
-  /** Cookie values the first secret verified. */
-  readonly verified: VerifiedValues
-  /** The secrets as KeyObjects: the first signs, every one verifies. */
-  readonly keys: readonly KeyObject[]
   /** Reports a store error that did not fail the response (a touch). */
   readonly reportStoreError: (err: SessionError, operation: 'touch') => void
 }
@@ -55,8 +51,10 @@ export class StoreLifecycle extends RequestLifecycle {
     res: ServerResponse,
     next: (err?: unknown) => void,
     cookieOptions: CookieOptions,
+    /** The secrets for this request (the option's, or cookie-parser's `req.secret`), and what they verified before. */
+    readonly signing: RequestSigning,
   ) {
-    const found = readSignedSessionId(req.headers.cookie, context.options.name, context.keys, context.verified)
+    const found = readRequestSessionId(req, context.options.name, signing.keys, signing.verified)
     super(context.options, req, res, next, cookieOptions, found === undefined ? 'open' : 'loading')
     this.cookieId = found?.id
     this.cookieValue = found?.value
@@ -283,7 +281,7 @@ export class StoreLifecycle extends RequestLifecycle {
     if (!this.canSend(session.cookie)) return
     this.restart(session)
     const reuse = session.id === this.cookieId && this.cookieValue !== undefined
-    const value = reuse ? (this.cookieValue as string) : signSessionId(session.id, this.context.keys[0] as KeyObject)
+    const value = reuse ? (this.cookieValue as string) : signSessionId(session.id, this.signing.keys[0] as KeyObject)
     this.appendSetCookie(serializeCookie(session.cookie, this.options.name, value))
   }
 

@@ -35,13 +35,20 @@ function decodeValue(value) {
   }
 }
 
+// RFC 6265 §4.1.1: a cookie-value may stand in double quotes; the value is what is inside them.
+const unquote = (s) => (s.length >= 2 && s.startsWith('"') && s.endsWith('"') ? s.slice(1, -1) : s)
+// Only the first few cookies of the name are looked at, so that duplicates cannot make a request costly.
+const MAX_SESSION_COOKIES = 4
+
 /** The id a correct implementation must load for this header, or undefined. */
 function expectedId(header) {
   if (!header) return undefined
+  let seen = 0
   for (const segment of header.split(';')) {
     const eq = segment.indexOf('=')
     if (eq === -1 || trimSpTab(segment.slice(0, eq)) !== NAME) continue
-    const value = decodeValue(trimSpTab(segment.slice(eq + 1)))
+    if (seen++ === MAX_SESSION_COOKIES) return undefined
+    const value = decodeValue(unquote(trimSpTab(segment.slice(eq + 1))))
     if (!value.startsWith('s:')) continue
     for (const secret of SECRETS) {
       const id = unsign(value.slice(2), secret)
@@ -174,6 +181,8 @@ describe('fuzzed Cookie headers', () => {
     assert.equal(expectedId(`${NAME}=${a}x; ${NAME}=${b}`), IDS[1])
     assert.equal(expectedId(`${NAME}=${encodeURIComponent(b)}; ${NAME}=${a}`), IDS[1])
     assert.equal(expectedId(`x=${NAME}=${a}`), undefined)
+    assert.equal(expectedId(`${NAME}="${a}"`), IDS[0])
+    assert.equal(expectedId(`${`${NAME}=x; `.repeat(MAX_SESSION_COOKIES)}${NAME}=${a}`), undefined)
   })
 
   test(`${IN_PROCESS_RUNS} headers through the middleware in-process`, () => {

@@ -27,8 +27,14 @@ app.get('/', (req, res) => {
 })
 
 app.post('/login', async (req, res, next) => {
+  // Without a form body (a script, a hand-made request) there is no req.body at all on Express 5.
+  const given = req.body?.name
+  if (typeof given !== 'string') {
+    res.status(400).send(page('<p>To log in, send the form with a <code>name</code> field.</p><p><a href="/">Back</a></p>'))
+    return
+  }
   try {
-    const name = String(req.body.name || '').trim() || 'guest'
+    const name = given.trim() || 'guest'
     // A new id after login, so an id planted before it (session fixation) is worth nothing.
     await req.session.regenerate()
     req.session.user = name
@@ -48,9 +54,20 @@ app.post('/logout', async (req, res, next) => {
   }
 })
 
+// Last: an error answers with its status and a short page, never Express's default page with a stack trace.
+app.use((err, req, res, next) => {
+  console.error(err)
+  const status = Number(err.status ?? err.statusCode) || 500
+  res.status(status >= 400 && status < 600 ? status : 500).send(page(status < 500 ? '<p>That request could not be understood.</p>' : '<p>Something went wrong; try again.</p>'))
+})
+
 function escapeHtml(text) {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }
 
-const port = Number(process.env.PORT) || 3000
-app.listen(port, () => console.log(`sessionkit example listening on http://localhost:${port}`))
+// `node app.js` (npm start) serves it; a test requires it and gets the app.
+if (require.main === module) {
+  const port = Number(process.env.PORT) || 3000
+  app.listen(port, () => console.log(`sessionkit example listening on http://localhost:${port}`))
+}
+module.exports = app
