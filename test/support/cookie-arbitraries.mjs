@@ -76,7 +76,13 @@ export function valuesNamed(header, name) {
   for (const segment of header.split(';')) {
     const eq = segment.indexOf('=')
     if (eq === -1 || trimSpTab(segment.slice(0, eq)) !== name) continue
-    values.push(decodeValue(trimSpTab(segment.slice(eq + 1))))
+    values.push(decodeValue(unquote(trimSpTab(segment.slice(eq + 1)))))
   }
   return values
 }
+
+// RFC 6265 §4.1.1: a cookie-value may stand in double quotes; the value is what is inside them.
+const unquote = (s) => (s.length >= 2 && s.startsWith('"') && s.endsWith('"') ? s.slice(1, -1) : s)
+
+/** How many cookies of the session's name sessionkit looks at, so that duplicates cannot make a request costly. */
+export const MAX_SESSION_COOKIES = 4
