@@ -138,7 +138,7 @@ export class MemoryStore extends Store implements ConditionalStore {
     try {
       found = { record: recordOf(entry), version: versionOf(entry) }
       let kept = entry
-      if (options.touch) {
+      if (options?.touch === true) {
         const { cookieExpires, storeExpires } = touchedExpiry(found.record.cookie, Date.now(), this.#ttl)
         if (found.record.cookie) found.record.cookie.expires = cookieExpires === null ? null : new Date(cookieExpires)
         kept = touched(entry, storeExpires, found.record.cookie)

@@ -11,13 +11,16 @@ export function newVersion(): string {
   return (randomBytes(8).readBigUInt64BE() >> 1n).toString()
 }
 
-/** The owner a session belongs to under `indexBy`, as a string; null when it has none. */
+/**
+ * The owner a session belongs to under `indexBy`, as a string, as the middleware's own index names it
+ * (`String(value)`); null when it has none (also for '', which the Redis hash keeps as "no owner").
+ */
 export function ownerOf(record: SessionRecord, indexBy: string | undefined): string | null {
   if (indexBy === undefined) return null
   const value = record[indexBy]
-  if (typeof value === 'string') return value === '' ? null : value
-  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value)
-  return null
+  if (value === undefined || value === null) return null
+  const owner = String(value)
+  return owner === '' ? null : owner
 }
 
 /** A session's parts as the stores keep them apart: the app's data, and the cookie as a plain record. */
