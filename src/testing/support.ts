@@ -7,8 +7,10 @@ import type { AfterFunction, DescribeFunction, StoreTestAssert, StoreTestOptions
 
 /** The store methods the kit calls: the contract's, and the capabilities'. */
 export type Method = 'get' | 'set' | 'destroy' | 'touch' | 'all' | 'ids' | 'length' | 'clear' | 'getVersioned' | 'setIfVersion' | 'idsOf'
+/** A session's data as the cases build it. */
 export type Data = Record<string, unknown>
 
+/** A lifetime long enough that no case sees it run out. */
 export const HOUR = 3_600_000
 
 /** What a group of cases is given: the options as resolved, and the kit's way to call the store. */
@@ -31,12 +33,14 @@ export interface Kit<S extends SessionStore> {
   has(method: Method, store: S): boolean
 }
 
+/** The runner's functions the kit registers its tests with. */
 export interface Runner {
   test: TestFunction
   describe: DescribeFunction | undefined
   after: AfterFunction | undefined
 }
 
+/** The runner given in the options, or node:test's. */
 export function resolveRunner<S extends SessionStore>(options: StoreTestOptions<S>): Runner {
   if (options.test !== undefined) return { test: options.test, describe: options.describe, after: options.after }
   // Loaded only when no runner is given, so the kit never drags node:test into another runner.
@@ -56,6 +60,7 @@ export function makeSession(sid: string, data: Data, cookie: CookieOptions | Coo
   return new Session(req, { ...data, cookie: new Cookie(cookie) })
 }
 
+/** Data with the JSON types a store must keep as they are: nested objects, arrays, unicode, null. */
 export function sampleData(): Data {
   return {
     user: { id: 42, name: 'Zoë "Z" 🙂', roles: ['admin', 'user'] },
@@ -67,10 +72,12 @@ export function sampleData(): Data {
   }
 }
 
+/** Asserts that every key of `data` came back as it was set. */
 export function assertData(assert: StoreTestAssert, record: SessionRecord, data: Data): void {
   for (const [key, value] of Object.entries(data)) assert.deepStrictEqual(record[key], value, `session data "${key}" must come back as it was set`)
 }
 
+/** How one direct store call answered. */
 export interface Outcome {
   declaresCallback: boolean
   callbacks: number
@@ -118,19 +125,23 @@ export async function observe(store: SessionStore, method: Method, args: unknown
   return outcome
 }
 
+/** Whether an error is a file store's "no such session" (ENOENT), itself or as its cause. */
 export function isEnoent(err: unknown): boolean {
   const cause = (err as { cause?: { code?: unknown } } | null)?.cause
   return cause?.code === 'ENOENT' || (err as { code?: unknown } | null)?.code === 'ENOENT'
 }
 
+/** A fresh random session id, so that cases never meet each other's sessions. */
 export function newId(): string {
   return `kit-${randomBytes(12).toString('base64url')}`
 }
 
+/** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
+/** A value as an assertion message shows it. */
 export function describeValue(value: unknown): string {
   if (value instanceof Error) return value.message
   if (typeof value === 'string') return JSON.stringify(value)
