@@ -24,6 +24,10 @@ try {
     ['src/entry/sessionkit.d.mts', 'esm/sessionkit.d.mts'],
     ['src/entry/testing.mjs', 'esm/testing.mjs'],
     ['src/entry/testing.d.mts', 'esm/testing.d.mts'],
+    ['src/entry/redis.mjs', 'esm/redis.mjs'],
+    ['src/entry/redis.d.mts', 'esm/redis.d.mts'],
+    ['src/entry/postgres.mjs', 'esm/postgres.mjs'],
+    ['src/entry/postgres.d.mts', 'esm/postgres.d.mts'],
   ]
   for (const [from, to] of copies) copyFileSync(join(root, from), join(scratch, to))
   try {

@@ -1,5 +1,7 @@
+import type { ConditionalStore, ConditionalWriteOutcome, VersionedRecord } from './capabilities.js'
 import { Cookie } from './cookie.js'
 import { Store, type SessionRecord, type StoreCallback } from './store.js'
+import { touchedExpiry } from './touch-expiry.js'
 
 /** Options of the in-memory store. */
 export interface MemoryStoreOptions {
@@ -11,12 +13,13 @@ export interface MemoryStoreOptions {
   ttl?: number
 }
 
-// One stored session: the JSON text of `[expiresAt, session]`, with the session's cookie written as its
+// One stored session: the JSON text of `[expiresAt, version, session]`, with the session's cookie written as its
 // last key. JSON, not the object, so that what a request changes in `req.session` never reaches the
 // store before `save()`; one flat string rather than an object holding the JSON and a number, because
 // that object and its boxed number cost more heap per session than the expiry's digits do
 // (bench/memory.mjs). The cookie goes last so that touch() can replace the expiry and the cookie
-// without parsing and re-serializing the app's data (see cookieAt()).
+// without parsing and re-serializing the app's data (see cookieAt()). The version, a store-wide
+// counter, sits between the two numbers' commas, where touch() carries it over untouched.
 type Entry = string
 
 // Work in slices of this many entries and yield between slices once a slice took longer than the
@@ -32,7 +35,7 @@ const SHARDS = 64 // a power of two
  * eviction, and gives sessions without an expiry a TTL, so it does not grow without bound.
  * For one process only: sessions are lost on restart and not shared between processes.
  */
-export class MemoryStore extends Store {
+export class MemoryStore extends Store implements ConditionalStore {
   // An unbounded store spreads its sessions over several Maps. When a sweep has deleted most of a
   // Map's entries, V8 shrinks it in one go, copying every entry left; with a million sessions in one
   // Map that single delete blocks the loop for tens of milliseconds, with SHARDS Maps a fraction of
@@ -43,6 +46,8 @@ export class MemoryStore extends Store {
   readonly #ttl: number
   #timer: NodeJS.Timeout | undefined
   #sweeping = false
+  // Store-wide, so that a version never repeats for an id, not even after a destroy and a new set.
+  #lastVersion = 0
 
   constructor(options: MemoryStoreOptions = {}) {
     super()
@@ -69,7 +74,7 @@ export class MemoryStore extends Store {
   override set(sid: string, session: SessionRecord, callback: StoreCallback = noop): void {
     let entry: Entry
     try {
-      entry = entryOf(this.#expiryOf(session), session)
+      entry = entryOf(this.#expiryOf(session), ++this.#lastVersion, session)
     } catch (err) {
       return defer(callback, err)
     }
@@ -123,6 +128,44 @@ export class MemoryStore extends Store {
   override clear(callback: StoreCallback = noop): void {
     for (const shard of this.#shards) shard.clear()
     defer(callback, null)
+  }
+
+  /** See {@link ConditionalStore.getVersioned}: the session and its version, with touch its expiry moved. */
+  getVersioned(sid: string, options: { touch: boolean }, callback: StoreCallback<VersionedRecord | null>): void {
+    const entry = this.#live(sid)
+    if (entry === undefined) return defer(callback, null, null)
+    let found: VersionedRecord
+    try {
+      found = { record: recordOf(entry), version: versionOf(entry) }
+      let kept = entry
+      if (options?.touch === true) {
+        const { cookieExpires, storeExpires } = touchedExpiry(found.record.cookie, Date.now(), this.#ttl)
+        if (found.record.cookie) found.record.cookie.expires = cookieExpires === null ? null : new Date(cookieExpires)
+        kept = touched(entry, storeExpires, found.record.cookie)
+      }
+      this.#used(sid, kept)
+    } catch (err) {
+      return defer(callback, err)
+    }
+    defer(callback, null, found)
+  }
+
+  /** See {@link ConditionalStore.setIfVersion}: set() only while the stored version is `expected`. */
+  setIfVersion(sid: string, session: SessionRecord, expected: string | null, callback: StoreCallback<ConditionalWriteOutcome>): void {
+    const entry = this.#live(sid)
+    if (entry === undefined && expected !== null) return defer(callback, null, { written: false, reason: 'gone' })
+    if (entry !== undefined && versionOf(entry) !== expected) {
+      let current: VersionedRecord
+      try {
+        current = { record: recordOf(entry), version: versionOf(entry) }
+      } catch (err) {
+        return defer(callback, err)
+      }
+      return defer(callback, null, { written: false, reason: 'changed', current })
+    }
+    // The class's own set even in a subclass, which takes the next version of the counter.
+    const version = String(this.#lastVersion + 1)
+    MemoryStore.prototype.set.call(this, sid, session, (err) => (err ? callback(err) : callback(null, { written: true, version })))
   }
 
   /**
@@ -235,14 +278,20 @@ function expiryOf(entry: Entry): number {
   return Number.isNaN(parsed) ? Infinity : parsed
 }
 
+/** The entry's version: the digits between its first two commas. */
+function versionOf(entry: Entry): string {
+  const first = entry.indexOf(',')
+  return entry.slice(first + 1, entry.indexOf(',', first + 1))
+}
+
 /** The entry for a session: its data, then its cookie, so that the cookie is the last key. */
-function entryOf(expiresAt: number, session: SessionRecord): Entry {
+function entryOf(expiresAt: number, version: number, session: SessionRecord): Entry {
   const { cookie, ...data } = session as SessionRecord & Record<string, unknown>
   const cookieRecord = cookieRecordOf(cookie)
   if (cookieRecord !== undefined) data['cookie'] = cookieRecord
   // One JSON.stringify: a flat string. Pieces joined with `+` would be kept as a tree of strings
   // (V8's cons strings), which costs ~150 bytes more heap per stored session.
-  return JSON.stringify([expiresAt, data])
+  return JSON.stringify([expiresAt, version, data])
 }
 
 /**
@@ -253,8 +302,8 @@ function touched(entry: Entry, expiresAt: number, cookie: SessionRecord['cookie'
   const cookieJson = JSON.stringify(cookieRecordOf(cookie)) as string | undefined
   const at = cookieAt(entry)
   if (at === -1 || cookieJson === undefined) {
-    const stored = (JSON.parse(entry) as [number, SessionRecord])[1]
-    return entryOf(expiresAt, { ...stored, cookie })
+    const [, version, stored] = JSON.parse(entry) as [number, number, SessionRecord]
+    return entryOf(expiresAt, version, { ...stored, cookie })
   }
   return flat(`[${expiresAt}${entry.slice(entry.indexOf(','), at)}"cookie":${cookieJson}}]`)
 }
@@ -297,7 +346,7 @@ function cookieAt(entry: Entry): number {
   let at = entry.lastIndexOf(',' + COOKIE_KEY)
   if (at !== -1) at += 1
   else {
-    at = entry.indexOf(',') + 2 // `[expiresAt,{"cookie":` when the data is empty
+    at = entry.indexOf(',', entry.indexOf(',') + 1) + 2 // `[expiresAt,version,{"cookie":` when the data is empty
     if (!entry.startsWith(COOKIE_KEY, at) || entry.charCodeAt(at - 1) !== 123) return -1
   }
   const value = at + COOKIE_KEY.length
@@ -307,7 +356,7 @@ function cookieAt(entry: Entry): number {
 }
 
 function recordOf(entry: Entry): SessionRecord {
-  return reviveDates((JSON.parse(entry) as [number, SessionRecord])[1])
+  return reviveDates((JSON.parse(entry) as [number, number, SessionRecord])[2])
 }
 
 function reviveDates(record: SessionRecord): SessionRecord {

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module'
 import { inherits } from 'node:util'
 import { MemoryStore, Store } from 'sessionkit'
 import { testStore } from 'sessionkit/testing'
+import { failedExactly as failedOnly, runKit as runKitCollecting } from './support/run-kit.mjs'
 import { snippet } from './support/snippets.mjs'
 
 // --- correct stores ------------------------------------------------------------------------------
@@ -93,41 +94,13 @@ new Function('require', `${snippet('my-store')}\n${snippet('kit-node-test')}`)(c
 // --- the kit fails on stores that break the contract --------------------------------------------
 
 /** Runs the kit on `store` with a runner that records each test's outcome instead of reporting it. */
-async function runKit(store, options = {}) {
-  const registered = []
-  testStore({ name: 'k', store, test: (name, fn) => registered.push({ name, fn }), ...fast, timeout: 300, ...options })
-  const failures = new Map()
-  for (const { name, fn } of registered) {
-    try {
-      await fn()
-    } catch (err) {
-      failures.set(name.replace(/^k: /, ''), err)
-    }
-  }
-  return { names: registered.map((r) => r.name.replace(/^k: /, '')), failures }
-}
+const runKit = (store, options = {}) => runKitCollecting(store, { ...fast, ...options })
 
 /** A correct store with one method replaced. */
 function flawed(overrides) {
   const store = new PromiseStore()
   Object.assign(store, overrides)
   return store
-}
-
-function failedOnly(result, ...fragments) {
-  const failed = [...result.failures.keys()]
-  for (const fragment of fragments) {
-    assert.ok(
-      failed.some((name) => name.includes(fragment)),
-      `expected a failure in "${fragment}"; failed: ${failed.join(' | ') || 'none'}`,
-    )
-  }
-  for (const name of failed) {
-    assert.ok(
-      fragments.some((fragment) => name.includes(fragment)),
-      `unexpected failure in "${name}": ${result.failures.get(name)?.message}`,
-    )
-  }
 }
 
 test('the kit registers every part of the contract, and all pass on a correct store', async () => {

@@ -18,3 +18,5 @@ module.exports.COOKIE_SIZE_LIMIT = sessionkit.COOKIE_SIZE_LIMIT
 module.exports.MemoryIndex = sessionkit.MemoryIndex
 module.exports.RedisIndex = sessionkit.RedisIndex
 module.exports.scanSessionsOf = sessionkit.scanSessionsOf
+module.exports.isConditionalStore = sessionkit.isConditionalStore
+module.exports.isOwnerIndexedStore = sessionkit.isOwnerIndexedStore

@@ -17,6 +17,7 @@ import errors = require('./errors.js')
 import signature = require('./signature.js')
 import cookieSessionModule = require('./cookie-session.js')
 import sessionIndex = require('./session-index.js')
+import capabilities = require('./capabilities.js')
 
 declare function sessionkit(...args: Parameters<typeof sk.session>): ReturnType<typeof sk.session>
 declare namespace sessionkit {
@@ -32,6 +33,8 @@ declare namespace sessionkit {
   export import MemoryIndex = sk.MemoryIndex
   export import RedisIndex = sk.RedisIndex
   export import scanSessionsOf = sk.scanSessionsOf
+  export import isConditionalStore = sk.isConditionalStore
+  export import isOwnerIndexedStore = sk.isOwnerIndexedStore
   export import CookieSessionOptions = cookieSessionModule.CookieSessionOptions
   export import CookieSessionMiddleware = cookieSessionModule.CookieSessionMiddleware
   export import SessionIndex = sessionIndex.SessionIndex
@@ -53,6 +56,10 @@ declare namespace sessionkit {
   export import MemoryStoreOptions = memoryStore.MemoryStoreOptions
   export import SessionErrorCode = errors.SessionErrorCode
   export import Secret = signature.Secret
+  export import ConditionalStore = capabilities.ConditionalStore
+  export import ConditionalWriteOutcome = capabilities.ConditionalWriteOutcome
+  export import OwnerIndexedStore = capabilities.OwnerIndexedStore
+  export import VersionedRecord = capabilities.VersionedRecord
 }
 
 export = sessionkit

@@ -5,3 +5,4 @@ import sessionkit from '../cjs/sessionkit.cjs'
 export default sessionkit
 export const { session, Store, MemoryStore, Cookie, Session, SessionError, generateSessionId, MemoryIndex, RedisIndex, scanSessionsOf, cookieSession, COOKIE_SIZE_LIMIT } =
   sessionkit
+export const { isConditionalStore, isOwnerIndexedStore } = sessionkit
