@@ -7,7 +7,8 @@ import { parseOptions, type SessionOptions } from './options.js'
 import { enterRequest } from './request.js'
 import { scanSessionsOf } from './session-index.js'
 import { SigningKeys } from './signature.js'
-import { callStore } from './store-call.js'
+import { call, destroySession } from './store-writes.js'
+import { isOwnerIndexedStore } from './capabilities.js'
 import { StoreLifecycle, type StoreModeContext } from './store-lifecycle.js'
 
 /** The `next` of Express and connect: called with an error to hand it to the error handlers. */
@@ -90,15 +91,20 @@ export function session(options: SessionOptions): SessionMiddleware {
     new StoreLifecycle(context, request, res, next, cookieOptions, signing).start()
   }
 
+  const access = { store, timeoutMs: config.storeTimeout }
+  // A store that keeps its own owner index writes it in the same step as the session: it is asked.
+  const storeIndexes = config.index === undefined && isOwnerIndexedStore(store) && store.indexBy === config.indexBy && config.indexBy !== undefined
   const sessionsOf = async (owner: string | number): Promise<string[]> => {
     if (config.indexBy === undefined) throw new SessionError('SESSION_CONFIG', 'sessionkit: sessionsOf() needs the `indexBy` option (the session key that names its owner)')
     if (config.index !== undefined) return config.index.ids(String(owner))
+    if (storeIndexes) return call<string[]>(access, 'idsOf', [String(owner)])
     return scanSessionsOf(store, config.indexBy, String(owner), config.storeTimeout)
   }
   const destroySessionsOf = async (owner: string | number, options: { except?: string } = {}): Promise<number> => {
     const ids = (await sessionsOf(owner)).filter((sid) => sid !== options.except)
     for (const sid of ids) {
-      await new Promise<void>((resolve, reject) => callStore(store, 'destroy', [sid], config.storeTimeout, (err) => (err ? reject(err) : resolve())))
+      // Through this process's write order: a request here that loaded one of them cannot write it back.
+      await destroySession(access, sid)
       await config.index?.remove(String(owner), sid)
     }
     return ids.length

@@ -50,32 +50,59 @@ export class MemoryIndex implements SessionIndex {
 
 /** The few commands a Redis index needs, as node-redis (v4+) names them. */
 export interface RedisSetClient {
-  sAdd(key: string, member: string): Promise<unknown>
-  sRem(key: string, member: string): Promise<unknown>
-  sMembers(key: string): Promise<string[]>
+  zAdd(key: string, member: { score: number; value: string }): Promise<unknown>
+  zRem(key: string, member: string): Promise<unknown>
+  zRangeByScore(key: string, min: number | string, max: number | string): Promise<string[]>
+  zRemRangeByScore(key: string, min: number | string, max: number | string): Promise<unknown>
   pExpireAt(key: string, unixMs: number, mode?: 'NX' | 'GT'): Promise<unknown>
 }
 
+/** The same commands as ioredis (v5) names them. */
+export interface IoRedisSetClient {
+  zadd(key: string, score: number, member: string): Promise<unknown>
+  zrem(key: string, member: string): Promise<unknown>
+  zrangebyscore(key: string, min: number | string, max: number | string): Promise<string[]>
+  zremrangebyscore(key: string, min: number | string, max: number | string): Promise<unknown>
+  pexpireat(key: string, unixMs: number, mode: 'NX' | 'GT'): Promise<unknown>
+}
+
+function indexCommands(client: RedisSetClient | IoRedisSetClient): RedisSetClient {
+  if (typeof (client as RedisSetClient).zAdd === 'function') return client as RedisSetClient
+  const io = client as IoRedisSetClient
+  return {
+    zAdd: (key, member) => io.zadd(key, member.score, member.value),
+    zRem: (key, member) => io.zrem(key, member),
+    zRangeByScore: (key, min, max) => io.zrangebyscore(key, min, max),
+    zRemRangeByScore: (key, min, max) => io.zremrangebyscore(key, min, max),
+    pExpireAt: (key, unixMs, mode = 'GT') => io.pexpireat(key, unixMs, mode),
+  }
+}
+
 /**
- * An index in Redis, shared by every process that uses the same Redis: one set of session ids per
- * owner, which expires with the longest-lived session in it.
+ * An index in Redis, shared by every process that uses the same Redis: per owner, a sorted set of
+ * session ids scored by when each session expires, so an expired session's entry is never returned
+ * (and is pruned on the next write) while a live one's is. Takes a node-redis 4/5 or an ioredis 5
+ * client. The middleware adds a session's entry again whenever the session's expiry moves (a save, a
+ * touch, `rolling`), so the entry lives exactly as long as its session; the key itself expires with the
+ * longest-lived one.
  */
 export class RedisIndex implements SessionIndex {
   readonly #client: RedisSetClient
   readonly #prefix: string
   readonly #defaultTtl: number
 
-  /** `prefix` defaults to `sessowner:`; `defaultTtl` (ms) bounds sets of browser-session cookies, default one day. */
-  constructor(client: RedisSetClient, options: { prefix?: string; defaultTtl?: number } = {}) {
-    this.#client = client
-    this.#prefix = options.prefix ?? 'sessowner:'
+  /** `prefix` defaults to `sessindex:`; `defaultTtl` (ms) bounds entries of browser-session cookies, default one day. */
+  constructor(client: RedisSetClient | IoRedisSetClient, options: { prefix?: string; defaultTtl?: number } = {}) {
+    this.#client = indexCommands(client)
+    this.#prefix = options.prefix ?? 'sessindex:'
     this.#defaultTtl = options.defaultTtl ?? 86_400_000
   }
 
   async add(owner: string, sid: string, expiresAt: Date | null): Promise<void> {
     const key = this.#prefix + owner
-    await this.#client.sAdd(key, sid)
     const until = expiresAt === null ? Date.now() + this.#defaultTtl : expiresAt.getTime()
+    await this.#client.zAdd(key, { score: until, value: sid })
+    await this.#client.zRemRangeByScore(key, '-inf', Date.now())
     // NX gives a new set its first expiry; GT only ever lengthens it after, so a short session can
     // never expire the entry of a longer one.
     await this.#client.pExpireAt(key, until, 'NX')
@@ -83,11 +110,11 @@ export class RedisIndex implements SessionIndex {
   }
 
   async remove(owner: string, sid: string): Promise<void> {
-    await this.#client.sRem(this.#prefix + owner, sid)
+    await this.#client.zRem(this.#prefix + owner, sid)
   }
 
   async ids(owner: string): Promise<string[]> {
-    return this.#client.sMembers(this.#prefix + owner)
+    return this.#client.zRangeByScore(this.#prefix + owner, `(${Date.now()}`, '+inf')
   }
 }
 

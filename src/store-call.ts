@@ -2,7 +2,7 @@ import { SessionError } from './errors.js'
 import { MemoryStore } from './memory-store.js'
 import type { SessionStore } from './store.js'
 
-type StoreMethod = 'get' | 'set' | 'destroy' | 'touch'
+type StoreMethod = 'get' | 'set' | 'destroy' | 'touch' | 'getVersioned' | 'setIfVersion' | 'idsOf'
 
 /**
  * Calls one store method and reports its outcome exactly once, however the store completes: through
@@ -16,6 +16,8 @@ export function callStore<T>(
   args: unknown[],
   timeoutMs: number,
   done: (err: SessionError | null, result?: T) => void,
+  /** When the caller asked for this call (performance.now()), if it waited in a queue first: the timeout counts from then. */
+  since?: number,
 ): void {
   let settled = false
   let watched: Deadlines | undefined
@@ -28,7 +30,12 @@ export function callStore<T>(
     done(err === undefined || err === null ? null : storeError(method, err), result)
   }
 
-  const fn = store[method] as (...a: unknown[]) => unknown
+  // A call that waited in a queue past its own timeout is not made: its caller has waited long enough.
+  if (since !== undefined && timeoutMs > 0 && performance.now() - since >= timeoutMs) {
+    finish(new SessionError('SESSION_STORE_TIMEOUT', `sessionkit: store.${method} did not answer within ${timeoutMs} ms`, { status: 503 }))
+    return
+  }
+  const fn = (store as unknown as Record<StoreMethod, (...a: unknown[]) => unknown>)[method]
   // A method that names a callback parameter answers through it; its returned Promise may resolve
   // early (an `async` function that hands the work to a callback API), so only its rejection counts.
   const answersByCallback = fn.length > args.length
@@ -49,7 +56,7 @@ export function callStore<T>(
   }
   if (!settled && timeoutMs > 0 && Number.isFinite(timeoutMs) && !alwaysAnswers(store, method)) {
     watched = deadlinesFor(timeoutMs)
-    watch = watched.watch(() => {
+    watch = watched.watch(since, () => {
       finish(new SessionError('SESSION_STORE_TIMEOUT', `sessionkit: store.${method} did not answer within ${timeoutMs} ms`, { status: 503 }))
     })
   }
@@ -81,8 +88,8 @@ class Deadlines {
     this.#tickMs = Math.max(1, Math.ceil(timeoutMs / 8))
   }
 
-  watch(expire: () => void): Watch {
-    const entry: Watch = { due: performance.now() + this.#timeoutMs, expire }
+  watch(since: number | undefined, expire: () => void): Watch {
+    const entry: Watch = { due: (since ?? performance.now()) + this.#timeoutMs, expire }
     this.#waiting.add(entry)
     if (this.#timer === undefined) this.#timer = setInterval(() => this.#check(), this.#tickMs)
     else if (this.#waiting.size === 1) this.#timer.ref()
@@ -122,7 +129,7 @@ function deadlinesFor(timeoutMs: number): Deadlines {
  * watch; a subclass or an instance that replaces the method gets one like any other store.
  */
 function alwaysAnswers(store: SessionStore, method: StoreMethod): boolean {
-  return store instanceof MemoryStore && store[method] === MemoryStore.prototype[method]
+  return store instanceof MemoryStore && (store as unknown as Record<string, unknown>)[method] === (MemoryStore.prototype as unknown as Record<string, unknown>)[method]
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http'
 import type { CookieOptions } from './cookie.js'
 import { SessionError } from './errors.js'
 import { debug, keptValues, LAZY, RequestLifecycle, type LifecycleRequest } from './lifecycle.js'
-import { goneError, mergeSave } from './merge.js'
+import { goneError } from './merge.js'
 import type { ParsedOptions } from './options.js'
 import { recordProblem, sessionLabel } from './record.js'
 import { cookieKey, serializeCookie, serializeData } from './request.js'
@@ -11,7 +11,9 @@ import { Session, type RegenerateOptions } from './session.js'
 import { indexSession, unindexSession } from './session-index.js'
 import { readRequestSessionId, signSessionId, type RequestSigning } from './signature.js'
 import type { SessionRecord } from './store.js'
+import type { VersionedRecord } from './capabilities.js'
 import { callStore } from './store-call.js'
+import { call, destroySession, loadVersioned, usesVersions, writeSession, type StoreAccess } from './store-writes.js'
 
 /** What `session()` gives each request: its options, and what it keeps across requests. @internal */
 export interface StoreModeContext {
@@ -44,6 +46,14 @@ export class StoreLifecycle extends RequestLifecycle {
   refusedJson: string | null | undefined
   /** The JSON the commit computed; the headers that follow at once reuse it rather than serialize again. */
   committedJson: string | undefined
+  /** The store and its timeout, as every store call needs them. */
+  readonly access: StoreAccess
+  /** The store writes conditionally on versions and loads with a touch (see store-writes.ts). */
+  readonly versioned: boolean
+  /** With a versioned store: the version of session `id` as this request last read or wrote it (null: not stored yet), and whether its load moved its expiry. */
+  version: { id: string; value: string | null; touched: boolean } | undefined
+  /** When the request asked for its session (performance.now()): a destroy in this process after that wins. */
+  readonly loadedAt = performance.now()
 
   constructor(
     readonly context: StoreModeContext,
@@ -58,6 +68,8 @@ export class StoreLifecycle extends RequestLifecycle {
     super(context.options, req, res, next, cookieOptions, found === undefined ? 'open' : 'loading')
     this.cookieId = found?.id
     this.cookieValue = found?.value
+    this.access = { store: context.options.store, timeoutMs: context.options.storeTimeout }
+    this.versioned = usesVersions(context.options.store)
   }
 
   get options(): ParsedOptions {
@@ -74,20 +86,29 @@ export class StoreLifecycle extends RequestLifecycle {
     this.req.sessionStore = this.options.store
     const sid = this.cookieId
     if (sid === undefined) return this.proceed()
-    callStore<SessionRecord | null | undefined>(this.options.store, 'get', [sid], this.options.storeTimeout, (err, record) => {
-      // A response ended meanwhile (a timeout middleware) knew nothing of the session: it stays untouched.
-      if (!this.advance('loading', 'open')) return this.proceed()
-      if (err !== null) {
-        if ((err.cause as { code?: unknown } | undefined)?.code !== 'ENOENT') {
-          debug('store.get failed for %s: %s', sessionLabel(sid), err.message)
-          return this.next(err)
-        }
-        record = null // session-file-store's "no such session"
-      }
-      if (record === null || record === undefined) debug('session %s not found', sessionLabel(sid))
-      else this.inflate(sid, record)
-      this.proceed()
+    // A versioned store moves the expiry in the same call: an unchanged session needs no touch later.
+    // Callbacks, not Promises: a store that answers at once lets the request go on in the same turn.
+    const { store, storeTimeout } = this.options
+    if (this.versioned) {
+      callStore<VersionedRecord | null | undefined>(store, 'getVersioned', [sid, { touch: true }], storeTimeout, (err, found) => this.loaded(sid, found, err))
+      return
+    }
+    callStore<SessionRecord | null | undefined>(store, 'get', [sid], storeTimeout, (err, record) => {
+      this.loaded(sid, record === null || record === undefined ? record : { record }, err)
     })
+  }
+
+  loaded(sid: string, found: { record: unknown; version?: string } | null | undefined, err: SessionError | null): void {
+    // A response ended meanwhile (a timeout middleware) knew nothing of the session: it stays untouched.
+    if (!this.advance('loading', 'open')) return this.proceed()
+    if (err !== null && (err.cause as { code?: unknown } | undefined)?.code !== 'ENOENT') {
+      debug('store.get failed for %s: %s', sessionLabel(sid), err.message)
+      return this.next(err)
+    }
+    // (ENOENT: session-file-store's "no such session".)
+    if (found === null || found === undefined) debug('session %s not found', sessionLabel(sid))
+    else if (this.inflate(sid, found.record) && this.versioned) this.version = { id: sid, value: found.version ?? null, touched: true }
+    this.proceed()
   }
 
   /** Hands the request on; an asynchronous `genid` cannot run inside a getter, so its id is made first. */
@@ -103,15 +124,16 @@ export class StoreLifecycle extends RequestLifecycle {
   }
 
   /** Adopts a record from the store, or treats it as absent (and removes it) when it is corrupt. */
-  inflate(sid: string, record: unknown): void {
+  inflate(sid: string, record: unknown): boolean {
     const problem = recordProblem(record)
     if (problem !== undefined) {
       debug('session %s is unusable (%s); starting a new one', sessionLabel(sid), problem)
       callStore(this.options.store, 'destroy', [sid], this.options.storeTimeout, () => {})
-      return
+      return false
     }
     this.id = sid
     this.slot = new Session(this.req, record as SessionRecord)
+    return true
   }
 
   // --- lazy access ---------------------------------------------------------------------------------
@@ -206,7 +228,7 @@ export class StoreLifecycle extends RequestLifecycle {
     this.restart(session)
     if (this.snapshot === undefined) {
       if (this.options.resave) return { kind: 'save', session, json: undefined }
-      return this.canTouch() ? { kind: 'touch', session } : { kind: 'none' }
+      return this.canTouch(session) ? { kind: 'touch', session } : { kind: 'none' }
     }
     let json: string
     try {
@@ -218,12 +240,18 @@ export class StoreLifecycle extends RequestLifecycle {
     this.committedJson = json
     if (json === this.refusedJson) return { kind: 'none' }
     if (this.shouldSave(session, json)) return { kind: 'save', session, json }
-    if (this.canTouch() && this.cookieId === session.id) return { kind: 'touch', session }
+    if (this.canTouch(session) && this.cookieId === session.id) return { kind: 'touch', session }
     return { kind: 'none' }
   }
 
-  canTouch(): boolean {
-    return this.options.rewriteOnTouch || typeof this.options.store.touch === 'function'
+  /** Whether an unchanged session's expiry can move: by the store's touch, a rewrite, or its versioned load. */
+  canTouch(session: Session): boolean {
+    return this.loadTouched(session) || this.options.rewriteOnTouch || typeof this.options.store.touch === 'function'
+  }
+
+  /** Whether the versioned load already moved this session's expiry in the store. */
+  loadTouched(session: Session): boolean {
+    return this.version?.touched === true && this.version.id === session.id
   }
 
   commitNow(): Promise<void> | undefined {
@@ -234,7 +262,7 @@ export class StoreLifecycle extends RequestLifecycle {
       case 'save':
         return this.save(action.session, action.json)
       case 'destroy':
-        return this.storeCall('destroy', [action.id])
+        return destroySession(this.access, action.id)
       case 'touch':
         this.touchAfterEnd = action.session
         return undefined
@@ -250,14 +278,17 @@ export class StoreLifecycle extends RequestLifecycle {
     if (current === undefined) return
     this.touchAfterEnd = undefined
     let touched: Promise<void>
-    if (this.options.rewriteOnTouch) {
+    if (this.loadTouched(current)) {
+      touched = Promise.resolve()
+    } else if (this.options.rewriteOnTouch) {
       // Writes the data back with the moved expiry, for stores whose touch moves only their own TTL.
       if (this.snapshot === undefined) this.snapshotLoaded(current)
       touched = this.save(current)
     } else {
-      touched = this.storeCall('touch', [current.id, current])
+      touched = call(this.access, 'touch', [current.id, current])
     }
-    touched.catch((err: unknown) => {
+    // The owner index entry lives as long as the session it names.
+    touched.then(() => this.indexSaved(current)).catch((err: unknown) => {
       // A session another request destroyed has nothing left to touch; that is not this request's error.
       if (err instanceof SessionError && err.code === 'SESSION_GONE') return
       const storeError = err instanceof SessionError ? err : new SessionError('SESSION_STORE_FAILED', String(err), { cause: err })
@@ -310,17 +341,15 @@ export class StoreLifecycle extends RequestLifecycle {
       throw err
     }
     const base = this.mergeBase ?? (target.id === this.cookieId ? this.snapshot?.json : undefined)
-    if (this.options.merge && base !== undefined && target.id === this.snapshot?.id) {
-      return mergeSave(this.options.store, target, base, written, this.options.storeTimeout).then((outcome) => {
-        if (outcome === 'gone') {
-          this.noteGone(target)
-          throw goneError()
-        }
-        this.mergeBase = written
-        return this.indexSaved(target)
-      }, forget)
-    }
-    return this.storeCall('set', [target.id, target]).then(() => {
+    const merging = this.options.merge && base !== undefined && target.id === this.snapshot?.id
+    const version = !this.versioned ? undefined : this.version?.id === target.id ? this.version.value : target.id === this.cookieId ? undefined : null
+    const write = { target, json: written, mergeBase: merging ? base : undefined, version, loadedAt: this.loadedAt }
+    return writeSession(this.access, write).then((outcome) => {
+      if (!outcome.stored) {
+        this.noteGone(target)
+        throw goneError()
+      }
+      if (outcome.version !== undefined) this.version = { id: target.id, value: outcome.version, touched: this.version?.touched === true && this.version.id === target.id }
       if (this.options.merge) this.mergeBase = written
       return this.indexSaved(target)
     }, forget)
@@ -329,7 +358,7 @@ export class StoreLifecycle extends RequestLifecycle {
   destroy(target: Session): Promise<void> {
     if (this.slot === target) this.slot = undefined
     this.noteGone(target)
-    return this.track(this.storeCall('destroy', [target.id]).then(() => this.indexDestroyed(target)))
+    return this.track(destroySession(this.access, target.id).then(() => this.indexDestroyed(target)))
   }
 
   regenerate(target: Session, options: RegenerateOptions): Promise<void> {
@@ -339,7 +368,7 @@ export class StoreLifecycle extends RequestLifecycle {
     // A genid that fails before the destroy answers would be an unhandled rejection (a crash on Node
     // 20) until it is awaited below, where its error reaches the caller.
     nextId?.catch(() => undefined)
-    const destroyed = this.storeCall('destroy', [target.id]).then(
+    const destroyed = destroySession(this.access, target.id).then(
       () => null,
       (err: unknown) => ({ err }),
     )
@@ -355,11 +384,15 @@ export class StoreLifecycle extends RequestLifecycle {
   }
 
   reload(target: Session): Promise<void> {
-    const load = this.storeCall<SessionRecord | null | undefined>('get', [target.id]).then((record) => {
-      if (record === null || record === undefined || recordProblem(record) !== undefined) {
+    const read = this.versioned
+      ? loadVersioned(this.access, target.id, false)
+      : call<SessionRecord | null | undefined>(this.access, 'get', [target.id]).then((record) => (record === null || record === undefined ? record : { record, version: undefined }))
+    const load = read.then((found) => {
+      if (found === null || found === undefined || recordProblem(found.record) !== undefined) {
         throw new SessionError('SESSION_NOT_FOUND', 'sessionkit: failed to load session: the store no longer has it', { status: 404 })
       }
-      this.slot = new Session(this.req, record as SessionRecord)
+      this.slot = new Session(this.req, found.record)
+      if (found.version !== undefined) this.version = { id: target.id, value: found.version, touched: false }
     })
     return this.track(load)
   }
@@ -370,12 +403,6 @@ export class StoreLifecycle extends RequestLifecycle {
 
   indexDestroyed(target: Session): Promise<void> {
     return unindexSession(this.options, target)
-  }
-
-  storeCall<T = void>(method: 'get' | 'set' | 'destroy' | 'touch', args: unknown[]): Promise<T> {
-    return new Promise((resolve, reject) => {
-      callStore<T>(this.options.store, method, args, this.options.storeTimeout, (err, result) => (err === null ? resolve(result as T) : reject(err)))
-    })
   }
 }
 

@@ -39,6 +39,7 @@ declare namespace sessionkit {
   export import CookieSessionMiddleware = cookieSessionModule.CookieSessionMiddleware
   export import SessionIndex = sessionIndex.SessionIndex
   export import RedisSetClient = sessionIndex.RedisSetClient
+  export import IoRedisSetClient = sessionIndex.IoRedisSetClient
   export import SessionData = types.SessionData
   export import RequestSession = types.RequestSession
   export import SessionOptions = options.SessionOptions

@@ -1,0 +1,84 @@
+import type { SessionRecord, SessionStore } from './store.js'
+
+/**
+ * What one process knows about the writes of one store, per session id: they run one after another in
+ * the order they were asked for, and a session destroyed here is never written back by a request that
+ * loaded it before the destroy. That holds with any store, third-party ones included, whose API is only
+ * get/set/destroy; across processes it takes a store with conditional writes (see capabilities.ts).
+ * @internal
+ */
+export class SessionWrites {
+  /** The last write asked for, per id: the next one starts after it. */
+  readonly #tails = new Map<string, Promise<unknown>>()
+  /**
+   * When each recent destroy finished (performance.now()); Infinity while it runs. Bounded: the oldest
+   * go first, and only requests that loaded the session before the destroy need the entry.
+   */
+  readonly #destroyed = new Map<string, number>()
+  readonly #limit: number
+  /**
+   * The last versioned write of each id while more of its writes are queued: the next one starts from
+   * it rather than from the older version its request read, which would fail for certain.
+   */
+  readonly #written = new Map<string, { version: string; record: SessionRecord; at: number }>()
+
+  constructor(limit = 10_000) {
+    this.#limit = limit
+  }
+
+  /** Runs `write` after the writes of `sid` asked for before it; `since` is when it was asked for. */
+  run<T>(sid: string, write: (since: number) => Promise<T>): Promise<T> {
+    const since = performance.now()
+    const previous = this.#tails.get(sid)
+    const next = previous === undefined ? write(since) : previous.then(() => write(since), () => write(since))
+    this.#tails.set(sid, next)
+    const release = (): void => {
+      if (this.#tails.get(sid) !== next) return
+      this.#tails.delete(sid)
+      this.#written.delete(sid)
+    }
+    next.then(release, release)
+    return next
+  }
+
+  /** Remembers what this process wrote last under `sid` (a plain copy), for the writes queued behind it. */
+  wrote(sid: string, version: string, record: SessionRecord): void {
+    this.#written.set(sid, { version, record, at: performance.now() })
+  }
+
+  /** What this process wrote last under `sid` after `since`, if its writes are still queued. */
+  writtenSince(sid: string, since: number): { version: string; record: SessionRecord } | undefined {
+    const last = this.#written.get(sid)
+    return last !== undefined && last.at > since ? last : undefined
+  }
+
+  /** Destroys `sid` through `destroy`, in order with its other writes; from now on it counts as destroyed. */
+  destroy(sid: string, destroy: (since: number) => Promise<void>): Promise<void> {
+    this.#mark(sid, Infinity)
+    return this.run(sid, destroy).finally(() => this.#mark(sid, performance.now()))
+  }
+
+  /** Whether `sid` was destroyed in this process after `loadedAt` (or is being destroyed now). */
+  destroyedSince(sid: string, loadedAt: number): boolean {
+    const at = this.#destroyed.get(sid)
+    return at !== undefined && at >= loadedAt
+  }
+
+  #mark(sid: string, at: number): void {
+    this.#destroyed.delete(sid)
+    this.#destroyed.set(sid, at)
+    if (this.#destroyed.size > this.#limit) {
+      const oldest = this.#destroyed.keys().next().value
+      if (oldest !== undefined) this.#destroyed.delete(oldest)
+    }
+  }
+}
+
+const byStore = new WeakMap<SessionStore, SessionWrites>()
+
+/** The process's {@link SessionWrites} for `store`, shared by every middleware that uses it. @internal */
+export function writesOf(store: SessionStore): SessionWrites {
+  let writes = byStore.get(store)
+  if (writes === undefined) byStore.set(store, (writes = new SessionWrites()))
+  return writes
+}
