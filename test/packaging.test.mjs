@@ -4,11 +4,11 @@
 // it); `npm pack --ignore-scripts` packs that dist/ rather than rebuilding it under other tests' feet.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, posix } from 'node:path'
 import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -87,6 +87,16 @@ test('the tarball holds the build and its types, not the sources or tests', (t) 
   // Each compiled module comes with its declarations.
   for (const file of files.filter((path) => /^dist\/cjs\/.*\.js$/.test(path))) {
     assert.ok(files.includes(file.replace(/\.js$/, '.d.ts')), `${file} has a .d.ts`)
+  }
+  // Every declaration file that a shipped declaration imports ships too (hand-written ones such as
+  // express-session-types.d.ts are copied by the build, not emitted by tsc).
+  const declarations = files.filter((path) => /\.d\.[cm]?ts$/.test(path))
+  for (const file of declarations) {
+    const source = readFileSync(join(app, 'node_modules/sessionkit', file), 'utf8')
+    for (const [, specifier] of source.matchAll(/(?:from\s+|require\()\s*['"](\.{1,2}\/[^'"]+)['"]/g)) {
+      const target = posix.join(posix.dirname(file), specifier).replace(/\.js$/, '.d.ts').replace(/\.cjs$/, '.d.cts').replace(/\.mjs$/, '.d.mts')
+      assert.ok(files.includes(target), `${file} imports ${specifier}, so ${target} is in the tarball`)
+    }
   }
   const stray = files.filter((path) => path.startsWith('src/') || path.startsWith('test/') || /\.test\.m?js$/.test(path) || (/\.[cm]?ts$/.test(path) && !/\.d\.[cm]?ts$/.test(path)))
   assert.deepEqual(stray, [])
