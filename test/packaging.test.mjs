@@ -3,7 +3,7 @@
 // TypeScript, and an Express app serving a real request. Needs `npm run build` first (npm test does
 // it); `npm pack --ignore-scripts` packs that dist/ rather than rebuilding it under other tests' feet.
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { parseSetCookie } from './support/http.mjs'
+import { snippet } from './support/snippets.mjs'
 
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -266,4 +267,41 @@ const server = app.listen(0, '127.0.0.1', async () => {
   assert.equal(cookie.httponly, true)
   assert.equal(result.second.status, 200)
   assert.equal(result.second.text, '2')
+})
+
+test("the README's Quick start runs as pasted: a counter that keeps its session, and login", async () => {
+  await writeFile(join(app, 'quick-start.cjs'), snippet('quick-start'))
+  const child = spawn(process.execPath, [join(app, 'quick-start.cjs')], {
+    cwd: app,
+    env: { ...cleanEnv, NODE_PATH: repoModules, PORT: '0', SESSION_SECRET: 'quick start secret' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  try {
+    let output = ''
+    const base = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the Quick start did not say where it listens:\n${output}`)), 15_000)
+      const read = (chunk) => {
+        output += chunk
+        const found = /listening on (http:\/\/localhost:\d+)/.exec(output)
+        if (found) {
+          clearTimeout(timer)
+          resolve(found[1].replace('localhost', '127.0.0.1'))
+        }
+      }
+      child.stdout.on('data', read)
+      child.stderr.on('data', read)
+      child.on('exit', (code) => reject(new Error(`the Quick start exited with ${code}:\n${output}`)))
+    })
+    const first = await fetch(`${base}/`)
+    assert.equal(await first.text(), '1 views')
+    const cookie = first.headers.getSetCookie()[0].split(';')[0]
+    assert.equal(await (await fetch(`${base}/`, { headers: { cookie } })).text(), '2 views')
+    const login = await fetch(`${base}/login`, { method: 'POST', headers: { cookie }, redirect: 'manual' })
+    assert.equal(login.status, 302)
+    const loggedIn = login.headers.getSetCookie()[0].split(';')[0]
+    assert.notEqual(loggedIn, cookie, 'login regenerates the session id')
+    assert.equal(await (await fetch(`${base}/`, { headers: { cookie: loggedIn } })).text(), '1 views')
+  } finally {
+    child.kill()
+  }
 })

@@ -12,7 +12,8 @@
 //           present because @types/connect-pg-simple depends on it.
 //
 // Needs `npm run build` first (npm test does it). Uses the npm cache with --prefer-offline, so a
-// second run does not go to the registry.
+// second run does not go to the registry. The compilations of one project run side by side: each is
+// a process of its own, and the repo's tsc spends most of a run on one core.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -23,6 +24,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { snippet } from './support/snippets.mjs'
 
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -43,10 +45,10 @@ const WRONG_TYPE = /^wrong\.m?ts\(5,3\): error TS2322: Type 'string' is not assi
 // What each project installs besides sessionkit, which goes in as `name@file:tarball`.
 const PROJECTS = {
   // With the TypeScript a new user gets today (7, the native compiler), besides the repo's.
-  alias: { as: ['express-session'], specs: [...STORES, '--save-dev', '@types/express-session@^1', ...TYPES, 'typescript@^7'] },
-  bare: { as: ['express-session', 'sessionkit'], specs: ['express@^5', 'connect-redis@^9', 'redis@^5', 'passport@^0.7', '--save-dev', '@types/express@^5', '@types/passport@^1', '@types/node@^20'] },
-  direct: { as: ['sessionkit'], specs: [...STORES, '--save-dev', ...TYPES] },
-  mongo: { as: ['express-session'], specs: ['express@^5', 'connect-mongo@^6', '--save-dev', '@types/express@^5', '@types/node@^20'] },
+  alias: { as: ['express-session'], specs: [...STORES, '@types/express-session@^1', ...TYPES, 'typescript@^7'] },
+  bare: { as: ['express-session', 'sessionkit'], specs: ['express@^5', 'connect-redis@^9', 'redis@^5', 'passport@^0.7', '@types/express@^5', '@types/passport@^1', '@types/node@^20'] },
+  direct: { as: ['sessionkit'], specs: [...STORES, ...TYPES] },
+  mongo: { as: ['express-session'], specs: ['express@^5', 'connect-mongo@^6', '@types/express@^5', '@types/node@^20'] },
 }
 
 let tmp
@@ -105,6 +107,11 @@ async function writeSources(dir, files, moduleName = 'express-session') {
   }
 }
 
+/** Writes the README's typed store (which imports 'sessionkit') as `target`, importing `moduleName`. */
+async function writeTypedStore(dir, target, moduleName) {
+  await writeFile(join(dir, target), snippet('typed-store').replaceAll("'sessionkit'", `'${moduleName}'`))
+}
+
 /**
  * Runs tsc (the repo's, or `compiler`) over `files` with `compilerOptions`; returns its diagnostics,
  * one per line (without continuation lines).
@@ -124,7 +131,7 @@ async function typecheck(dir, name, compilerOptions, files, compiler = tsc) {
 const nodenext = (module) => ({ module, moduleResolution: module })
 const commonjs = { module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true }
 
-describe('installed as express-session, next to @types/express-session', () => {
+describe('installed as express-session, next to @types/express-session', { concurrency: true }, () => {
   let dir
   before(async () => {
     dir = await installs.alias
@@ -140,6 +147,7 @@ describe('installed as express-session, next to @types/express-session', () => {
       'pg-store.ts': 'pg-store.ts',
       'extras.ts': 'extras.ts',
     })
+    await writeTypedStore(dir, 'typed-store.mts', 'express-session')
   })
 
   test('plain npm install accepts it where the stores want express-session', async (t) => {
@@ -151,7 +159,7 @@ describe('installed as express-session, next to @types/express-session', () => {
   })
 
   test('module node16: the app, the stores and the extras compile; the wrong type does not', async () => {
-    const errors = await typecheck(dir, 'node16', nodenext('node16'), ['app.mts', 'app-cjs.cts', 'redis-store.mts', 'pg-store.cts', 'extras.mts', 'wrong.mts'])
+    const errors = await typecheck(dir, 'node16', nodenext('node16'), ['app.mts', 'app-cjs.cts', 'redis-store.mts', 'pg-store.cts', 'extras.mts', 'typed-store.mts', 'wrong.mts'])
     assert.equal(errors.length, 1, errors.join('\n'))
     assert.match(errors[0], WRONG_TYPE)
   })
@@ -169,13 +177,15 @@ describe('installed as express-session, next to @types/express-session', () => {
   })
 })
 
-describe('without @types/express-session: sessionkit’s own types', () => {
+describe('without @types/express-session: sessionkit’s own types', { concurrency: true }, () => {
   let dir
   before(async () => {
     dir = await installs.bare
     await writeSources(dir, { 'app.mts': 'app.ts', 'redis-store.mts': 'redis-store.ts', 'extras.mts': 'extras.ts', 'own-types.mts': 'own-types.ts', 'wrong.mts': 'wrong.ts', 'app.ts': 'app.ts', 'own-types.ts': 'own-types.ts' })
     await mkdir(join(dir, 'direct'))
     await writeSources(join(dir, 'direct'), { 'app.mts': 'app.ts', 'extras.mts': 'extras.ts', 'own-types.mts': 'own-types.ts', 'wrong.mts': 'wrong.ts' }, 'sessionkit')
+    await writeTypedStore(dir, 'typed-store.mts', 'express-session')
+    await writeTypedStore(join(dir, 'direct'), 'typed-store.mts', 'sessionkit')
   })
 
   test('no @types/express-session is installed', async (t) => {
@@ -184,7 +194,7 @@ describe('without @types/express-session: sessionkit’s own types', () => {
   })
 
   test('as express-session, module nodenext: req.session is sessionkit’s Session; the wrong type fails', async () => {
-    const errors = await typecheck(dir, 'nodenext', nodenext('nodenext'), ['app.mts', 'redis-store.mts', 'extras.mts', 'own-types.mts', 'wrong.mts'])
+    const errors = await typecheck(dir, 'nodenext', nodenext('nodenext'), ['app.mts', 'redis-store.mts', 'extras.mts', 'own-types.mts', 'typed-store.mts', 'wrong.mts'])
     assert.equal(errors.length, 1, errors.join('\n'))
     assert.match(errors[0], WRONG_TYPE)
   })
@@ -194,18 +204,19 @@ describe('without @types/express-session: sessionkit’s own types', () => {
   })
 
   test('as sessionkit, module nodenext, augmenting sessionkit’s SessionData', async () => {
-    const errors = await typecheck(join(dir, 'direct'), 'nodenext', nodenext('nodenext'), ['app.mts', 'extras.mts', 'own-types.mts', 'wrong.mts'])
+    const errors = await typecheck(join(dir, 'direct'), 'nodenext', nodenext('nodenext'), ['app.mts', 'extras.mts', 'own-types.mts', 'typed-store.mts', 'wrong.mts'])
     assert.equal(errors.length, 1, errors.join('\n'))
     assert.match(errors[0], WRONG_TYPE)
   })
 })
 
-describe('installed as sessionkit, with @types/express-session pulled in by @types/connect-pg-simple', () => {
+describe('installed as sessionkit, with @types/express-session pulled in by @types/connect-pg-simple', { concurrency: true }, () => {
   let dir
   before(async () => {
     dir = await installs.direct
     const sources = { 'app.mts': 'app.ts', 'redis-store.mts': 'redis-store.ts', 'pg-store.mts': 'pg-store.ts', 'extras.cts': 'extras.ts', 'wrong.mts': 'wrong.ts' }
     await writeSources(dir, { ...sources, 'app.ts': 'app.ts', 'redis-store.ts': 'redis-store.ts', 'pg-store.ts': 'pg-store.ts', 'extras.ts': 'extras.ts' }, 'sessionkit')
+    await writeTypedStore(dir, 'typed-store.mts', 'sessionkit')
   })
 
   test('plain npm install; @types/express-session is there', async (t) => {
@@ -214,7 +225,7 @@ describe('installed as sessionkit, with @types/express-session pulled in by @typ
   })
 
   test('module nodenext: no conflict over req.session (TS2717); the wrong type fails', async () => {
-    const errors = await typecheck(dir, 'nodenext', nodenext('nodenext'), ['app.mts', 'redis-store.mts', 'pg-store.mts', 'extras.cts', 'wrong.mts'])
+    const errors = await typecheck(dir, 'nodenext', nodenext('nodenext'), ['app.mts', 'redis-store.mts', 'pg-store.mts', 'extras.cts', 'typed-store.mts', 'wrong.mts'])
     assert.equal(errors.length, 1, errors.join('\n'))
     assert.match(errors[0], WRONG_TYPE)
   })
