@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import { Cookie, type CookieRecord } from './cookie.js'
 import { SessionError } from './errors.js'
-import type { SessionStore } from './store.js'
+import type { SessionStore } from './store-types.js'
 
 /** A Node-style callback for the session's asynchronous methods. */
 export type SessionCallback = (err?: unknown) => void

@@ -1,63 +1,46 @@
 import { EventEmitter } from 'node:events'
-import { Cookie, type CookieRecord } from './cookie.js'
+import { Cookie } from './cookie.js'
 import { Session, type SessionRequest } from './session.js'
+import type { ExpressRequestSession, ExpressSessionData } from './express-session-types.js'
+import type { SessionRecord, SessionStore } from './store-types.js'
 import type { SessionData } from './types.js'
 
-/**
- * A session as a store keeps it: the app's data plus `cookie`. On `set` a store receives the live
- * session (with `cookie.expires` as a Date and a live `cookie.maxAge`); on `get` it may hand back a
- * plain object, with `cookie.expires` as a Date or an ISO string.
- */
-export type SessionRecord = Partial<Omit<SessionData, 'cookie'>> & {
-  cookie: CookieRecord & { readonly maxAge?: number | null }
-  [key: string]: unknown
-}
+export type { SessionRecord, SessionStore, StoreCallback, StoredSession } from './store-types.js'
 
-/** The callback of every store method: an error, or the result. */
-export type StoreCallback<T = void> = (err?: unknown, result?: T) => void
-
-/**
- * What `session({ store })` accepts: any object with `get`, `set` and `destroy`, the rest optional.
- * Each method may complete through its callback, through a returned Promise, or both; sessionkit
- * always passes a callback and takes whichever answer comes first, once.
- */
-export interface SessionStore {
-  get(sid: string, callback: StoreCallback<SessionRecord | null | undefined>): unknown
-  set(sid: string, session: SessionRecord, callback: StoreCallback): unknown
-  destroy(sid: string, callback: StoreCallback): unknown
-  /** Refresh a session's expiry without rewriting its data. */
-  touch?(sid: string, session: SessionRecord, callback: StoreCallback): unknown
-  /** Every live session, as an array or an object keyed by id. */
-  all?(callback: StoreCallback<SessionRecord[] | Record<string, SessionRecord> | null>): unknown
-  /** Every live session id. */
-  ids?(callback: StoreCallback<string[]>): unknown
-  length?(callback: StoreCallback<number>): unknown
-  clear?(callback: StoreCallback): unknown
-  /** Stores emit `disconnect` and `connect`; while disconnected requests go on without a session. */
-  on?(event: string, listener: (...args: unknown[]) => void): unknown
-}
+/** What a store is handed on `set` (the live session) or hands back from `get` (a plain record). */
+type StoreSession = SessionData | SessionRecord
 
 /**
  * The base class of stores, an EventEmitter. It is a plain constructor function rather than an ES class
  * so that stores written in the old style, `function S() { Store.call(this) }` with
- * `util.inherits(S, Store)`, work as well as `class S extends Store {}`.
+ * `util.inherits(S, Store)`, work as well as `class S extends Store {}`. The methods a store provides
+ * are typed as `@types/express-session` types them, so a store written against those types (as
+ * connect-redis and connect-pg-simple are) extends this class unchanged.
  */
 export interface Store extends EventEmitter {
-  get?(sid: string, callback: StoreCallback<SessionRecord | null | undefined>): unknown
-  set?(sid: string, session: SessionRecord, callback: StoreCallback): unknown
-  destroy?(sid: string, callback: StoreCallback): unknown
-  touch?(sid: string, session: SessionRecord, callback: StoreCallback): unknown
-  all?(callback: StoreCallback<SessionRecord[] | Record<string, SessionRecord> | null>): unknown
-  ids?(callback: StoreCallback<string[]>): unknown
-  length?(callback: StoreCallback<number>): unknown
-  clear?(callback: StoreCallback): unknown
+  // get, set and destroy are required in the type, as @types/express-session's abstract methods are,
+  // so that code holding a Store can call them; every store provides them.
+  /** Calls back with the session, or with nothing (`null` or `undefined`) when there is none. */
+  get(sid: string, callback: (err: unknown, session?: StoreSession | null) => void): unknown
+  /** Stores the session, replacing what the store held under `sid`. */
+  set(sid: string, session: StoreSession, callback?: (err?: unknown) => void): unknown
+  destroy(sid: string, callback?: (err?: unknown) => void): unknown
+  /** Refreshes a session's expiry without rewriting its data. */
+  touch?(sid: string, session: StoreSession, callback?: (err?: unknown) => void): unknown
+  /** Every live session, as an array or an object keyed by id. */
+  all?(callback: (err: unknown, sessions?: StoreSession[] | { [sid: string]: StoreSession } | null) => void): unknown
+  /** Every live session id. */
+  ids?(callback: (err: unknown, ids?: string[]) => void): unknown
+  length?(callback: (err: unknown, length?: number) => void): unknown
+  clear?(callback?: (err?: unknown) => void): unknown
   /**
    * Loads a session by id as a {@link Session} (for code outside a request, such as a WebSocket
    * handshake), as express-session's `store.load` does. Calls back with nothing when there is none.
+   * (The union admits stores typed against @types/express-session, when it is installed.)
    */
-  load(sid: string, callback: (err: unknown, session?: Session) => void): void
+  load(sid: string, callback: (err: unknown, session?: Session | ExpressSessionData) => void): void
   /** Turns a record from `get` into a {@link Session} on `req`, as express-session's `store.createSession` does. */
-  createSession(req: SessionRequest, record: SessionRecord): Session
+  createSession(req: SessionRequest, record: SessionRecord | ExpressSessionData): Session | ExpressRequestSession
 }
 
 /** The constructor of {@link Store}: callable with `new`, with `Store.call(this)`, and extendable. */
@@ -81,7 +64,7 @@ StoreFunction.prototype.load = function load(this: Store, sid: string, callback:
     if (err) return callback(err)
     if (record === null || record === undefined) return callback(null)
     try {
-      callback(null, this.createSession({ sessionID: sid, sessionStore: this as SessionStore } as SessionRequest, record))
+      callback(null, this.createSession({ sessionID: sid, sessionStore: this as SessionStore } as SessionRequest, record as SessionRecord))
     } catch (createError) {
       callback(createError)
     }

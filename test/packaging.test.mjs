@@ -3,16 +3,17 @@
 // TypeScript, and an Express app serving a real request. Needs `npm run build` first (npm test does
 // it); `npm pack --ignore-scripts` packs that dist/ rather than rebuilding it under other tests' feet.
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { execFile, spawn } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, posix } from 'node:path'
 import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { parseSetCookie } from './support/http.mjs'
+import { snippet } from './support/snippets.mjs'
 
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -87,6 +88,16 @@ test('the tarball holds the build and its types, not the sources or tests', (t) 
   // Each compiled module comes with its declarations.
   for (const file of files.filter((path) => /^dist\/cjs\/.*\.js$/.test(path))) {
     assert.ok(files.includes(file.replace(/\.js$/, '.d.ts')), `${file} has a .d.ts`)
+  }
+  // Every declaration file that a shipped declaration imports ships too (hand-written ones such as
+  // express-session-types.d.ts are copied by the build, not emitted by tsc).
+  const declarations = files.filter((path) => /\.d\.[cm]?ts$/.test(path))
+  for (const file of declarations) {
+    const source = readFileSync(join(app, 'node_modules/sessionkit', file), 'utf8')
+    for (const [, specifier] of source.matchAll(/(?:from\s+|require\()\s*['"](\.{1,2}\/[^'"]+)['"]/g)) {
+      const target = posix.join(posix.dirname(file), specifier).replace(/\.js$/, '.d.ts').replace(/\.cjs$/, '.d.cts').replace(/\.mjs$/, '.d.mts')
+      assert.ok(files.includes(target), `${file} imports ${specifier}, so ${target} is in the tarball`)
+    }
   }
   const stray = files.filter((path) => path.startsWith('src/') || path.startsWith('test/') || /\.test\.m?js$/.test(path) || (/\.[cm]?ts$/.test(path) && !/\.d\.[cm]?ts$/.test(path)))
   assert.deepEqual(stray, [])
@@ -256,4 +267,41 @@ const server = app.listen(0, '127.0.0.1', async () => {
   assert.equal(cookie.httponly, true)
   assert.equal(result.second.status, 200)
   assert.equal(result.second.text, '2')
+})
+
+test("the README's Quick start runs as pasted: a counter that keeps its session, and login", async () => {
+  await writeFile(join(app, 'quick-start.cjs'), snippet('quick-start'))
+  const child = spawn(process.execPath, [join(app, 'quick-start.cjs')], {
+    cwd: app,
+    env: { ...cleanEnv, NODE_PATH: repoModules, PORT: '0', SESSION_SECRET: 'quick start secret' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  try {
+    let output = ''
+    const base = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the Quick start did not say where it listens:\n${output}`)), 15_000)
+      const read = (chunk) => {
+        output += chunk
+        const found = /listening on (http:\/\/localhost:\d+)/.exec(output)
+        if (found) {
+          clearTimeout(timer)
+          resolve(found[1].replace('localhost', '127.0.0.1'))
+        }
+      }
+      child.stdout.on('data', read)
+      child.stderr.on('data', read)
+      child.on('exit', (code) => reject(new Error(`the Quick start exited with ${code}:\n${output}`)))
+    })
+    const first = await fetch(`${base}/`)
+    assert.equal(await first.text(), '1 views')
+    const cookie = first.headers.getSetCookie()[0].split(';')[0]
+    assert.equal(await (await fetch(`${base}/`, { headers: { cookie } })).text(), '2 views')
+    const login = await fetch(`${base}/login`, { method: 'POST', headers: { cookie }, redirect: 'manual' })
+    assert.equal(login.status, 302)
+    const loggedIn = login.headers.getSetCookie()[0].split(';')[0]
+    assert.notEqual(loggedIn, cookie, 'login regenerates the session id')
+    assert.equal(await (await fetch(`${base}/`, { headers: { cookie: loggedIn } })).text(), '1 views')
+  } finally {
+    child.kill()
+  }
 })

@@ -7,11 +7,13 @@ import sk = require('./index.js')
 // The types come from the modules that declare them: index.js exports them with `export type`, which
 // an import alias cannot follow.
 import types = require('./types.js')
+import expressRequest = require('./express-request.js')
 import middleware = require('./middleware.js')
 import options = require('./options.js')
 import cookie = require('./cookie.js')
 import sessionModule = require('./session.js')
 import store = require('./store.js')
+import storeTypes = require('./store-types.js')
 import memoryStore = require('./memory-store.js')
 import errors = require('./errors.js')
 import signature = require('./signature.js')
@@ -19,7 +21,9 @@ import cookieSessionModule = require('./cookie-session.js')
 import sessionIndex = require('./session-index.js')
 import capabilities = require('./capabilities.js')
 
-declare function sessionkit(...args: Parameters<typeof sk.session>): ReturnType<typeof sk.session>
+// The options are optional in the type, as in @types/express-session, so that store factories typed
+// against it (`connectPgSimple(session)`) accept this function.
+declare function sessionkit(...args: Parameters<sk.SessionFactory>): ReturnType<sk.SessionFactory>
 declare namespace sessionkit {
   export import session = sk.session
   export import Store = sk.Store
@@ -41,7 +45,8 @@ declare namespace sessionkit {
   export import RedisSetClient = sessionIndex.RedisSetClient
   export import IoRedisSetClient = sessionIndex.IoRedisSetClient
   export import SessionData = types.SessionData
-  export import RequestSession = types.RequestSession
+  export import RequestSession = expressRequest.RequestSession
+  export import SessionFactory = sk.SessionFactory
   export import SessionOptions = options.SessionOptions
   export import SessionMiddleware = middleware.SessionMiddleware
   export import NextFunction = middleware.NextFunction
@@ -50,9 +55,11 @@ declare namespace sessionkit {
   export import SameSite = cookie.SameSite
   export import SessionCallback = sessionModule.SessionCallback
   export import RegenerateOptions = sessionModule.RegenerateOptions
-  export import SessionStore = store.SessionStore
-  export import SessionRecord = store.SessionRecord
-  export import StoreCallback = store.StoreCallback
+  export import SessionStore = storeTypes.SessionStore
+  export import SessionRecord = storeTypes.SessionRecord
+  export import StoreCallback = storeTypes.StoreCallback
+  export import StoredSession = storeTypes.StoredSession
+  export import StoreResultCallback = storeTypes.StoreResultCallback
   export import StoreConstructor = store.StoreConstructor
   export import MemoryStoreOptions = memoryStore.MemoryStoreOptions
   export import SessionErrorCode = errors.SessionErrorCode
@@ -61,6 +68,24 @@ declare namespace sessionkit {
   export import ConditionalWriteOutcome = capabilities.ConditionalWriteOutcome
   export import OwnerIndexedStore = capabilities.OwnerIndexedStore
   export import VersionedRecord = capabilities.VersionedRecord
+}
+
+// While @types/express-session is installed, `req.session` is its Session (see
+// express-session-types.d.ts); this gives that Session the app's keys from sessionkit's SessionData and
+// sessionkit's promise forms. The directive is for TS6137 (an import of an @types package); when the
+// package is missing, the augmentation is ignored without an error, as in any declaration file.
+// @ts-ignore
+declare module '@types/express-session' {
+  interface SessionData extends Omit<types.SessionData, 'cookie'> {}
+
+  interface Session {
+    regenerate(): Promise<void>
+    regenerate(options: sessionModule.RegenerateOptions): Promise<void>
+    regenerate(options: sessionModule.RegenerateOptions, callback: sessionModule.SessionCallback): this
+    destroy(): Promise<void>
+    reload(): Promise<void>
+    save(): Promise<void>
+  }
 }
 
 export = sessionkit

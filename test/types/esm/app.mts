@@ -127,3 +127,46 @@ expectType<typeof session.MemoryStore, typeof MemoryStore>(true)
 // Not only Express: a plain node:http server.
 const middleware = session({ secret: 's' })
 createServer((req, res) => middleware(req, res, () => res.end()))
+
+// The namespace of the default export, as with @types/express-session: `session.SessionOptions`.
+const namespacedOptions: session.SessionOptions = { secret: 's', store: new session.MemoryStore() }
+const namespacedStore: session.Store = new MemoryStore()
+const namespacedData: Partial<session.SessionData> = { userId: 1 }
+void namespacedOptions
+void namespacedStore
+void namespacedData
+
+// Store factories typed against @types/express-session take the module's function, whose options are
+// optional in the type as there (connect-pg-simple's `connectPgSimple(session)`).
+type ExpressSessionLike = (options?: session.SessionOptions) => express.RequestHandler
+const asFactory: ExpressSessionLike = session
+void asFactory
+
+// A store typed as @types/express-session documents it, with `any` errors and SessionData.
+class DocumentedStore extends Store {
+  get(sid: string, callback: (err: any, session?: session.SessionData | null) => void): void {
+    void sid
+    callback(null, null)
+  }
+  set(sid: string, sess: session.SessionData, callback?: (err?: any) => void): void {
+    expectType<typeof sess.userId, number>(true)
+    expectType<typeof sess.cookie, session.Cookie>(true)
+    void sid
+    callback?.()
+  }
+  destroy(sid: string, callback?: (err?: any) => void): void {
+    void sid
+    callback?.()
+  }
+  touch(sid: string, sess: session.SessionData, callback?: () => void): void {
+    void sid
+    void sess
+    callback?.()
+  }
+}
+const documented: Store = new DocumentedStore()
+// Code holding a Store can call its methods, as with @types/express-session's abstract ones.
+documented.get('sid', (err, stored) => void [err, stored])
+app.use(session({ secret: 's', store: documented }))
+// @ts-expect-error a store's set takes the session, not a string
+documented.set('sid', 'data')

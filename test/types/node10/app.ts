@@ -30,3 +30,9 @@ app.use(session({ secret: 's', store: Object.assign(new S(), { get() {}, set() {
 
 // @ts-expect-error a secret is required
 session({})
+
+// The default import carries the namespace too, as @types/express-session's does.
+const namespaced: session.SessionOptions = { secret: 's', store: new session.MemoryStore() }
+const namespacedStore: session.Store = new sessionModule.MemoryStore()
+void namespaced
+void namespacedStore

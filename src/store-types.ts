@@ -1,0 +1,55 @@
+// The shapes of stores, kept apart from the Store class so that session.ts can name a store without
+// importing the module that imports it back: this file has no runtime imports.
+import type { CookieRecord } from './cookie.js'
+import type { ExpressSessionData } from './express-session-types.js'
+import type { SessionData } from './types.js'
+
+/**
+ * A session as a store may hand it back from `get`: the app's data plus `cookie`, with
+ * `cookie.expires` as a Date or an ISO string. On `set` a store receives the live session, a
+ * {@link SessionData} (whose `cookie` is a Cookie with a live `maxAge`), which fits this shape too.
+ */
+export type SessionRecord = Partial<Omit<SessionData, 'cookie'>> & {
+  cookie: CookieRecord & { readonly maxAge?: number | null }
+  [key: string]: unknown
+}
+
+/** The callback of every store method: an error, or the result. */
+export type StoreCallback<T = void> = (err?: unknown, result?: T) => void
+
+/**
+ * The callback a store answers `get` and `all` with. Its parameters are compared bivariantly (the type
+ * is taken from a method, whose parameters TypeScript checks both ways), so that a store typed for
+ * its own session shape and a caller expecting sessionkit's records both fit, as with
+ * `@types/express-session`'s `(err: any, session?: SessionData | null) => void`.
+ */
+export type StoreResultCallback<T> = { answer(err: unknown, result?: T): void }['answer']
+
+/**
+ * What a store is handed and hands back. It includes `@types/express-session`'s SessionData when that
+ * package is installed, so that stores typed against it (connect-pg-simple's, connect-redis's when
+ * sessionkit is not installed as express-session) are accepted as they are.
+ */
+export type StoredSession = SessionData | SessionRecord | ExpressSessionData
+
+/**
+ * What `session({ store })` accepts: any object with `get`, `set` and `destroy`, the rest optional,
+ * typed loosely enough that stores written for express-session fit unchanged. Each method may
+ * complete through its callback, through a returned Promise, or both; sessionkit always passes a
+ * callback and takes whichever answer comes first, once.
+ */
+export interface SessionStore {
+  get(sid: string, callback: StoreResultCallback<StoredSession | null>): unknown
+  set(sid: string, session: StoredSession, callback?: (err?: unknown) => void): unknown
+  destroy(sid: string, callback?: (err?: unknown) => void): unknown
+  /** Refresh a session's expiry without rewriting its data. */
+  touch?(sid: string, session: StoredSession, callback?: (err?: unknown) => void): unknown
+  /** Every live session, as an array or an object keyed by id. */
+  all?(callback: StoreResultCallback<StoredSession[] | Record<string, StoredSession> | null>): unknown
+  /** Every live session id. */
+  ids?(callback: (err: unknown, ids?: string[]) => void): unknown
+  length?(callback: (err: unknown, length?: number) => void): unknown
+  clear?(callback?: (err?: unknown) => void): unknown
+  /** Stores emit `disconnect` and `connect`; while disconnected requests go on without a session. */
+  on?(event: string, listener: (...args: unknown[]) => void): unknown
+}
