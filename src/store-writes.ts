@@ -19,14 +19,20 @@ export interface StoreAccess {
 }
 
 /**
- * Whether sessionkit uses the store's conditional writes and load-and-touch. An instance whose own
- * `get`, `set`, `touch` or `destroy` was replaced (a wrapper, a test double) asks for those to be called,
- * so it is used as a plain store.
+ * Whether sessionkit uses the store's conditional writes and load-and-touch. A store whose `get`, `set`,
+ * `touch` or `destroy` was replaced after its `getVersioned` was defined (a subclass that overrides
+ * `get`, an instance whose method a wrapper or a test double replaced) asks for those to be called, so
+ * it is used as a plain store.
  */
 export function usesVersions(store: SessionStore): store is SessionStore & ConditionalStore {
   if (!isConditionalStore(store)) return false
-  return !(Object.hasOwn(store, 'get') || Object.hasOwn(store, 'set') || Object.hasOwn(store, 'touch') || Object.hasOwn(store, 'destroy'))
+  for (let level: object | null = store; level !== null && !Object.hasOwn(level, 'getVersioned'); level = Object.getPrototypeOf(level) as object | null) {
+    for (const method of PLAIN_METHODS) if (Object.hasOwn(level, method)) return false
+  }
+  return true
 }
+
+const PLAIN_METHODS = ['get', 'set', 'touch', 'destroy'] as const
 
 /** One store call as a Promise; `since` is when its caller asked for it, if it waited in a queue. */
 export function call<T>(access: StoreAccess, method: Parameters<typeof callStore>[1], args: unknown[], since?: number): Promise<T> {

@@ -235,10 +235,9 @@ describe('installed as sessionkit, with @types/express-session pulled in by @typ
   })
 })
 
-// connect-mongo 5 and 6 declare the peer `express-session@^1.17.1`, which sessionkit 1.0.0 does not
-// satisfy, so plain npm install stops with ERESOLVE (with --legacy-peer-deps the recipe below
-// compiles). A todo until the version is 1.17.1 or later: it runs, and reports, without failing the suite.
-test('installed as express-session next to connect-mongo 6: plain npm install; MongoStore.create() is the store', { todo: `connect-mongo wants express-session ^1.17.1; sessionkit is ${rootPackage.version}` }, async (t) => {
+// connect-mongo 5 and 6 declare the peer `express-session@^1.17.1`: sessionkit's 1.19 meets it, so a
+// plain npm install (no --legacy-peer-deps) must succeed.
+test('installed as express-session next to connect-mongo 6: plain npm install; MongoStore.create() is the store', async (t) => {
   const dir = await installs.mongo
   t.diagnostic((await installedVersions(dir)).join(' '))
   await writeSources(dir, { 'mongo-store.mts': 'mongo-store.ts' })
