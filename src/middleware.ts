@@ -9,7 +9,8 @@ import { scanSessionsOf } from './session-index.js'
 import { SigningKeys } from './signature.js'
 import { call, destroySession } from './store-writes.js'
 import { isOwnerIndexedStore } from './capabilities.js'
-import { StoreLifecycle, type StoreModeContext } from './store-lifecycle.js'
+import { StoreLifecycle } from './store-lifecycle.js'
+import type { StoreModeContext } from './store-rules.js'
 
 /** The `next` of Express and connect: called with an error to hand it to the error handlers. */
 export type NextFunction = (err?: unknown) => void

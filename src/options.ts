@@ -67,6 +67,14 @@ export interface SessionOptions {
    * cannot undo a parallel request's change. Default false.
    */
   rewriteOnTouch?: boolean
+  /**
+   * Milliseconds during which an unchanged session's expiry is not moved again (connect-mongo's
+   * `touchAfter`): at most one store write per interval for a session that is only read, instead of
+   * one per request. The cookie's `Expires` moves with the store's (with `rolling`, the cookie is sent
+   * again when the expiry moved, not on every response). For sessions with a `maxAge`; a session the
+   * request changed is saved as always. Default 0: every request moves it, as in express-session.
+   */
+  touchAfter?: number
   /** Where the owner index lives: `new RedisIndex(client)` for several processes sharing Redis. */
   index?: SessionIndex
   /** Milliseconds to wait for any store call before failing the request with a 503. Default 10000; 0 waits for ever. */
@@ -98,10 +106,11 @@ export interface ParsedOptions {
   merge: boolean
   indexBy: string | undefined
   rewriteOnTouch: boolean
+  touchAfter: number
   index: SessionIndex | undefined
 }
 
-const KNOWN = new Set(['key', 'secret', 'store', 'cookie', 'name', 'genid', 'proxy', 'resave', 'rolling', 'saveUninitialized', 'unset', 'storeTimeout', 'maxSessionBytes', 'absoluteTimeout', 'merge', 'indexBy', 'index', 'rewriteOnTouch'])
+const KNOWN = new Set(['key', 'secret', 'store', 'cookie', 'name', 'genid', 'proxy', 'resave', 'rolling', 'saveUninitialized', 'unset', 'storeTimeout', 'maxSessionBytes', 'absoluteTimeout', 'merge', 'indexBy', 'index', 'rewriteOnTouch', 'touchAfter'])
 /** RFC 6265 §4.1.1: a cookie name is an RFC 7230 token. @internal */
 export const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 // RFC 6265 §4.1.1 av-octets: any CHAR except CTLs and ';'.
@@ -180,6 +189,10 @@ export function parseOptions(given: SessionOptions | undefined, defaultGenid: (r
   if (typeof absoluteTimeout !== 'number' || !Number.isFinite(absoluteTimeout) || absoluteTimeout < 0) {
     problems.push(`option "absoluteTimeout" must be a number of milliseconds, 0 for none (got ${JSON.stringify(absoluteTimeout)})`)
   }
+  const touchAfter = options.touchAfter ?? 0
+  if (typeof touchAfter !== 'number' || !Number.isFinite(touchAfter) || touchAfter < 0) {
+    problems.push(`option "touchAfter" must be a number of milliseconds, 0 to move the expiry on every request (got ${JSON.stringify(touchAfter)})`)
+  }
   if (problems.length === 1) throw configError(problems[0] as string)
   if (problems.length > 1) throw configError(`${problems.length} options are invalid: ${problems.join('; ')}`)
 
@@ -202,6 +215,7 @@ export function parseOptions(given: SessionOptions | undefined, defaultGenid: (r
     indexBy,
     index,
     rewriteOnTouch: options.rewriteOnTouch ?? false,
+    touchAfter,
     secrets,
     store,
     cookie,

@@ -22,6 +22,9 @@ export class SessionWrites {
    */
   readonly #written = new Map<string, { version: string; record: SessionRecord; at: number }>()
 
+  /** When this process last moved each session's expiry (Date.now()), for `touchAfter`; bounded like #destroyed. */
+  readonly #moved = new Map<string, number>()
+
   constructor(limit = 10_000) {
     this.#limit = limit
   }
@@ -62,6 +65,21 @@ export class SessionWrites {
   destroyedSince(sid: string, loadedAt: number): boolean {
     const at = this.#destroyed.get(sid)
     return at !== undefined && at >= loadedAt
+  }
+
+  /** Remembers that this process moved `sid`'s expiry now. */
+  moved(sid: string): void {
+    this.#moved.delete(sid)
+    this.#moved.set(sid, Date.now())
+    if (this.#moved.size > this.#limit) {
+      const oldest = this.#moved.keys().next().value
+      if (oldest !== undefined) this.#moved.delete(oldest)
+    }
+  }
+
+  /** When this process last moved `sid`'s expiry (Date.now()), or 0. */
+  movedAt(sid: string): number {
+    return this.#moved.get(sid) ?? 0
   }
 
   #mark(sid: string, at: number): void {

@@ -9,21 +9,14 @@ import { recordProblem, sessionLabel } from './record.js'
 import { cookieKey, serializeCookie, serializeData } from './request.js'
 import { Session, type RegenerateOptions } from './session.js'
 import { indexSession, unindexSession } from './session-index.js'
+import { writesOf } from './session-writes.js'
+import { makeId, makeIdAsync } from './genid.js'
+import { expiryDue, shouldSave, type EndAction, type StoreModeContext } from './store-rules.js'
 import { readRequestSessionId, signSessionId, type RequestSigning } from './signature.js'
 import type { SessionRecord } from './store.js'
 import type { VersionedRecord } from './capabilities.js'
 import { callStore } from './store-call.js'
 import { call, destroySession, loadVersioned, usesVersions, writeSession, type StoreAccess } from './store-writes.js'
-
-/** What `session()` gives each request: its options, and what it keeps across requests. @internal */
-export interface StoreModeContext {
-  readonly options: ParsedOptions
-  /** Reports a store error that did not fail the response (a touch). */
-  readonly reportStoreError: (err: SessionError, operation: 'touch') => void
-}
-
-/** What the end of a response does with the store. */
-type EndAction = { kind: 'none' } | { kind: 'save'; session: Session; json: string | undefined } | { kind: 'touch'; session: Session } | { kind: 'destroy'; id: string }
 
 /**
  * A request whose session lives in a store (`session()`): the cookie carries a signed id, the store the
@@ -90,7 +83,7 @@ export class StoreLifecycle extends RequestLifecycle {
     // Callbacks, not Promises: a store that answers at once lets the request go on in the same turn.
     const { store, storeTimeout } = this.options
     if (this.versioned) {
-      callStore<VersionedRecord | null | undefined>(store, 'getVersioned', [sid, { touch: true }], storeTimeout, (err, found) => this.loaded(sid, found, err))
+      callStore<VersionedRecord | null | undefined>(store, 'getVersioned', [sid, { touch: this.options.touchAfter === 0 }], storeTimeout, (err, found) => this.loaded(sid, found, err))
       return
     }
     callStore<SessionRecord | null | undefined>(store, 'get', [sid], storeTimeout, (err, record) => {
@@ -107,14 +100,14 @@ export class StoreLifecycle extends RequestLifecycle {
     }
     // (ENOENT: session-file-store's "no such session".)
     if (found === null || found === undefined) debug('session %s not found', sessionLabel(sid))
-    else if (this.inflate(sid, found.record) && this.versioned) this.version = { id: sid, value: found.version ?? null, touched: true }
+    else if (this.inflate(sid, found.record) && this.versioned) this.version = { id: sid, value: found.version ?? null, touched: this.options.touchAfter === 0 }
     this.proceed()
   }
 
   /** Hands the request on; an asynchronous `genid` cannot run inside a getter, so its id is made first. */
   proceed(): void {
     if (!this.options.genidIsAsync || this.slot !== LAZY || this.id !== undefined) return this.next()
-    this.makeIdAsync().then(
+    makeIdAsync(this.options.genid, this.req).then(
       (id) => {
         this.id = id
         this.next()
@@ -146,7 +139,7 @@ export class StoreLifecycle extends RequestLifecycle {
   }
 
   getId(): string {
-    return (this.id ??= this.makeId())
+    return (this.id ??= makeId(this.options.genid, this.req))
   }
 
   assign(value: unknown): void {
@@ -159,46 +152,23 @@ export class StoreLifecycle extends RequestLifecycle {
     if (!this.options.resave) this.saved = { json: found.json, cookieKey: found.cookieKey }
   }
 
-  makeId(): string {
-    const id = this.options.genid(this.req)
-    if (typeof id !== 'string' || id.length === 0) {
-      const hint = isThenable(id) ? '; a genid that returns a Promise must be declared as an `async function`' : ''
-      throw new SessionError('SESSION_CONFIG', `sessionkit: genid must return a non-empty string (got ${typeof id})${hint}`)
-    }
-    return id
-  }
-
-  async makeIdAsync(): Promise<string> {
-    const id: unknown = await this.options.genid(this.req)
-    if (typeof id !== 'string' || id.length === 0) throw new SessionError('SESSION_CONFIG', `sessionkit: genid must resolve to a non-empty string (got ${typeof id})`)
-    return id
-  }
-
   /** A new session: a fresh id (unless one was already handed out for it) and the configured cookie. */
   generate(): Session {
     let id = this.id
-    if (id === undefined || id === this.cookieId || this.goneIds?.has(id)) id = this.makeId()
+    if (id === undefined || id === this.cookieId || this.goneIds?.has(id)) id = makeId(this.options.genid, this.req)
     this.saved = undefined
     return this.adoptNew(id, this.newCookie())
   }
 
   // --- express-session's rules ------------------------------------------------------------------------
 
-  isSaved(current: Session, json: string): boolean {
-    return this.snapshot?.id === current.id && this.saved?.json === json && this.saved.cookieKey === cookieKey(current.cookie)
-  }
-
-  shouldSave(current: Session, json: string): boolean {
-    if (!this.options.saveUninitialized && this.saved === undefined && this.cookieId !== current.id) return this.isModified(current, json)
-    return !this.isSaved(current, json)
-  }
-
   shouldSetCookie(current: Session, json: string | undefined): boolean {
-    if (this.snapshot === undefined) return this.options.rolling
+    if (this.snapshot === undefined) return this.options.rolling && this.expiryDue(current)
     // A save that will fail (and say why), or one the app was told failed: no cookie for it.
     if (json === undefined || json === this.refusedJson) return false
     if (this.cookieId !== current.id) return this.options.saveUninitialized || this.isModified(current, json)
-    if (this.options.rolling) return true
+    // With touchAfter, rolling re-sends the cookie when its expiry moved, so it says what the store has.
+    if (this.options.rolling) return this.expiryDue(current) || this.isModified(current, json)
     if (!this.isModified(current, json)) return false
     return current.cookie.expires !== null || this.snapshot.cookieKey !== cookieKey(current.cookie)
   }
@@ -208,6 +178,13 @@ export class StoreLifecycle extends RequestLifecycle {
     if (this.restarted === current) return
     current.touch()
     this.restarted = current
+    if (this.options.touchAfter > 0) writesOf(this.options.store).moved(current.id)
+  }
+
+  /** Whether this response moves the session's expiry (see `expiryDue` in store-rules.ts). */
+  expiryDue(current: Session): boolean {
+    const { touchAfter, store } = this.options
+    return this.restarted === current || expiryDue(current, touchAfter, touchAfter === 0 ? 0 : writesOf(store).movedAt(current.id))
   }
 
   /** What the store must do now that the app has ended its response. Throws when the data cannot be serialized. */
@@ -225,10 +202,12 @@ export class StoreLifecycle extends RequestLifecycle {
       ;(this.goneIds ??= new Set()).add(id)
       return { kind: 'destroy', id }
     }
-    this.restart(session)
     if (this.snapshot === undefined) {
-      if (this.options.resave) return { kind: 'save', session, json: undefined }
-      return this.canTouch(session) ? { kind: 'touch', session } : { kind: 'none' }
+      if (this.options.resave) {
+        this.restart(session)
+        return { kind: 'save', session, json: undefined }
+      }
+      return this.touchIfDue(session)
     }
     let json: string
     try {
@@ -239,9 +218,19 @@ export class StoreLifecycle extends RequestLifecycle {
     }
     this.committedJson = json
     if (json === this.refusedJson) return { kind: 'none' }
-    if (this.shouldSave(session, json)) return { kind: 'save', session, json }
-    if (this.canTouch(session) && this.cookieId === session.id) return { kind: 'touch', session }
-    return { kind: 'none' }
+    const facts = { found: this.snapshot, saved: this.saved, cookieId: this.cookieId, saveUninitialized: this.options.saveUninitialized }
+    if (shouldSave(facts, session, json, this.isModified(session, json))) {
+      this.restart(session)
+      return { kind: 'save', session, json }
+    }
+    return this.cookieId === session.id ? this.touchIfDue(session) : { kind: 'none' }
+  }
+
+  /** An unchanged session: its expiry moves (a touch after the response) unless `touchAfter` says not yet. */
+  touchIfDue(session: Session): EndAction {
+    if (!this.expiryDue(session)) return { kind: 'none' }
+    this.restart(session)
+    return this.canTouch(session) ? { kind: 'touch', session } : { kind: 'none' }
   }
 
   /** Whether an unchanged session's expiry can move: by the store's touch, a rewrite, or its versioned load. */
@@ -288,7 +277,7 @@ export class StoreLifecycle extends RequestLifecycle {
       touched = call(this.access, 'touch', [current.id, current])
     }
     // The owner index entry lives as long as the session it names.
-    touched.then(() => this.indexSaved(current)).catch((err: unknown) => {
+    touched.then(() => indexSession(this.options, current)).catch((err: unknown) => {
       // A session another request destroyed has nothing left to touch; that is not this request's error.
       if (err instanceof SessionError && err.code === 'SESSION_GONE') return
       const storeError = err instanceof SessionError ? err : new SessionError('SESSION_STORE_FAILED', String(err), { cause: err })
@@ -310,7 +299,7 @@ export class StoreLifecycle extends RequestLifecycle {
       return
     }
     if (!this.canSend(session.cookie)) return
-    this.restart(session)
+    if (this.expiryDue(session)) this.restart(session)
     const reuse = session.id === this.cookieId && this.cookieValue !== undefined
     const value = reuse ? (this.cookieValue as string) : signSessionId(session.id, this.signing.keys[0] as KeyObject)
     this.appendSetCookie(serializeCookie(session.cookie, this.options.name, value))
@@ -351,20 +340,20 @@ export class StoreLifecycle extends RequestLifecycle {
       }
       if (outcome.version !== undefined) this.version = { id: target.id, value: outcome.version, touched: this.version?.touched === true && this.version.id === target.id }
       if (this.options.merge) this.mergeBase = written
-      return this.indexSaved(target)
+      return indexSession(this.options, target)
     }, forget)
   }
 
   destroy(target: Session): Promise<void> {
     if (this.slot === target) this.slot = undefined
     this.noteGone(target)
-    return this.track(destroySession(this.access, target.id).then(() => this.indexDestroyed(target)))
+    return this.track(destroySession(this.access, target.id).then(() => unindexSession(this.options, target)))
   }
 
   regenerate(target: Session, options: RegenerateOptions): Promise<void> {
     this.noteGone(target)
     const kept = keptValues(target, options.keep)
-    const nextId = this.options.genidIsAsync ? this.makeIdAsync() : undefined
+    const nextId = this.options.genidIsAsync ? makeIdAsync(this.options.genid, this.req) : undefined
     // A genid that fails before the destroy answers would be an unhandled rejection (a crash on Node
     // 20) until it is awaited below, where its error reaches the caller.
     nextId?.catch(() => undefined)
@@ -377,7 +366,7 @@ export class StoreLifecycle extends RequestLifecycle {
         if (nextId !== undefined) this.id = await nextId
         const created = this.generate() as unknown as Record<string, unknown>
         for (const [key, value] of kept) created[key] = value
-        void this.indexDestroyed(target)
+        void unindexSession(this.options, target)
         if (failure !== null) throw failure.err
       }),
     )
@@ -396,14 +385,6 @@ export class StoreLifecycle extends RequestLifecycle {
     })
     return this.track(load)
   }
-
-  indexSaved(target: Session): Promise<void> {
-    return indexSession(this.options, target)
-  }
-
-  indexDestroyed(target: Session): Promise<void> {
-    return unindexSession(this.options, target)
-  }
 }
 
 function jsonOrUndefined(current: Session): string | undefined {
@@ -412,8 +393,4 @@ function jsonOrUndefined(current: Session): string | undefined {
   } catch {
     return undefined
   }
-}
-
-function isThenable(value: unknown): boolean {
-  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function'
 }

@@ -111,10 +111,12 @@ describe('in one process, with a third-party store', () => {
           return { status: res.status, after: performance.now() - started }
         }),
       )
-      // The loads of these requests time out too; what matters is that no request waits for another's timeout.
+      // The loads of these requests time out too; what matters is that no request waits for another's
+      // timeout (one after another, the last would answer after 20 × 500 ms). The bound leaves room for
+      // a loaded machine: on an idle one every answer comes within storeTimeout + 100 ms (see the note).
       for (const answer of answers) {
         assert.equal(answer.status, 503)
-        assert.ok(answer.after < storeTimeout + 100 + storeTimeout / 8, `answered after ${answer.after.toFixed(0)} ms`)
+        assert.ok(answer.after < 2 * storeTimeout, `answered after ${answer.after.toFixed(0)} ms`)
       }
     } finally {
       store.silent = false
@@ -152,7 +154,8 @@ describe('in one process, with a third-party store', () => {
       const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => request(server.base, `/save?i=${i}`, { cookie: login.cookie }).then((res) => ({ res, at: performance.now() }))))
       for (const { res, at } of answers) {
         assert.deepEqual([res.status, res.text], [503, 'SESSION_STORE_TIMEOUT'])
-        assert.ok(at - ended < storeTimeout + 100, `a queued save answered ${(at - ended).toFixed(0)} ms after the responses ended`)
+        // One after another, the last would answer 20 × 500 ms later; room is left for a loaded machine.
+        assert.ok(at - ended < 2 * storeTimeout, `a queued save answered ${(at - ended).toFixed(0)} ms after the responses ended`)
       }
     } finally {
       store.silent = false
