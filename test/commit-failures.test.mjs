@@ -78,59 +78,42 @@ for (const [label, make] of [
       }
     })
 
-    test("a route that catches save()'s maxSessionBytes rejection and answers 413 keeps its answer (store mode)", async () => {
-      const store = new MemoryStore()
-      const app = make()
-      const errors = []
-      app.use(session({ secret: 'commit', store, resave: false, saveUninitialized: false, maxSessionBytes: 1000 }))
-      app.post('/cart', async (req, res) => {
-        req.session.cart = 'x'.repeat(2000)
+    const MODES = {
+      'store mode, over maxSessionBytes': () => {
+        const store = new MemoryStore()
+        return { mounted: session({ secret: 'commit', store, resave: false, saveUninitialized: false, maxSessionBytes: 1000 }), stored: () => count(store) }
+      },
+      'cookie mode, a cookie too large': () => ({ mounted: cookieSession({ secret: 'b'.repeat(32) }), stored: async () => 0 }),
+    }
+    for (const [mode, middleware] of Object.entries(MODES)) {
+      test(`a route that catches save()'s rejection and answers 413 keeps its answer (${mode})`, async () => {
+        const app = make()
+        const errors = []
+        const { mounted, stored } = middleware()
+        app.use(mounted)
+        app.post('/cart', async (req, res) => {
+          req.session.cart = 'x'.repeat(6000)
+          try {
+            await req.session.save()
+            res.send('saved')
+          } catch (err) {
+            res.status(413).send(`cart too large (${err.code})`)
+          }
+        })
+        app.use(ownErrorHandler(errors))
+        const server = await listen(app)
         try {
-          await req.session.save()
-          res.send('saved')
-        } catch (err) {
-          res.status(413).send(`cart too large (${err.code})`)
+          const res = await request(server.base, '/cart', { method: 'POST' })
+          assert.equal(res.status, 413)
+          assert.equal(res.text, 'cart too large (SESSION_SERIALIZE)')
+          assert.deepEqual(res.setCookies, [], 'no cookie for a session that was not stored')
+          assert.deepEqual(errors, [])
+          assert.equal(await stored(), 0, 'nothing stored')
+        } finally {
+          await server.close()
         }
       })
-      app.use(ownErrorHandler(errors))
-      const server = await listen(app)
-      try {
-        const res = await request(server.base, '/cart', { method: 'POST' })
-        assert.equal(res.status, 413)
-        assert.equal(res.text, 'cart too large (SESSION_SERIALIZE)')
-        assert.deepEqual(res.setCookies, [])
-        assert.deepEqual(errors, [])
-        assert.equal(await count(store), 0)
-      } finally {
-        await server.close()
-      }
-    })
-
-    test("a route that catches save()'s rejection of a cookie too large and answers 413 keeps its answer (cookie mode)", async () => {
-      const app = make()
-      const errors = []
-      app.use(cookieSession({ secret: 'b'.repeat(32) }))
-      app.post('/cart', async (req, res) => {
-        req.session.cart = 'x'.repeat(6000)
-        try {
-          await req.session.save()
-          res.send('saved')
-        } catch (err) {
-          res.status(413).send(`cart too large (${err.code})`)
-        }
-      })
-      app.use(ownErrorHandler(errors))
-      const server = await listen(app)
-      try {
-        const res = await request(server.base, '/cart', { method: 'POST' })
-        assert.equal(res.status, 413)
-        assert.equal(res.text, 'cart too large (SESSION_SERIALIZE)')
-        assert.deepEqual(res.setCookies, [])
-        assert.deepEqual(errors, [])
-      } finally {
-        await server.close()
-      }
-    })
+    }
   })
 }
 
