@@ -149,65 +149,85 @@ function flattenHeaderPairs(res: ServerResponse, held: () => boolean): void {
 }
 
 const HEADER_METHODS = { setHeader: 'set', setHeaders: 'set', appendHeader: 'append', removeHeader: 'remove' } as const
-type HeaderMethod = keyof typeof HEADER_METHODS
+
+/** What a held response or its socket was asked to do meanwhile: a destroy, done once the answer is out. */
+const destroyLater = new WeakMap<object, () => void>()
 
 /**
- * Makes `res` answer as Node's ended response does until the returned function is called: own
- * properties shadow the methods and getters, and are deleted again on release. A `socket.destroy()`
- * or `res.destroy()` meanwhile waits until the held response has been written.
+ * The prototypes a held response and its socket take while held: their methods and getters answer as
+ * Node's do after an end. A prototype swapped in and out costs a fraction of defining and deleting
+ * own properties on every held response, and V8 keeps the two shapes cached.
+ */
+const heldPrototypes = new WeakMap<object, object>()
+
+function heldPrototypeOf(original: object, kind: 'response' | 'socket'): object {
+  let held = heldPrototypes.get(original)
+  if (held !== undefined) return held
+  const members: PropertyDescriptorMap = {
+    // A destroy meanwhile (an error handler's answer to an error after the headers, as for `res.send`
+    // called twice) would, without the hold, have come after the answer was written: so it waits for it.
+    destroy: {
+      configurable: true,
+      writable: true,
+      value(this: object, ...args: unknown[]) {
+        destroyLater.set(this, () => void (Reflect.get(original, 'destroy') as (...a: unknown[]) => unknown).apply(this, args))
+        return this
+      },
+    },
+  }
+  if (kind === 'response') {
+    for (const [method, verb] of Object.entries(HEADER_METHODS)) {
+      members[method] = {
+        configurable: true,
+        writable: true,
+        value() {
+          throw headersSentError(verb)
+        },
+      }
+    }
+    members['headersSent'] = { configurable: true, get: () => true }
+    members['writableEnded'] = { configurable: true, get: () => true }
+    members['write'] = {
+      configurable: true,
+      writable: true,
+      value(this: ServerResponse, ...args: unknown[]) {
+        return afterEnd(this, args)
+      },
+    }
+  }
+  held = Object.create(original, members) as object
+  heldPrototypes.set(original, held)
+  return held
+}
+
+/**
+ * Makes `res` answer as Node's ended response does until the returned function is called. Methods the
+ * app set on the response itself stay in charge. A `socket.destroy()` or `res.destroy()` meanwhile waits
+ * until the held response has been written.
  */
 function endAsHeld(req: IncomingMessage, res: ServerResponse): (outcome: 'passed' | 'replaced') => void {
-  const target = res as unknown as Record<string, unknown>
-  const shadowed: string[] = []
-  const shadow = (key: string, descriptor: PropertyDescriptor): void => {
-    if (Object.hasOwn(target, key)) return // an app's own override stays in charge
-    Object.defineProperty(target, key, { configurable: true, enumerable: false, ...descriptor })
-    shadowed.push(key)
-  }
-  for (const [method, verb] of Object.entries(HEADER_METHODS) as [HeaderMethod, string][]) {
-    if (typeof res[method] !== 'function') continue
-    shadow(method, {
-      writable: true,
-      value: () => {
-        throw headersSentError(verb)
-      },
-    })
-  }
-  shadow('headersSent', { get: () => true })
-  shadow('writableEnded', { get: () => true })
-  shadow('write', { writable: true, value: (...args: unknown[]) => afterEnd(res, args) })
-
-  // A destroy meanwhile (an error handler's answer to an error after the headers, as for `res.send`
-  // called twice) would, without the hold, have come after the answer was written: so it waits for it.
-  let destroyLater: (() => void) | undefined
-  const defer = (destroyNow: () => unknown) => {
-    destroyLater = () => void destroyNow()
-  }
-  shadow('destroy', {
-    writable: true,
-    value: (...args: unknown[]) => {
-      defer(() => (res.destroy as (...a: unknown[]) => unknown).apply(res, args))
-      return res
-    },
-  })
+  const responsePrototype = Object.getPrototypeOf(res) as object
+  Object.setPrototypeOf(res, heldPrototypeOf(responsePrototype, 'response'))
   const socket = req.socket as Socket | null
-  const socketDestroy = socket !== null && !Object.hasOwn(socket, 'destroy')
-  if (socket !== null && socketDestroy) {
-    socket.destroy = function destroy(this: Socket, ...args: unknown[]) {
-      defer(() => (socket.destroy as (...a: unknown[]) => unknown).apply(socket, args))
-      return this
-    } as Socket['destroy']
-  }
+  const socketPrototype = socket === null ? null : (Object.getPrototypeOf(socket) as object)
+  if (socket !== null && socketPrototype !== null) Object.setPrototypeOf(socket, heldPrototypeOf(socketPrototype, 'socket'))
 
   return (outcome) => {
-    for (const key of shadowed) Reflect.deleteProperty(target, key)
-    if (socket !== null && socketDestroy) Reflect.deleteProperty(socket, 'destroy')
+    Object.setPrototypeOf(res, responsePrototype)
+    if (socket !== null && socketPrototype !== null) Object.setPrototypeOf(socket, socketPrototype)
+    const later = [destroyLater.get(res), socket === null ? undefined : destroyLater.get(socket)]
+    destroyLater.delete(res)
+    if (socket !== null) destroyLater.delete(socket)
     // Aimed at the held answer: when the error handler answers instead, there is nothing to cut off.
-    if (destroyLater === undefined || outcome === 'replaced') return
-    const destroyNow = destroyLater
-    if (res.writableFinished) return destroyNow()
-    res.once('finish', destroyNow)
-    res.once('close', destroyNow)
+    if (outcome === 'replaced') return
+    for (const destroyNow of later) {
+      if (destroyNow === undefined) continue
+      if (res.writableFinished) destroyNow()
+      else {
+        res.once('finish', destroyNow)
+        res.once('close', destroyNow)
+      }
+    }
   }
 }
 

@@ -20,8 +20,10 @@ export class SessionWrites {
    * The last versioned write of each id while more of its writes are queued: the next one starts from
    * it rather than from the older version its request read, which would fail for certain.
    */
-  readonly #written = new Map<string, { version: string; record: SessionRecord; at: number }>()
+  readonly #written = new Map<string, { version: string; json: string; cookie: SessionRecord['cookie']; at: number }>()
 
+  /** Ids with a write waiting behind another. */
+  readonly #queuedBehind = new Set<string>()
   /** When this process last moved each session's expiry (Date.now()), for `touchAfter`; bounded like #destroyed. */
   readonly #moved = new Map<string, number>()
 
@@ -33,26 +35,33 @@ export class SessionWrites {
   run<T>(sid: string, write: (since: number) => Promise<T>): Promise<T> {
     const since = performance.now()
     const previous = this.#tails.get(sid)
+    if (previous !== undefined) this.#queuedBehind.add(sid)
     const next = previous === undefined ? write(since) : previous.then(() => write(since), () => write(since))
     this.#tails.set(sid, next)
     const release = (): void => {
       if (this.#tails.get(sid) !== next) return
       this.#tails.delete(sid)
+      this.#queuedBehind.delete(sid)
       this.#written.delete(sid)
     }
     next.then(release, release)
     return next
   }
 
-  /** Remembers what this process wrote last under `sid` (a plain copy), for the writes queued behind it. */
-  wrote(sid: string, version: string, record: SessionRecord): void {
-    this.#written.set(sid, { version, record, at: performance.now() })
+  /**
+   * Remembers what this process wrote last under `sid` (the data as JSON, and the cookie), for the
+   * writes queued behind it; only while some are, so a lone save pays nothing for it.
+   */
+  wrote(sid: string, version: string, json: () => string, cookie: SessionRecord['cookie']): void {
+    if (!this.#queuedBehind.has(sid)) return
+    this.#written.set(sid, { version, json: json(), cookie, at: performance.now() })
   }
 
   /** What this process wrote last under `sid` after `since`, if its writes are still queued. */
   writtenSince(sid: string, since: number): { version: string; record: SessionRecord } | undefined {
     const last = this.#written.get(sid)
-    return last !== undefined && last.at > since ? last : undefined
+    if (last === undefined || last.at <= since) return undefined
+    return { version: last.version, record: { ...(JSON.parse(last.json) as Record<string, unknown>), cookie: last.cookie } as SessionRecord }
   }
 
   /** Destroys `sid` through `destroy`, in order with its other writes; from now on it counts as destroyed. */

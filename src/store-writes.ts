@@ -4,6 +4,7 @@ import type { Session } from './session.js'
 import { writesOf } from './session-writes.js'
 import type { SessionRecord, SessionStore } from './store.js'
 import { callStore } from './store-call.js'
+import { serializeData } from './request.js'
 
 /**
  * How the store mode reads and writes a session: in order with this process's other writes of the same
@@ -96,7 +97,8 @@ async function writeVersioned(access: StoreAccess, write: SessionWrite, since: n
   for (let attempt = 1; ; attempt++) {
     const outcome = await call<ConditionalWriteOutcome>(access, 'setIfVersion', [sid, record, expected], attempt === 1 ? since : undefined)
     if (outcome.written) {
-      writes.wrote(sid, outcome.version, JSON.parse(JSON.stringify(record)) as SessionRecord)
+      const written = record
+      writes.wrote(sid, outcome.version, () => (written === (write.target as unknown) ? write.json : serializeData(written)), write.target.cookie)
       return { stored: true, version: outcome.version }
     }
     if (outcome.reason === 'gone') return GONE
