@@ -86,6 +86,7 @@ export class StoreLifecycle extends RequestLifecycle {
       }
       if (record === null || record === undefined) debug('session %s not found', sessionLabel(sid))
       else this.inflate(sid, record)
+      if (this.slot === LAZY) this.reportLoadMiss(record)
       this.proceed()
     })
   }
@@ -234,6 +235,7 @@ export class StoreLifecycle extends RequestLifecycle {
       case 'save':
         return this.save(action.session, action.json)
       case 'destroy':
+        this.report({ type: 'destroyed' })
         return this.storeCall('destroy', [action.id])
       case 'touch':
         this.touchAfterEnd = action.session
@@ -263,6 +265,7 @@ export class StoreLifecycle extends RequestLifecycle {
       const storeError = err instanceof SessionError ? err : new SessionError('SESSION_STORE_FAILED', String(err), { cause: err })
       debug('touching session %s failed: %s', sessionLabel(current.id), storeError.message)
       this.context.reportStoreError(storeError, 'touch')
+      this.report({ type: 'storeError', operation: 'touch', error: storeError })
     })
   }
 
@@ -321,6 +324,7 @@ export class StoreLifecycle extends RequestLifecycle {
       }, forget)
     }
     return this.storeCall('set', [target.id, target]).then(() => {
+      this.reportCreated(target.id)
       if (this.options.merge) this.mergeBase = written
       return this.indexSaved(target)
     }, forget)
@@ -329,11 +333,13 @@ export class StoreLifecycle extends RequestLifecycle {
   destroy(target: Session): Promise<void> {
     if (this.slot === target) this.slot = undefined
     this.noteGone(target)
+    this.report({ type: 'destroyed' })
     return this.track(this.storeCall('destroy', [target.id]).then(() => this.indexDestroyed(target)))
   }
 
   regenerate(target: Session, options: RegenerateOptions): Promise<void> {
     this.noteGone(target)
+    this.report({ type: 'regenerated' })
     const kept = keptValues(target, options.keep)
     const nextId = this.options.genidIsAsync ? this.makeIdAsync() : undefined
     // A genid that fails before the destroy answers would be an unhandled rejection (a crash on Node

@@ -18,6 +18,8 @@ import signature = require('./signature.js')
 import cookieSessionModule = require('./cookie-session.js')
 import sessionIndex = require('./session-index.js')
 import capabilities = require('./capabilities.js')
+import events = require('./events.js')
+import cookieLifecycle = require('./cookie-lifecycle.js')
 
 declare function sessionkit(...args: Parameters<typeof sk.session>): ReturnType<typeof sk.session>
 declare namespace sessionkit {
@@ -37,6 +39,14 @@ declare namespace sessionkit {
   export import isOwnerIndexedStore = sk.isOwnerIndexedStore
   export import CookieSessionOptions = cookieSessionModule.CookieSessionOptions
   export import CookieSessionMiddleware = cookieSessionModule.CookieSessionMiddleware
+  export import SealedSessionInfo = cookieLifecycle.SealedSessionInfo
+  export import SessionEvent = events.SessionEvent
+  export import SessionEventListener = events.SessionEventListener
+  export import SessionEventType = events.SessionEventType
+  export import SessionMode = events.SessionMode
+  export import TamperReason = events.TamperReason
+  export import ExpiryReason = events.ExpiryReason
+  export import HashIdsOptions = options.HashIdsOptions
   export import SessionIndex = sessionIndex.SessionIndex
   export import RedisSetClient = sessionIndex.RedisSetClient
   export import SessionData = types.SessionData
