@@ -96,3 +96,22 @@ test('cacheControl must be a boolean', () => {
   assert.throws(() => modes['session()']({ cacheControl: 'no' }), { code: 'SESSION_CONFIG', message: /cacheControl/ })
   assert.throws(() => modes['cookieSession()']({ cacheControl: 'no' }), { code: 'SESSION_CONFIG', message: /cacheControl/ })
 })
+
+test('node:http with the headers given to res.writeHead(): the same rules apply', async () => {
+  const middleware = modes['session()']({})
+  const { base, close } = await listen((req, res) =>
+    middleware(req, res, () => {
+      req.session.n = 1
+      res.writeHead(200, { 'Cache-Control': 'public, max-age=60', Vary: 'Origin' })
+      res.end('ok')
+    }),
+  )
+  try {
+    const res = await request(base, '/')
+    assert.equal(res.setCookies.length, 1)
+    assert.equal(res.headers.get('cache-control'), 'private, max-age=60')
+    assert.equal(res.headers.get('vary'), 'Origin, Cookie')
+  } finally {
+    await close()
+  }
+})

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import express from 'express'
-import session, { MemoryIndex, MemoryStore } from 'sessionkit'
+import session, { isConditionalStore, MemoryIndex, MemoryStore } from 'sessionkit'
 import { listen, request } from './support/http.mjs'
 
 const require = createRequire(import.meta.url)
@@ -195,6 +195,38 @@ test('req.sessionStore takes ids as before: an app that calls get(req.sessionID)
   try {
     const login = await request(base, '/login')
     assert.equal((await request(base, '/peek', { cookie: login.cookie })).text, '2')
+  } finally {
+    await close()
+  }
+})
+
+test("the wrapped store keeps the inner store's capabilities and no others; a versioned read finds a raw session too", async () => {
+  const store = new MemoryStore()
+  let login
+  await withServer({ store }, async (base) => {
+    login = await request(base, '/login/6')
+  })
+  const plain = { get: (sid, cb) => cb(null, null), set: (sid, s, cb) => cb(), destroy: (sid, cb) => cb() }
+  const server = express()
+  for (const [path, given] of [['/memory', store], ['/plain', plain]]) {
+    const router = express.Router()
+    router.use(session({ secret: SECRET, resave: false, saveUninitialized: false, store: given, hashIds: true }))
+    // No cookie: nothing was loaded, so the versioned read itself has to find the raw record.
+    router.get('/', (req, res) => {
+      const wrapped = req.sessionStore
+      if (!isConditionalStore(wrapped)) return res.json({ conditional: false, getVersioned: typeof wrapped.getVersioned })
+      wrapped.getVersioned(String(req.query.sid), { touch: false }, (err, found) =>
+        res.json({ conditional: true, userId: found?.record.userId ?? null, version: typeof found?.version, err: err?.message ?? null }),
+      )
+    })
+    server.use(path, router)
+  }
+  const { base, close } = await listen(server)
+  try {
+    const answer = JSON.parse((await request(base, `/memory?sid=${encodeURIComponent(login.text)}`)).text)
+    assert.deepEqual(answer, { conditional: true, userId: 6, version: 'string', err: null })
+    assert.deepEqual(await keysOf(store), [storeKeyOf(login.text)], 'moved to the hashed key')
+    assert.deepEqual(JSON.parse((await request(base, '/plain')).text), { conditional: false, getVersioned: 'undefined' })
   } finally {
     await close()
   }
