@@ -105,6 +105,14 @@ async function getAt(store: SessionStore, key: string): Promise<SessionRecord | 
   }
 }
 
+async function destroyAt(store: SessionStore, key: string): Promise<void> {
+  try {
+    await call(store, 'destroy', [key])
+  } catch (err) {
+    if (!isMiss(err)) throw err
+  }
+}
+
 /** The session under its hashed key, or under an older key, which is then moved to the hashed one. */
 async function lookup(mover: Mover, sid: string): Promise<SessionRecord | null> {
   const [current, ...older] = mover.keysOf(sid) as [string, ...string[]]
@@ -124,7 +132,7 @@ async function moveRecord(mover: Mover, record: SessionRecord, from: string, to:
   await call(mover.store, 'set', [to, { ...record, cookie }])
   const owner = mover.indexBy === undefined ? undefined : record[mover.indexBy]
   if (mover.index !== undefined && owner !== undefined && owner !== null) await mover.index.add(String(owner), to, cookie.expires)
-  await call(mover.store, 'destroy', [from])
+  await destroyAt(mover.store, from)
   if (mover.index !== undefined && owner !== undefined && owner !== null) await mover.index.remove(String(owner), from)
 }
 
@@ -136,8 +144,8 @@ function hashedStore(mover: Mover): SessionStore {
   Object.assign(wrapped, {
     get: (sid: string, callback?: Callback) => answer(lookup(mover, sid), callback),
     set: (sid: string, record: SessionRecord, callback?: Callback) => answer(call(inner, 'set', [at(sid), record]), callback),
-    // Every key goes, so that no copy under an older key can come back after a logout.
-    destroy: (sid: string, callback?: Callback) => answer(Promise.all(mover.keysOf(sid).map((key) => call(inner, 'destroy', [key]))).then(() => undefined), callback),
+    // Every key goes, so that no copy under an older key can come back after a logout; a key with nothing under it is no error.
+    destroy: (sid: string, callback?: Callback) => answer(Promise.all(mover.keysOf(sid).map((key) => destroyAt(inner, key))).then(() => undefined), callback),
     on: (event: string, listener: (...args: unknown[]) => void) => {
       inner.on?.(event, listener)
       return wrapped

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import express from 'express'
 import session, { isConditionalStore, MemoryIndex, MemoryStore } from 'sessionkit'
 import { listen, request } from './support/http.mjs'
@@ -171,6 +172,8 @@ test('session-file-store (third party): no file is named after a session id', as
       const files = readdirSync(dir)
       assert.deepEqual(files, [`${storeKeyOf(login.text)}.json`])
       assert.equal((await request(base, '/me', { cookie: login.cookie })).text, '4')
+      // The touch runs after /me's response; the store's write of it must land before the logout's delete.
+      await sleep(200)
       await request(base, '/logout', { cookie: login.cookie })
       // The touch after /me may leave write-file-atomic's temporary file behind; no session file stays.
       assert.deepEqual(readdirSync(dir).filter((file) => file.endsWith('.json')), [])
