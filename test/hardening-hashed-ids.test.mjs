@@ -234,3 +234,20 @@ test("the wrapped store keeps the inner store's capabilities and no others; a ve
     await close()
   }
 })
+
+test('a store whose destroy fails for a key it does not have (ENOENT) still logs out: the raw key is usually empty', async () => {
+  const records = new Map()
+  const enoent = () => Object.assign(new Error('no such file'), { code: 'ENOENT' })
+  const store = {
+    get: (sid, cb) => (records.has(sid) ? cb(null, JSON.parse(records.get(sid))) : cb(enoent())),
+    set: (sid, record, cb) => cb(null, records.set(sid, JSON.stringify(record)) && undefined),
+    destroy: (sid, cb) => (records.delete(sid) ? cb() : cb(enoent())),
+  }
+  await withServer({ store, hashIds: true }, async (base) => {
+    const login = await request(base, '/login/2')
+    assert.deepEqual([...records.keys()], [storeKeyOf(login.text)])
+    const logout = await request(base, '/logout', { cookie: login.cookie })
+    assert.deepEqual([logout.status, logout.text], [200, 'bye'])
+    assert.equal(records.size, 0)
+  })
+})
