@@ -93,6 +93,26 @@ test('session(): created, regenerated, destroyed, expired, tampered, each once a
   }
 })
 
+test('session(): a record the store answers that cannot be used is expired as unusable, or absolute past absoluteExpires', async () => {
+  let next = null
+  const store = { get: (sid, cb) => cb(null, next), set: (sid, s, cb) => cb(), destroy: (sid, cb) => cb() }
+  const { base, close, take } = await serve(session({ secret: SECRET, resave: false, saveUninitialized: false, store }))
+  try {
+    const login = await request(base, '/login')
+    take()
+    next = { user: 'ann', cookie: { originalMaxAge: null, expires: 'not a date' } }
+    assert.equal((await request(base, '/me', { cookie: login.cookie })).text, 'nobody')
+    next = { user: 'ann', cookie: { originalMaxAge: null, absoluteExpires: new Date(Date.now() - 1000).toISOString() } }
+    assert.equal((await request(base, '/me', { cookie: login.cookie })).text, 'nobody')
+    assert.deepEqual(take(), [
+      { type: 'expired', mode: 'store', reason: 'unusable' },
+      { type: 'expired', mode: 'store', reason: 'absolute' },
+    ])
+  } finally {
+    await close()
+  }
+})
+
 test('session(): a failed touch after the response is an event as well as a storeError', async () => {
   const store = new MemoryStore()
   const middleware = session({ secret: SECRET, resave: false, saveUninitialized: false, store })
