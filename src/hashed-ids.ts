@@ -55,20 +55,27 @@ export function idsAtRest(
   migrate: boolean,
 ): IdsAtRest {
   if (secrets === undefined) return { store, index, innerStore: store, innerIndex: index, keysOf: (sid) => [sid] }
-  const keys = hashKeys(secrets)
-  const keysOf = (sid: string): string[] => {
-    const all = keys.map((key) => storeKey(key, sid))
-    if (migrate) all.push(sid)
-    return all
+  const [first, ...older] = hashKeys(secrets) as [KeyObject, ...KeyObject[]]
+  const keyOf = (sid: string): string => storeKey(first, sid)
+  // Computed only when the current key misses (or for a destroy): each is an HMAC.
+  const olderKeysOf = (sid: string): string[] => {
+    const keys = older.map((key) => storeKey(key, sid))
+    if (migrate) keys.push(sid)
+    return keys
   }
-  const mover = { store, index, indexBy, keysOf }
-  return { store: hashedStore(mover), index: index === undefined ? undefined : hashedIndex(index, keysOf), innerStore: store, innerIndex: index, keysOf }
+  const keysOf = (sid: string): string[] => [keyOf(sid), ...olderKeysOf(sid)]
+  const mover = { store, index, indexBy, keyOf, olderKeysOf, keysOf }
+  return { store: hashedStore(mover), index: index === undefined ? undefined : hashedIndex(index, mover), innerStore: store, innerIndex: index, keysOf }
 }
 
 interface Mover {
   readonly store: SessionStore
   readonly index: SessionIndex | undefined
   readonly indexBy: string | undefined
+  /** The key a session is written under. */
+  keyOf(sid: string): string
+  /** The keys it may have been written under before: older secrets', and the raw id. */
+  olderKeysOf(sid: string): string[]
   keysOf(sid: string): string[]
 }
 
@@ -115,10 +122,10 @@ async function destroyAt(store: SessionStore, key: string): Promise<void> {
 
 /** The session under its hashed key, or under an older key, which is then moved to the hashed one. */
 async function lookup(mover: Mover, sid: string): Promise<SessionRecord | null> {
-  const [current, ...older] = mover.keysOf(sid) as [string, ...string[]]
+  const current = mover.keyOf(sid)
   const found = await getAt(mover.store, current)
   if (found !== null) return found
-  for (const key of older) {
+  for (const key of mover.olderKeysOf(sid)) {
     const record = await getAt(mover.store, key)
     if (record === null || typeof record !== 'object' || record.cookie === null || typeof record.cookie !== 'object') continue
     await moveRecord(mover, record, key, current)
@@ -139,7 +146,7 @@ async function moveRecord(mover: Mover, record: SessionRecord, from: string, to:
 /** The wrapped store: a `Store` (so `req.sessionStore.load()` works), with exactly the methods the inner store has. */
 function hashedStore(mover: Mover): SessionStore {
   const inner = mover.store as SessionStore & Record<string, unknown>
-  const at = (sid: string): string => mover.keysOf(sid)[0] as string
+  const at = mover.keyOf
   const wrapped: Record<string, unknown> = Object.create(Store.prototype)
   Object.assign(wrapped, {
     get: (sid: string, callback?: Callback) => answer(lookup(mover, sid), callback),
@@ -175,11 +182,11 @@ function hashedStore(mover: Mover): SessionStore {
 }
 
 /** The wrapped owner index: it holds store keys, as the store does. */
-function hashedIndex(index: SessionIndex, keysOf: (sid: string) => string[]): SessionIndex {
+function hashedIndex(index: SessionIndex, mover: Mover): SessionIndex {
   return {
-    add: (owner, sid, expiresAt) => index.add(owner, keysOf(sid)[0] as string, expiresAt),
+    add: (owner, sid, expiresAt) => index.add(owner, mover.keyOf(sid), expiresAt),
     remove: async (owner, sid) => {
-      await Promise.all(keysOf(sid).map((key) => index.remove(owner, key)))
+      await Promise.all(mover.keysOf(sid).map((key) => index.remove(owner, key)))
     },
     ids: (owner) => index.ids(owner),
   }
