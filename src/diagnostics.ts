@@ -12,7 +12,7 @@ import { debug } from './debug.js'
 /** The warning code of every "the cookie is not set" warning. */
 export const COOKIE_NOT_SET = 'SESSIONKIT_COOKIE_NOT_SET'
 
-type Cause = 'plain-http' | 'untrusted-proxy' | 'ignored-proxy' | 'same-site-none' | 'partitioned' | 'other-path'
+type Cause = 'plain-http' | 'untrusted-proxy' | 'ignored-proxy' | 'same-site-none' | 'partitioned' | 'other-path' | 'prefix'
 
 const warned = new Set<Cause>()
 
@@ -39,8 +39,14 @@ export function whyNotSent(req: IncomingMessage, proxy: boolean | undefined): vo
   }
 }
 
-/** A cookie that goes out but that browsers refuse to keep. */
+/**
+ * A cookie that goes out but that browsers refuse to keep. The options were checked against a
+ * `__Host-` name at startup; the app may still change `req.session.cookie` on one session.
+ */
 export function whyBrowserDrops(cookie: Cookie, name: string): void {
+  if (name.charCodeAt(0) === 0x5f && /^__host-/i.test(name) && (cookie.domain || cookie.path !== '/')) {
+    say('prefix', `sessionkit: the session cookie ${name} is sent with a Domain or a Path other than /, which a __Host- cookie may not have, and browsers drop it. Do not change req.session.cookie.domain or .path with a __Host- name.`)
+  }
   if (cookie.secure === true) return
   if (typeof cookie.sameSite === 'string' && cookie.sameSite.toLowerCase() === 'none') {
     say('same-site-none', `sessionkit: the session cookie ${name} is sent with SameSite=None but without Secure, and browsers drop it. Set cookie: { secure: true } (HTTPS), or sameSite: 'lax'.`)

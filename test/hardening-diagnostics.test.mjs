@@ -24,6 +24,7 @@ const script = `
     'ignored-proxy': [session({ secret, resave: false, saveUninitialized: false, proxy: false, cookie: { secure: true } }), { 'x-forwarded-proto': 'https' }],
     'trusted-proxy': [session({ secret, resave: false, saveUninitialized: false, proxy: true, cookie: { secure: true } }), { 'x-forwarded-proto': 'https' }],
     'same-site-none': [session.cookieSession({ secret, cookie: { sameSite: 'none' } }), {}],
+    'host-prefix-changed': [session({ secret, resave: false, saveUninitialized: false, name: '__Host-sid', proxy: true, cookie: { secure: true } }), { 'x-forwarded-proto': 'https' }],
     'outside-path': [session({ secret, resave: false, saveUninitialized: false, cookie: { path: '/app' } }), {}],
     'outside-path-with-cookie': [session({ secret, resave: false, saveUninitialized: false, cookie: { path: '/app' } }), { cookie: 'connect.sid=s%3Asomething.else' }],
   }
@@ -31,6 +32,7 @@ const script = `
     for (const [name, [middleware, headers]] of Object.entries(scenarios)) {
       const server = http.createServer((req, res) => middleware(req, res, () => {
         if (req.session) req.session.n = 1
+        if (name === 'host-prefix-changed') req.session.cookie.path = '/page'
         res.end(req.session ? 'session' : 'none')
       }))
       await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -63,6 +65,7 @@ test('each reason a session cookie is withheld or dropped: a debug line each tim
     'untrusted-proxy': { sent: 0, warning: /X-Forwarded-Proto: https.*not trusted.*app\.set\('trust proxy', 1\).*proxy: true/ },
     'ignored-proxy': { sent: 0, warning: /X-Forwarded-Proto: https.*proxy: false ignores it/ },
     'same-site-none': { sent: 1, warning: /SameSite=None but without Secure.*browsers drop it.*secure: true/ },
+    'host-prefix-changed': { sent: 1, warning: /__Host-sid is sent with a Domain or a Path other than \/.*browsers drop it/ },
     'outside-path-with-cookie': { sent: 0, warning: /outside cookie\.path \/app carried a cookie named connect\.sid.*own cookie name/ },
   }
   for (const [name, { sent, warning }] of Object.entries(expectations)) {
