@@ -42,7 +42,7 @@ export type SessionEvent =
   | { readonly type: 'revoked'; readonly mode: 'cookie' }
   /** A cookie of the session's name that did not verify or open: count these per client to spot guessing. */
   | { readonly type: 'tampered'; readonly mode: SessionMode; readonly reason: TamperReason }
-  /** A store error that did not fail the response (a touch after it was sent); also emitted as `'storeError'`. */
+  /** A store error that did not fail the response (a touch after it was sent), its message without ids and without the store's error as cause; also emitted, unchanged, as `'storeError'`. */
   | { readonly type: 'storeError'; readonly mode: 'store'; readonly operation: 'touch'; readonly error: SessionError }
 
 /** The names of the events. */

@@ -3,6 +3,7 @@ import { keepFromSharedCaches } from './cache-headers.js'
 import { Cookie, type CookieOptions } from './cookie.js'
 import { debug } from './debug.js'
 import { whyBrowserDrops, whyNotSent } from './diagnostics.js'
+import { SessionError } from './errors.js'
 import type { ReportedEvent, SessionEvents } from './events.js'
 import { appendSetCookie, cookieKey, expiredCookie, isSecure, serializeData, toDictionaryMode } from './request.js'
 import { holdResponse, type CommitSteps } from './response-hold.js'
@@ -257,7 +258,20 @@ export abstract class RequestLifecycle implements SessionController, CommitSteps
 
   /** Reports an event of this request to the middleware's listeners; events never carry an id. */
   report(event: ReportedEvent): void {
-    this.config.events.report(event, this.req)
+    if (!this.config.events.listened) return
+    this.config.events.report(event.type === 'storeError' ? { ...event, error: this.withoutIds(event.error) } : event, this.req)
+  }
+
+  /**
+   * A store's error as an event may carry it: a store may name the session in its message (a file
+   * path, a key), so this request's ids are replaced, and the store's own error (the cause) is left out.
+   */
+  withoutIds(error: SessionError): SessionError {
+    let message = error.message
+    for (const id of [this.id, this.clientId(), ...(this.goneIds ?? [])]) {
+      if (typeof id === 'string' && id.length > 0) message = message.split(id).join('<session id>')
+    }
+    return new SessionError(error.code, message, { status: error.status })
   }
 
   /** Reports that the session a valid cookie named was not found (`record` is what the store answered) or could not be used. */

@@ -122,7 +122,8 @@ test('session(): a failed touch after the response is an event as well as a stor
   try {
     const login = await request(base, '/login')
     take()
-    store.touch = (sid, record, callback) => callback(new Error('disk full'))
+    // A store may name the session in its error (session-file-store names the file).
+    store.touch = (sid, record, callback) => callback(new Error(`disk full writing /sessions/${sid}.json`))
     assert.equal((await request(base, '/me', { cookie: login.cookie })).status, 200)
     await sleep(50)
     const events = take()
@@ -130,6 +131,9 @@ test('session(): a failed touch after the response is an event as well as a stor
     assert.equal(events[0].type, 'storeError')
     assert.equal(events[0].operation, 'touch')
     assert.equal(events[0].error.code, 'SESSION_STORE_FAILED')
+    assert.equal(events[0].error.message, 'sessionkit: store.touch failed: disk full writing /sessions/<session id>.json', 'the id is taken out')
+    assert.equal(events[0].error.cause, undefined)
+    assert.ok(!JSON.stringify(events).includes(login.text))
     assert.deepEqual(storeErrors, ['touch SESSION_STORE_FAILED'])
   } finally {
     await close()
