@@ -1,9 +1,10 @@
 import type { ServerResponse } from 'node:http'
 import { Cookie, type CookieOptions, type CookieRecord } from './cookie.js'
 import { SessionError } from './errors.js'
+import type { ExpiryReason, TamperReason } from './events.js'
 import { debug, keptValues, LAZY, RequestLifecycle, type LifecycleConfig, type LifecycleRequest } from './lifecycle.js'
 import { cookieKey, serializeData } from './request.js'
-import { open, type SealKey } from './seal.js'
+import { openSealed, type SealKey } from './seal.js'
 import { ATTRIBUTES, newSealedId, readPayload, sealedCookie, type Payload } from './sealed-payload.js'
 import { RESERVED_KEYS, Session, type RegenerateOptions } from './session.js'
 import { sessionCookieValues } from './signature.js'
@@ -15,6 +16,24 @@ export interface CookieModeConfig extends LifecycleConfig {
   readonly rolling: boolean
   readonly saveUninitialized: boolean
   readonly ttl: number
+  /** The app's revocation check (`revoked` option), asked before the app runs about every cookie that opens. */
+  readonly revoked: ((session: SealedSessionInfo) => boolean | Promise<boolean>) | undefined
+  /** The session key that names its owner (`indexBy`), told to `revoked`. */
+  readonly indexBy: string | undefined
+}
+
+/** What the `revoked` option of `cookieSession()` is told about a sealed session that opened. */
+export interface SealedSessionInfo {
+  /** The session's `indexBy` value as a string; undefined without `indexBy` or when the session has none. */
+  readonly owner: string | undefined
+  /** When the session was created: a new one is created at a login (`regenerate()`), not on every change. */
+  readonly issuedAt: Date
+}
+
+/** A cookie value that opened to a valid payload, and whether an older secret's key opened it. */
+interface OpenedCookie {
+  readonly payload: Payload
+  readonly olderKey: boolean
 }
 
 /** The session as the client holds it: what `reload()` goes back to. */
@@ -47,6 +66,12 @@ export class CookieLifecycle extends RequestLifecycle {
   refusedJson: string | null | undefined
   /** The Set-Cookie the commit decided on, which the headers carry. */
   outgoing: string | undefined
+  /** The cookie opened before the app ran (for `revoked`): null when none is usable, undefined when not opened yet. */
+  opened: OpenedCookie | null | undefined
+  /** The client's cookie was revoked: it is cleared unless a new session replaces it. */
+  revokedCookie = false
+  /** The client's session was sealed with an older secret: it is sealed again with the first. */
+  olderKey = false
 
   constructor(
     readonly cookieConfig: CookieModeConfig,
@@ -62,6 +87,32 @@ export class CookieLifecycle extends RequestLifecycle {
 
   start(): void {
     this.install()
+    const check = this.cookieConfig.revoked
+    if (check === undefined || this.values.length === 0) return this.next()
+    // `req.session` is read synchronously, so an asynchronous check has to be asked before the app runs.
+    const opened = (this.opened = this.openCookie())
+    if (opened === null) return this.next()
+    const owner = this.cookieConfig.indexBy === undefined ? undefined : opened.payload.d[this.cookieConfig.indexBy]
+    let answer: boolean | Promise<boolean>
+    try {
+      answer = check({ owner: owner === undefined || owner === null ? undefined : String(owner), issuedAt: new Date(opened.payload.c) })
+    } catch (err) {
+      return this.next(err)
+    }
+    if (typeof answer === 'boolean') return this.afterRevocationCheck(answer)
+    Promise.resolve(answer).then(
+      (revoked) => this.afterRevocationCheck(revoked),
+      (err: unknown) => this.next(err),
+    )
+  }
+
+  afterRevocationCheck(revoked: boolean): void {
+    if (revoked === true) {
+      debug('cookie session was revoked by the revoked option; starting a new one')
+      this.opened = null
+      this.revokedCookie = true
+      this.report({ type: 'revoked' })
+    }
     this.next()
   }
 
@@ -90,6 +141,7 @@ export class CookieLifecycle extends RequestLifecycle {
     const previous = this.slot === LAZY ? (this.values.length > 0 ? this.getSession() : undefined) : this.slot
     if (previous instanceof Session) this.noteGone(previous)
     if (value === null || value === undefined || typeof value !== 'object') {
+      if (previous instanceof Session && previous.id === this.clientId()) this.report({ type: 'destroyed' })
       this.slot = value === null ? null : undefined
       return
     }
@@ -100,16 +152,33 @@ export class CookieLifecycle extends RequestLifecycle {
   // --- opening and creating ----------------------------------------------------------------------------
 
   openOrCreate(): Session {
-    const now = Date.now()
-    for (const value of this.values) {
-      const payload = readPayload(open(value, this.cookieConfig.keys, this.config.name), now)
-      if (payload !== undefined) return this.adopt(payload)
-    }
-    if (this.values.length > 0) debug('cookie session did not open or has expired; starting a new one')
-    return this.generate()
+    const opened = this.opened === undefined ? this.openCookie() : this.opened
+    return opened === null ? this.generate() : this.adopt(opened.payload, opened.olderKey)
   }
 
-  adopt(payload: Payload): Session {
+  /** The first of the request's cookies that opens and has not expired; null (and the event that says why) when none does. */
+  openCookie(): OpenedCookie | null {
+    const now = Date.now()
+    let expired: ExpiryReason | undefined
+    let tampered: TamperReason | undefined
+    for (const value of this.values) {
+      const opened = openSealed(value, this.cookieConfig.keys, this.config.name)
+      if ('failure' in opened) {
+        tampered ??= opened.failure
+        continue
+      }
+      const payload = readPayload(opened.text, now)
+      if (payload !== undefined) return { payload, olderKey: opened.keyIndex > 0 }
+      expired ??= expiryReason(opened.text, now)
+    }
+    if (this.values.length > 0) debug('cookie session did not open or has expired; starting a new one')
+    if (expired !== undefined) this.report({ type: 'expired', reason: expired })
+    else if (tampered !== undefined) this.report({ type: 'tampered', reason: tampered })
+    return null
+  }
+
+  adopt(payload: Payload, olderKey: boolean): Session {
+    this.olderKey = olderKey
     this.openedId = payload.i
     this.created = payload.c
     this.openedExpiry = payload.x
@@ -157,11 +226,13 @@ export class CookieLifecycle extends RequestLifecycle {
       current = this.getSession()
     }
     const session = this.currentSession()
-    const clear = this.values.length > 0 && (session === undefined || this.goneIds !== undefined)
+    const clear = this.values.length > 0 && (session === undefined || this.goneIds !== undefined || this.revokedCookie)
     if (session === undefined || !this.shouldSend(session)) return clear ? this.expiredCookie() : undefined
     if (!this.canSend(session.cookie)) return undefined
     session.touch()
-    return sealedCookie(session, { name: this.config.name, ttl: this.cookieConfig.ttl, key: this.cookieConfig.keys[0] as SealKey, created: this.created, base: this.newCookie() })
+    const header = sealedCookie(session, { name: this.config.name, ttl: this.cookieConfig.ttl, key: this.cookieConfig.keys[0] as SealKey, created: this.created, base: this.newCookie() })
+    this.reportCreated(session.id)
+    return header
   }
 
   shouldSend(current: Session): boolean {
@@ -178,7 +249,8 @@ export class CookieLifecycle extends RequestLifecycle {
     const found = this.snapshot
     const changed = found === undefined || json !== found.json || cookieKey(current.cookie) !== found.cookieKey
     if (current.id !== this.openedId) return this.cookieConfig.saveUninitialized || changed
-    if (this.cookieConfig.rolling || changed) return true
+    // Sealed again with the first secret, so that the older one can be retired without logging anyone out.
+    if (this.cookieConfig.rolling || changed || this.olderKey) return true
     // A browser-session cookie's sealed life is `ttl` from when it was sent: renew it past half-time,
     // as a store's touch would, so a user active all day is not logged out.
     return current.cookie.expires === null && this.openedExpiry - Date.now() < this.cookieConfig.ttl / 2
@@ -217,11 +289,13 @@ export class CookieLifecycle extends RequestLifecycle {
   async destroy(target: Session): Promise<void> {
     if (this.slot === target) this.slot = undefined
     this.noteGone(target)
+    this.report({ type: 'destroyed' })
   }
 
   async regenerate(target: Session, options: RegenerateOptions): Promise<void> {
     const kept = keptValues(target, options.keep)
     this.noteGone(target)
+    this.report({ type: 'regenerated' })
     this.clientCopy = undefined
     const created = this.generate() as unknown as Record<string, unknown>
     for (const [key, value] of kept) created[key] = value
@@ -235,4 +309,16 @@ export class CookieLifecycle extends RequestLifecycle {
     const data = JSON.parse(copy.json) as Record<string, unknown>
     this.slot = new Session(this.req, { ...data, cookie: new Cookie(copy.cookie) })
   }
+}
+
+/** Why a sealed value that opened was not accepted: past `absoluteTimeout`, past its sealed life, or not a payload this version reads. */
+function expiryReason(text: string, now: number): ExpiryReason {
+  try {
+    const payload = JSON.parse(text) as { x?: unknown; t?: unknown }
+    if (typeof payload.t === 'number' && payload.t <= now) return 'absolute'
+    if (typeof payload.x === 'number' && payload.x <= now) return 'lifetime'
+  } catch {
+    // not JSON: an unusable payload
+  }
+  return 'unusable'
 }

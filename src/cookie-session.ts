@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { CookieOptions } from './cookie.js'
-import { CookieLifecycle, type CookieModeConfig } from './cookie-lifecycle.js'
+import { CookieLifecycle, type CookieModeConfig, type SealedSessionInfo } from './cookie-lifecycle.js'
 import { configError } from './errors.js'
-import { debug, type LifecycleRequest } from './lifecycle.js'
+import { SessionEvents, type SessionEventListener } from './events.js'
+import type { LifecycleRequest } from './lifecycle.js'
 import type { NextFunction } from './middleware.js'
 import { COOKIE_NAME, parseCookieOption } from './options.js'
 import { enterRequest } from './request.js'
@@ -41,10 +42,29 @@ export interface CookieSessionOptions {
   ttl?: number
   /** Milliseconds after its creation when a session ends however often it is used. Default 0: none. */
   absoluteTimeout?: number
+  /** As in `session()`: `Cache-Control: private` and `Vary: Cookie` on responses that set the cookie. Default true. */
+  cacheControl?: boolean
+  /**
+   * Asked, before the app runs, about every cookie that opens: return (or resolve to) true to refuse it,
+   * and the request gets a new session and the old cookie is cleared. Keep a "not before" time per
+   * owner and compare: `({ owner, issuedAt }) => issuedAt < notBefore(owner)`, and set it to now on a
+   * logout everywhere or a password change. Any caching is yours; a throw or a rejection fails the
+   * request (to `next(err)`), so a revocation list that is down does not let revoked cookies in.
+   */
+  revoked?: (session: SealedSessionInfo) => boolean | Promise<boolean>
+  /** The session key that names its owner, such as `'userId'`, told to `revoked` as `owner`. */
+  indexBy?: string
 }
 
+export type { SealedSessionInfo } from './cookie-lifecycle.js'
+
 /** The middleware `cookieSession()` returns; it works with Express 4 and 5, connect and `node:http`. */
-export type CookieSessionMiddleware = (req: IncomingMessage, res: ServerResponse, next: NextFunction) => void
+export interface CookieSessionMiddleware {
+  (req: IncomingMessage, res: ServerResponse, next: NextFunction): void
+  /** Listens for every {@link SessionEvent} of this middleware (created, destroyed, regenerated, expired, revoked, tampered). */
+  on(event: 'event', listener: SessionEventListener): this
+  off(event: 'event', listener: SessionEventListener): this
+}
 
 export { COOKIE_SIZE_LIMIT } from './sealed-payload.js'
 
@@ -52,9 +72,9 @@ interface CookieConfig extends CookieModeConfig {
   cookie: (req: IncomingMessage) => CookieOptions
 }
 
-const KNOWN = new Set(['secret', 'name', 'key', 'cookie', 'rolling', 'saveUninitialized', 'proxy', 'ttl', 'absoluteTimeout'])
+const KNOWN = new Set(['secret', 'name', 'key', 'cookie', 'rolling', 'saveUninitialized', 'proxy', 'ttl', 'absoluteTimeout', 'cacheControl', 'revoked', 'indexBy'])
 // Options of session() that have no meaning without a store: said once rather than ignored silently.
-const STORE_ONLY = new Set(['resave', 'genid', 'unset', 'merge', 'indexBy', 'index', 'storeTimeout'])
+const STORE_ONLY = new Set(['resave', 'genid', 'unset', 'merge', 'index', 'storeTimeout', 'hashIds'])
 const warned = new Set<string>()
 
 /**
@@ -70,12 +90,23 @@ const warned = new Set<string>()
  */
 export function cookieSession(options: CookieSessionOptions): CookieSessionMiddleware {
   const config = parseCookieSessionOptions(options)
-  return function cookieSessionMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
+  const middleware = function cookieSessionMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
     const request = req as LifecycleRequest
-    const cookieOptions = enterRequest(request, next, config.cookie, debug)
+    const cookieOptions = enterRequest(request, next, config.cookie, config.name)
     if (cookieOptions === undefined) return
     new CookieLifecycle(config, request, res, next, cookieOptions).start()
   }
+  const handle: CookieSessionMiddleware = Object.assign(middleware, {
+    on(event: 'event', listener: SessionEventListener) {
+      config.events.emitter.on(event, listener)
+      return handle
+    },
+    off(event: 'event', listener: SessionEventListener) {
+      config.events.emitter.off(event, listener)
+      return handle
+    },
+  })
+  return handle
 }
 
 function parseCookieSessionOptions(options: CookieSessionOptions | undefined): CookieConfig {
@@ -100,8 +131,8 @@ function parseCookieSessionOptions(options: CookieSessionOptions | undefined): C
   if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
     throw configError(`option "name" must be a cookie name made of letters, digits and !#$%&'*+-.^_\`|~ (got ${JSON.stringify(name)})`)
   }
-  const cookie = parseCookieOption(options.cookie)
-  for (const flag of ['rolling', 'saveUninitialized', 'proxy'] as const) {
+  const cookie = parseCookieOption(options.cookie, name)
+  for (const flag of ['rolling', 'saveUninitialized', 'proxy', 'cacheControl'] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean') throw configError(`option "${flag}" must be true or false (got ${JSON.stringify(options[flag])})`)
   }
   const ttl = options.ttl ?? 86_400_000
@@ -110,6 +141,8 @@ function parseCookieSessionOptions(options: CookieSessionOptions | undefined): C
   if (typeof absoluteTimeout !== 'number' || !Number.isFinite(absoluteTimeout) || absoluteTimeout < 0) {
     throw configError(`option "absoluteTimeout" must be a number of milliseconds, 0 for none (got ${JSON.stringify(absoluteTimeout)})`)
   }
+  if (options.revoked !== undefined && typeof options.revoked !== 'function') throw configError('option "revoked" must be a function ({ owner, issuedAt }) => boolean or Promise<boolean>')
+  if (options.indexBy !== undefined && (typeof options.indexBy !== 'string' || options.indexBy === '')) throw configError('option "indexBy" must be the name of a session key, such as "userId"')
   return {
     keys: deriveKeys(secrets as Secret[]),
     name,
@@ -119,6 +152,10 @@ function parseCookieSessionOptions(options: CookieSessionOptions | undefined): C
     proxy: options.proxy,
     ttl,
     absoluteTimeout,
+    cacheControl: options.cacheControl ?? true,
+    revoked: options.revoked,
+    indexBy: options.indexBy,
+    events: new SessionEvents('cookie'),
   }
 }
 

@@ -36,12 +36,13 @@ const session = Object.assign(createSession as SessionFactory, { Store, MemorySt
 export default session
 export { session, Store, MemoryStore, Session, SessionError }
 export { cookieSession, COOKIE_SIZE_LIMIT } from './cookie-session.js'
-export type { CookieSessionOptions, CookieSessionMiddleware } from './cookie-session.js'
+export type { CookieSessionOptions, CookieSessionMiddleware, SealedSessionInfo } from './cookie-session.js'
+export type { SessionEvent, SessionEventListener, SessionEventType, SessionMode, TamperReason, ExpiryReason } from './events.js'
 export { generateSessionId } from './middleware.js'
 export { MemoryIndex, RedisIndex, scanSessionsOf } from './session-index.js'
 export type { SessionIndex, RedisSetClient, IoRedisSetClient } from './session-index.js'
 export type { NextFunction, SessionMiddleware } from './middleware.js'
-export type { SessionOptions } from './options.js'
+export type { SessionOptions, HashIdsOptions } from './options.js'
 export type { CookieOptions, CookieRecord, SameSite } from './cookie.js'
 export type { SessionCallback, RegenerateOptions } from './session.js'
 export type { SessionStore, SessionRecord, StoreCallback, StoreResultCallback, StoredSession } from './store-types.js'

@@ -1,6 +1,10 @@
 import type { ServerResponse } from 'node:http'
-import createDebug from 'debug'
+import { keepFromSharedCaches } from './cache-headers.js'
 import { Cookie, type CookieOptions } from './cookie.js'
+import { debug } from './debug.js'
+import { whyBrowserDrops, whyNotSent } from './diagnostics.js'
+import { SessionError } from './errors.js'
+import type { ReportedEvent, SessionEvents } from './events.js'
 import { appendSetCookie, cookieKey, expiredCookie, isSecure, serializeData, toDictionaryMode } from './request.js'
 import { holdResponse, type CommitSteps } from './response-hold.js'
 import { controllerKey, RESERVED_KEYS, Session, type RegenerateOptions, type SessionController, type SessionRequest } from './session.js'
@@ -19,8 +23,7 @@ import { controllerKey, RESERVED_KEYS, Session, type RegenerateOptions, type Ses
  * @internal
  */
 
-/** Shared by both modes: one namespace, so `DEBUG=sessionkit` shows everything. */
-export const debug = createDebug('sessionkit')
+export { debug }
 
 /** Where a request's session is in its life. */
 export type Phase = 'loading' | 'open' | 'committing' | 'committed' | 'failed'
@@ -56,6 +59,10 @@ export interface LifecycleConfig {
   readonly name: string
   readonly proxy: boolean | undefined
   readonly absoluteTimeout: number
+  /** Where this middleware's events go. */
+  readonly events: SessionEvents
+  /** Whether a response that sets the session cookie is marked private to the browser (`cacheControl` option). */
+  readonly cacheControl: boolean
 }
 
 /** A request as the lifecycle sees it. */
@@ -80,6 +87,8 @@ export abstract class RequestLifecycle implements SessionController, CommitSteps
   clearWith: Cookie | undefined
   /** A regenerate(), destroy() or reload() in flight, which the commit waits for. */
   pendingOperation: Promise<void> | undefined
+  /** The new sessions already reported as created, so that saving one twice reports it once. */
+  #reportedCreated: Set<string> | undefined
 
   constructor(
     readonly config: LifecycleConfig,
@@ -226,15 +235,58 @@ export abstract class RequestLifecycle implements SessionController, CommitSteps
     return expiredCookie(this.config.name, this.clearWith ?? this.newCookie())
   }
 
+  /** The one place both modes add the session's Set-Cookie; a response that carries it must not sit in a shared cache. */
   appendSetCookie(header: string): void {
     appendSetCookie(this.res, header)
+    if (this.config.cacheControl) keepFromSharedCaches(this.res)
   }
 
-  /** Whether `cookie` may be sent on this request (a Secure cookie needs HTTPS, or a trusted proxy that says so). */
+  /**
+   * Whether `cookie` may be sent on this request (a Secure cookie needs HTTPS, or a trusted proxy that
+   * says so). Every cookie withheld, or that the browser will drop, is said why (see diagnostics.ts).
+   */
   canSend(cookie: Cookie): boolean {
-    if (cookie.secure !== true || isSecure(this.req, this.config.proxy)) return true
-    debug('not sending a Secure cookie over plain HTTP')
+    if (cookie.secure !== true || isSecure(this.req, this.config.proxy)) {
+      whyBrowserDrops(cookie, this.config.name)
+      return true
+    }
+    whyNotSent(this.req, this.config.proxy)
     return false
+  }
+
+  // --- events -----------------------------------------------------------------------------------------
+
+  /** Reports an event of this request to the middleware's listeners; events never carry an id. */
+  report(event: ReportedEvent): void {
+    if (!this.config.events.listened) return
+    this.config.events.report(event.type === 'storeError' ? { ...event, error: this.withoutIds(event.error) } : event, this.req)
+  }
+
+  /**
+   * A store's error as an event may carry it: a store may name the session in its message (a file
+   * path, a key), so this request's ids are replaced, and the store's own error (the cause) is left out.
+   */
+  withoutIds(error: SessionError): SessionError {
+    let message = error.message
+    for (const id of [this.id, this.clientId(), ...(this.goneIds ?? [])]) {
+      if (typeof id === 'string' && id.length > 0) message = message.split(id).join('<session id>')
+    }
+    return new SessionError(error.code, message, { status: error.status })
+  }
+
+  /** Reports that the session a valid cookie named was not found (`record` is what the store answered) or could not be used. */
+  reportLoadMiss(record: unknown): void {
+    if (!this.config.events.listened) return
+    const absolute = (record as { cookie?: { absoluteExpires?: unknown } } | null | undefined)?.cookie?.absoluteExpires
+    const pastAbsolute = (typeof absolute === 'string' || absolute instanceof Date) && new Date(absolute).getTime() <= Date.now()
+    this.report({ type: 'expired', reason: record === null || record === undefined ? 'not-found' : pastAbsolute ? 'absolute' : 'unusable' })
+  }
+
+  /** Reports `id` as created once, unless it is the session the client's cookie already named. */
+  reportCreated(id: string): void {
+    if (id === this.clientId() || this.#reportedCreated?.has(id) === true || !this.config.events.listened) return
+    ;(this.#reportedCreated ??= new Set()).add(id)
+    this.report({ type: 'created' })
   }
 
   // --- the session's methods (SessionController) ---------------------------------------------------

@@ -1,12 +1,13 @@
-import { EventEmitter } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import uid from 'uid-safe'
 import { SessionError } from './errors.js'
+import type { SessionEventListener } from './events.js'
+import { idsAtRest } from './hashed-ids.js'
 import { debug, type LifecycleRequest } from './lifecycle.js'
 import { parseOptions, type SessionOptions } from './options.js'
 import { enterRequest } from './request.js'
 import { scanSessionsOf } from './session-index.js'
-import { SigningKeys } from './signature.js'
+import { rejectedCookieReason, SigningKeys } from './signature.js'
 import { call, destroySession } from './store-writes.js'
 import { isOwnerIndexedStore } from './capabilities.js'
 import { StoreLifecycle } from './store-lifecycle.js'
@@ -34,8 +35,11 @@ export interface SessionMiddleware {
    * the one whose id is `except` (the current one, to stay logged in here). Resolves to how many.
    */
   destroySessionsOf(owner: string | number, options?: { except?: string }): Promise<number>
+  /** Listens for every {@link SessionEvent} (created, destroyed, regenerated, expired, tampered, storeError). */
+  on(event: 'event', listener: SessionEventListener): this
   /** Listens for store errors that did not fail a response (`'storeError'`); `DEBUG=sessionkit` logs them too. */
   on(event: 'storeError', listener: StoreErrorListener): this
+  off(event: 'event', listener: SessionEventListener): this
   off(event: 'storeError', listener: StoreErrorListener): this
 }
 
@@ -55,14 +59,17 @@ export function generateSessionId(): string {
  * keys, and "log out everywhere".
  */
 export function session(options: SessionOptions): SessionMiddleware {
-  const config = parseOptions(options, generateSessionId)
-  const { store } = config
+  const parsed = parseOptions(options, generateSessionId)
+  const store = parsed.store
+  // With `hashIds` the lifecycle's store and index hash every id; "log out everywhere" works below them, in store keys.
+  const atRest = idsAtRest(store, parsed.index, parsed.indexBy, parsed.hashIdKeys, parsed.migrateRawIds)
+  const config = { ...parsed, store: atRest.store, index: atRest.index }
   const signingKeys = new SigningKeys(config.secrets)
-  const events = new EventEmitter()
+  const { events } = config
   const context: StoreModeContext = {
     options: config,
     reportStoreError: (err, operation) => {
-      events.emit('storeError', err, operation)
+      events.emitter.emit('storeError', err, operation)
     },
   }
   let storeReady = true
@@ -82,43 +89,50 @@ export function session(options: SessionOptions): SessionMiddleware {
       return
     }
     const request = req as LifecycleRequest
-    const cookieOptions = enterRequest(request, next, config.cookie, debug)
+    const cookieOptions = enterRequest(request, next, config.cookie, config.name)
     if (cookieOptions === undefined) return
     const signing = signingKeys.forRequest(request)
     if (signing instanceof SessionError) {
       next(signing)
       return
     }
-    new StoreLifecycle(context, request, res, next, cookieOptions, signing).start()
+    const lifecycle = new StoreLifecycle(context, request, res, next, cookieOptions, signing)
+    if (lifecycle.cookieId === undefined && events.listened) {
+      const reason = rejectedCookieReason(request.headers.cookie, config.name)
+      if (reason !== undefined) lifecycle.report({ type: 'tampered', reason })
+    }
+    lifecycle.start()
   }
 
+  // The store keys of the owner's sessions: their ids, or with `hashIds` their hashes, which is all the store holds.
   const access = { store, timeoutMs: config.storeTimeout }
   // A store that keeps its own owner index writes it in the same step as the session: it is asked.
-  const storeIndexes = config.index === undefined && isOwnerIndexedStore(store) && store.indexBy === config.indexBy && config.indexBy !== undefined
+  const storeIndexes = atRest.innerIndex === undefined && isOwnerIndexedStore(store) && store.indexBy === config.indexBy && config.indexBy !== undefined
   const sessionsOf = async (owner: string | number): Promise<string[]> => {
     if (config.indexBy === undefined) throw new SessionError('SESSION_CONFIG', 'sessionkit: sessionsOf() needs the `indexBy` option (the session key that names its owner)')
-    if (config.index !== undefined) return config.index.ids(String(owner))
+    if (atRest.innerIndex !== undefined) return atRest.innerIndex.ids(String(owner))
     if (storeIndexes) return call<string[]>(access, 'idsOf', [String(owner)])
     return scanSessionsOf(store, config.indexBy, String(owner), config.storeTimeout)
   }
   const destroySessionsOf = async (owner: string | number, options: { except?: string } = {}): Promise<number> => {
-    const ids = (await sessionsOf(owner)).filter((sid) => sid !== options.except)
-    for (const sid of ids) {
+    const kept = new Set(options.except === undefined ? [] : atRest.keysOf(options.except))
+    const keys = (await sessionsOf(owner)).filter((key) => !kept.has(key))
+    for (const key of keys) {
       // Through this process's write order: a request here that loaded one of them cannot write it back.
-      await destroySession(access, sid)
-      await config.index?.remove(String(owner), sid)
+      await destroySession(access, key)
+      await atRest.innerIndex?.remove(String(owner), key)
     }
-    return ids.length
+    return keys.length
   }
   const handle: SessionMiddleware = Object.assign(middleware, {
     sessionsOf,
     destroySessionsOf,
-    on(event: 'storeError', listener: StoreErrorListener) {
-      events.on(event, listener)
+    on(event: 'event' | 'storeError', listener: SessionEventListener | StoreErrorListener) {
+      events.emitter.on(event, listener)
       return handle
     },
-    off(event: 'storeError', listener: StoreErrorListener) {
-      events.off(event, listener)
+    off(event: 'event' | 'storeError', listener: SessionEventListener | StoreErrorListener) {
+      events.emitter.off(event, listener)
       return handle
     },
   })

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import { types } from 'node:util'
 import type { CookieOptions } from './cookie.js'
 import { configError, SessionError } from './errors.js'
+import { SessionEvents } from './events.js'
 import { MemoryStore } from './memory-store.js'
 import { MemoryIndex, type SessionIndex } from './session-index.js'
 import { isSecret, type Secret } from './signature.js'
@@ -84,6 +85,28 @@ export interface SessionOptions {
    * larger session fails the request with a SESSION_SERIALIZE error instead of filling the store. Default 0: no limit.
    */
   maxSessionBytes?: number
+  /**
+   * Mark every response that sets the session cookie `Cache-Control: private` (unless it already says
+   * `private` or `no-store`) and `Vary: Cookie`, so that no shared cache hands it to another visitor.
+   * Default true; `false` leaves those headers to the app.
+   */
+  cacheControl?: boolean
+  /**
+   * Keep sessions in the store under a keyed hash of their id (HMAC-SHA256), not the id itself, so
+   * that a store dump or backup cannot be replayed; the cookie still carries the id. `true` derives
+   * the key from each `secret` (the first hashes, the others are read, for rotation); `{ key }` gives
+   * keys of its own. A session stored under its raw id before is still found, and moved to its hashed
+   * key, unless `migrateRawIds: false`. Default false.
+   */
+  hashIds?: boolean | HashIdsOptions
+}
+
+/** The `hashIds` option as an object. */
+export interface HashIdsOptions {
+  /** The keys of the hash: the first hashes new writes, every one is read. Default: derived from `secret`. */
+  key?: Secret | readonly Secret[]
+  /** Also look a session up under its raw id and move it to its hashed key. Default true; false once the old sessions have expired saves a store read per miss. */
+  migrateRawIds?: boolean
 }
 
 /** The options after checking, in the form the middleware uses. @internal */
@@ -108,9 +131,14 @@ export interface ParsedOptions {
   rewriteOnTouch: boolean
   touchAfter: number
   index: SessionIndex | undefined
+  cacheControl: boolean
+  /** The keys of `hashIds` (the first hashes), or undefined when ids are stored as they are. */
+  hashIdKeys: readonly Secret[] | undefined
+  migrateRawIds: boolean
+  events: SessionEvents
 }
 
-const KNOWN = new Set(['key', 'secret', 'store', 'cookie', 'name', 'genid', 'proxy', 'resave', 'rolling', 'saveUninitialized', 'unset', 'storeTimeout', 'maxSessionBytes', 'absoluteTimeout', 'merge', 'indexBy', 'index', 'rewriteOnTouch', 'touchAfter'])
+const KNOWN = new Set(['key', 'secret', 'store', 'cookie', 'name', 'genid', 'proxy', 'resave', 'rolling', 'saveUninitialized', 'unset', 'storeTimeout', 'maxSessionBytes', 'absoluteTimeout', 'merge', 'indexBy', 'index', 'rewriteOnTouch', 'touchAfter', 'cacheControl', 'hashIds'])
 /** RFC 6265 §4.1.1: a cookie name is an RFC 7230 token. @internal */
 export const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 // RFC 6265 §4.1.1 av-octets: any CHAR except CTLs and ';'.
@@ -154,16 +182,16 @@ export function parseOptions(given: SessionOptions | undefined, defaultGenid: (r
   const unset = options.unset ?? 'keep'
   if (unset !== 'keep' && unset !== 'destroy') problems.push(`unset option must be "destroy" or "keep" (got ${JSON.stringify(unset)})`)
   const secrets = check(() => parseSecret(options.secret), undefined)
-  const cookie = check(() => parseCookieOption(options.cookie), () => ({}))
-
   const name = options.name ?? options.key ?? 'connect.sid'
   if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
     problems.push(`option "name" must be a cookie name made of letters, digits and !#$%&'*+-.^_\`|~ (got ${JSON.stringify(name)})`)
   }
+  const cookie = check(() => parseCookieOption(options.cookie, typeof name === 'string' ? name : ''), () => ({}))
+  const hashIdKeys = check(() => parseHashIds(options.hashIds, secrets), undefined)
   const store = options.store ?? new MemoryStore()
   const missing = (['get', 'set', 'destroy'] as const).find((method) => typeof (store as unknown as Record<string, unknown>)[method] !== 'function')
   if (missing !== undefined) problems.push(`option "store" must have a ${missing}(sid, ..., callback) method; pass a store such as new MemoryStore() or connect-redis`)
-  for (const flag of ['resave', 'rolling', 'saveUninitialized', 'proxy', 'merge', 'rewriteOnTouch'] as const) {
+  for (const flag of ['resave', 'rolling', 'saveUninitialized', 'proxy', 'merge', 'rewriteOnTouch', 'cacheControl'] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean') problems.push(`option "${flag}" must be true or false (got ${JSON.stringify(options[flag])})`)
   }
   const storeTimeout = options.storeTimeout ?? 10_000
@@ -229,7 +257,26 @@ export function parseOptions(given: SessionOptions | undefined, defaultGenid: (r
     unsetDestroy: unset === 'destroy',
     storeTimeout,
     maxSessionBytes,
+    cacheControl: options.cacheControl ?? true,
+    hashIdKeys,
+    migrateRawIds: typeof options.hashIds === 'object' && options.hashIds !== null ? options.hashIds.migrateRawIds !== false : true,
+    events: new SessionEvents('store'),
   }
+}
+
+/** The keys of the `hashIds` option: its own `key`, or the `secret`s; undefined when it is off. */
+function parseHashIds(hashIds: unknown, secrets: readonly Secret[] | undefined): readonly Secret[] | undefined {
+  if (hashIds === undefined || hashIds === false) return undefined
+  if (hashIds !== true && (hashIds === null || typeof hashIds !== 'object')) throw configError('option "hashIds" must be true, false or { key, migrateRawIds }')
+  const given = hashIds === true ? undefined : (hashIds as HashIdsOptions)
+  if (given?.migrateRawIds !== undefined && typeof given.migrateRawIds !== 'boolean') throw configError('option "hashIds.migrateRawIds" must be true or false')
+  if (given?.key === undefined) {
+    if (secrets === undefined) throw configError('option "hashIds" needs a key: pass hashIds: { key } when the secret comes from cookie-parser\'s req.secret')
+    return secrets
+  }
+  const keys: unknown[] = Array.isArray(given.key) ? given.key : [given.key]
+  if (keys.length === 0 || !keys.every(isSecret)) throw configError(`option "hashIds.key" must be a non-empty string, a Buffer, or an array of them (got ${kindOf(given.key)})`)
+  return keys as Secret[]
 }
 
 /** The `secret` option as a list, or undefined when it is left out (the request's `req.secret` is used then). */
@@ -261,18 +308,19 @@ function kindOf(value: unknown): string {
  * object a function returns is checked on every request (SESSION_COOKIE_OPTIONS to `next()`).
  * @internal
  */
-export function parseCookieOption(cookieOption: CookieOptions | ((req: IncomingMessage) => CookieOptions) | undefined): (req: IncomingMessage) => CookieOptions {
+export function parseCookieOption(cookieOption: CookieOptions | ((req: IncomingMessage) => CookieOptions) | undefined, name: string): (req: IncomingMessage) => CookieOptions {
   const given = cookieOption ?? {}
   if (typeof given === 'function') {
     return (req) => {
       const result = given(req)
-      const problem = cookieProblem(result, 'the object returned by the cookie option')
+      const where = 'the object returned by the cookie option'
+      const problem = cookieProblem(result, where) ?? prefixProblem(name, result, where)
       if (problem) throw new SessionError('SESSION_COOKIE_OPTIONS', `sessionkit: ${problem}`)
       return result
     }
   }
   if (typeof given !== 'object') throw configError('cookie option must be an object of cookie attributes or a function (req) => object')
-  const problem = cookieProblem(given, 'cookie option')
+  const problem = cookieProblem(given, 'cookie option') ?? prefixProblem(name, given, 'cookie option')
   if (problem) throw configError(problem)
   const fixed = { ...given }
   return () => fixed
@@ -315,6 +363,25 @@ export function cookieProblem(options: unknown, where: string): string | undefin
   for (const flag of ['httpOnly', 'partitioned'] as const) {
     if (o[flag] !== undefined && typeof o[flag] !== 'boolean') return `${where}: ${flag} must be true or false`
   }
+  return undefined
+}
+
+/**
+ * What a `__Host-` or `__Secure-` name requires of the cookie's attributes (RFC 6265bis §4.1.3), which
+ * browsers enforce by dropping the cookie without a word; undefined when the name has no prefix or the
+ * attributes fit it. Browsers match the prefixes in any case. @internal
+ */
+export function prefixProblem(name: string, options: CookieOptions, where: string): string | undefined {
+  const lower = name.toLowerCase()
+  const host = lower.startsWith('__host-')
+  if (!host && !lower.startsWith('__secure-')) return undefined
+  const prefix = host ? '__Host-' : '__Secure-'
+  if (options.secure !== true) {
+    return `${where}: the cookie name ${name} starts with ${prefix}, which browsers keep only with secure: true (got ${JSON.stringify(options.secure)}; 'auto' leaves Secure off over plain HTTP, where the browser then drops it)`
+  }
+  if (!host) return undefined
+  if (options.domain !== undefined && options.domain !== '') return `${where}: the cookie name ${name} starts with __Host-, which browsers keep only without a domain (got ${JSON.stringify(options.domain)})`
+  if ((options.path ?? '/') !== '/') return `${where}: the cookie name ${name} starts with __Host-, which browsers keep only with path: '/' (got ${JSON.stringify(options.path)})`
   return undefined
 }
 

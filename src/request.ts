@@ -1,6 +1,7 @@
 import { IncomingMessage, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import { Cookie, pathMatches, type CookieOptions } from './cookie.js'
+import { outsidePath } from './diagnostics.js'
 import { SessionError } from './errors.js'
 import { controllerKey } from './session.js'
 
@@ -19,13 +20,13 @@ export interface RoutedRequest extends IncomingMessage {
  * The checks both middlewares make before anything else. Gives the cookie options for this request, or
  * undefined when the request goes on without a session, `next()` having been called: it already has a
  * session (an outer mount of either middleware), the `cookie` option's function threw (`next(err)`),
- * or its path is outside `cookie.path`.
+ * or its path is outside `cookie.path` (see {@link outsidePath} for when that is said).
  */
 export function enterRequest(
   req: RoutedRequest & { [controllerKey]?: unknown; session?: unknown },
   next: (err?: unknown) => void,
   cookieFor: (req: IncomingMessage) => CookieOptions,
-  debug: (message: string) => void,
+  name: string,
 ): CookieOptions | undefined {
   if (req[controllerKey] !== undefined || req.session) {
     next()
@@ -38,8 +39,9 @@ export function enterRequest(
     next(err)
     return undefined
   }
-  if (!pathMatches(requestPath(req), cookieOptions.path ?? '/')) {
-    debug('request path outside cookie.path; no session')
+  const path = cookieOptions.path ?? '/'
+  if (!pathMatches(requestPath(req), path)) {
+    outsidePath(name, path, req.headers.cookie?.includes(`${name}=`) === true)
     next()
     return undefined
   }

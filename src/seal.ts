@@ -56,35 +56,50 @@ export function seal(plaintext: string, key: SealKey, context: string): string {
   return Buffer.concat([header, body, cipher.getAuthTag()]).toString('base64url')
 }
 
+/** What opening a sealed value gave: the plaintext and which key opened it (0: the one that seals now), or why it did not open. */
+export type Opened = { readonly text: string; readonly keyIndex: number } | { readonly failure: 'malformed' | 'unknown-key' | 'bad-seal' }
+
 /**
  * The plaintext of a value `seal` made with one of `keys` for the same `context`, or `undefined`
  * for anything else (garbage, truncated, tampered, another key, another cookie name). Never throws.
  */
 export function open(sealed: unknown, keys: readonly SealKey[], context: string): string | undefined {
-  if (typeof sealed !== 'string' || sealed.length > MAX_SEALED_CHARS || !BASE64URL.test(sealed)) return undefined
+  const opened = openSealed(sealed, keys, context)
+  return 'text' in opened ? opened.text : undefined
+}
+
+/**
+ * Like {@link open}, saying which key opened the value (a cookie opened by an older secret is sealed
+ * again with the first), or why nothing did: `malformed` (not a sealed value of this version),
+ * `unknown-key` (no secret derives its key id), `bad-seal` (a known key id, but it does not authenticate).
+ */
+export function openSealed(sealed: unknown, keys: readonly SealKey[], context: string): Opened {
+  if (typeof sealed !== 'string' || sealed.length > MAX_SEALED_CHARS || !BASE64URL.test(sealed)) return { failure: 'malformed' }
   const bytes = Buffer.from(sealed, 'base64url')
   // Node's decoder tolerates stray padding bits; re-encoding must give the same text, or two
   // different cookie values would open to the same session.
-  if (bytes.length < HEADER_BYTES + TAG_BYTES || bytes[0] !== VERSION || bytes.toString('base64url') !== sealed) return undefined
+  if (bytes.length < HEADER_BYTES + TAG_BYTES || bytes[0] !== VERSION || bytes.toString('base64url') !== sealed) return { failure: 'malformed' }
   const header = bytes.subarray(0, HEADER_BYTES)
   const keyId = bytes.subarray(1, 1 + KEY_ID_BYTES)
   const iv = bytes.subarray(1 + KEY_ID_BYTES, HEADER_BYTES)
   const body = bytes.subarray(HEADER_BYTES, bytes.length - TAG_BYTES)
   const tag = bytes.subarray(bytes.length - TAG_BYTES)
   const aad = additionalData(header, context)
-  for (const key of keys) {
+  let knownKey = false
+  for (const [keyIndex, key] of keys.entries()) {
     // Two secrets could share a 4-byte id; every matching key is tried, never a non-matching one.
     if (!key.id.equals(keyId)) continue
+    knownKey = true
     try {
       const decipher = createDecipheriv('aes-256-gcm', key.key, iv, { authTagLength: TAG_BYTES })
       decipher.setAAD(aad)
       decipher.setAuthTag(tag)
-      return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8')
+      return { text: Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8'), keyIndex }
     } catch {
       // Authentication failed under this key; try the next matching one.
     }
   }
-  return undefined
+  return { failure: knownKey ? 'bad-seal' : 'unknown-key' }
 }
 
 function additionalData(header: Buffer, context: string): Buffer {

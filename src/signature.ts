@@ -2,6 +2,7 @@ import { createSecretKey, type KeyObject } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { sign, unsign } from 'cookie-signature'
 import { SessionError } from './errors.js'
+import type { TamperReason } from './events.js'
 
 /** A secret as `express-session` takes it: a string or a Buffer. */
 export type Secret = string | Buffer
@@ -175,6 +176,18 @@ function verifyValue(value: string, secrets: readonly SigningKey[], verified: Ve
   }
   const older = unsignSessionId(value, secrets.slice(1))
   return older === undefined ? undefined : { id: older, value: undefined }
+}
+
+/**
+ * Why a `Cookie` header's session cookies were all refused, for a request on which none verified:
+ * `bad-signature` when one carries a signature (forged, altered, or signed by a retired secret),
+ * `unsigned` when none does; undefined when the header has no non-empty cookie of that name. Only
+ * string checks: the HMACs were already computed and failed.
+ */
+export function rejectedCookieReason(header: string | undefined, name: string): TamperReason | undefined {
+  const values = sessionCookieValues(header, name).filter((value) => value !== '')
+  if (values.length === 0) return undefined
+  return values.some((value) => value.startsWith(SIGNED_PREFIX)) ? 'bad-signature' : 'unsigned'
 }
 
 /** A request as cookie-parser leaves it: the header's cookies parsed, the signed ones verified. */

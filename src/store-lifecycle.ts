@@ -101,6 +101,7 @@ export class StoreLifecycle extends RequestLifecycle {
     // (ENOENT: session-file-store's "no such session".)
     if (found === null || found === undefined) debug('session %s not found', sessionLabel(sid))
     else if (this.inflate(sid, found.record) && this.versioned) this.version = { id: sid, value: found.version ?? null, touched: this.options.touchAfter === 0 }
+    if (this.slot === LAZY) this.reportLoadMiss(found?.record)
     this.proceed()
   }
 
@@ -251,6 +252,7 @@ export class StoreLifecycle extends RequestLifecycle {
       case 'save':
         return this.save(action.session, action.json)
       case 'destroy':
+        this.report({ type: 'destroyed' })
         return destroySession(this.access, action.id)
       case 'touch':
         this.touchAfterEnd = action.session
@@ -283,6 +285,7 @@ export class StoreLifecycle extends RequestLifecycle {
       const storeError = err instanceof SessionError ? err : new SessionError('SESSION_STORE_FAILED', String(err), { cause: err })
       debug('touching session %s failed: %s', sessionLabel(current.id), storeError.message)
       this.context.reportStoreError(storeError, 'touch')
+      this.report({ type: 'storeError', operation: 'touch', error: storeError })
     })
   }
 
@@ -338,6 +341,7 @@ export class StoreLifecycle extends RequestLifecycle {
         this.noteGone(target)
         throw goneError()
       }
+      this.reportCreated(target.id)
       if (outcome.version !== undefined) this.version = { id: target.id, value: outcome.version, touched: this.version?.touched === true && this.version.id === target.id }
       if (this.options.merge) this.mergeBase = written
       return indexSession(this.options, target)
@@ -347,11 +351,13 @@ export class StoreLifecycle extends RequestLifecycle {
   destroy(target: Session): Promise<void> {
     if (this.slot === target) this.slot = undefined
     this.noteGone(target)
+    this.report({ type: 'destroyed' })
     return this.track(destroySession(this.access, target.id).then(() => unindexSession(this.options, target)))
   }
 
   regenerate(target: Session, options: RegenerateOptions): Promise<void> {
     this.noteGone(target)
+    this.report({ type: 'regenerated' })
     const kept = keptValues(target, options.keep)
     const nextId = this.options.genidIsAsync ? makeIdAsync(this.options.genid, this.req) : undefined
     // A genid that fails before the destroy answers would be an unhandled rejection (a crash on Node

@@ -20,6 +20,8 @@ import signature = require('./signature.js')
 import cookieSessionModule = require('./cookie-session.js')
 import sessionIndex = require('./session-index.js')
 import capabilities = require('./capabilities.js')
+import events = require('./events.js')
+import cookieLifecycle = require('./cookie-lifecycle.js')
 
 // The options are optional in the type, as in @types/express-session, so that store factories typed
 // against it (`connectPgSimple(session)`) accept this function.
@@ -41,6 +43,14 @@ declare namespace sessionkit {
   export import isOwnerIndexedStore = sk.isOwnerIndexedStore
   export import CookieSessionOptions = cookieSessionModule.CookieSessionOptions
   export import CookieSessionMiddleware = cookieSessionModule.CookieSessionMiddleware
+  export import SealedSessionInfo = cookieLifecycle.SealedSessionInfo
+  export import SessionEvent = events.SessionEvent
+  export import SessionEventListener = events.SessionEventListener
+  export import SessionEventType = events.SessionEventType
+  export import SessionMode = events.SessionMode
+  export import TamperReason = events.TamperReason
+  export import ExpiryReason = events.ExpiryReason
+  export import HashIdsOptions = options.HashIdsOptions
   export import SessionIndex = sessionIndex.SessionIndex
   export import RedisSetClient = sessionIndex.RedisSetClient
   export import IoRedisSetClient = sessionIndex.IoRedisSetClient

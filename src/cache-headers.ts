@@ -1,0 +1,50 @@
+import type { ServerResponse } from 'node:http'
+
+/**
+ * Cache directives for a response that carries the session's Set-Cookie. A shared cache (a CDN, a
+ * corporate proxy) that stored such a response would hand one user's session cookie to the next
+ * visitor; `private` keeps it out of every shared cache, and `Vary: Cookie` tells the browser's own
+ * cache that the answer depends on the cookie. @internal
+ */
+
+/**
+ * Adds `private` to the response's Cache-Control unless it already says `private` or `no-store`
+ * (anything stricter the app set stays as it is; `public`, which `private` contradicts, goes), and
+ * `Cookie` to its Vary unless it varies on everything or already on the cookie.
+ */
+export function keepFromSharedCaches(res: ServerResponse): void {
+  if (res.headersSent) return
+  const directives = listOf(res.getHeader('Cache-Control'))
+  const names = directives.map(directiveName)
+  // `private="Set-Cookie"` names only some headers as private: the rest stays cacheable, so it does not count.
+  const strict = names.includes('no-store') || directives.some((directive) => directive.toLowerCase() === 'private')
+  if (!strict) res.setHeader('Cache-Control', ['private', ...directives.filter((_, i) => names[i] !== 'public')].join(', '))
+  if (names.includes('no-store')) return
+  const vary = listOf(res.getHeader('Vary'))
+  if (vary.some((field) => field === '*' || field.toLowerCase() === 'cookie')) return
+  res.setHeader('Vary', [...vary, 'Cookie'].join(', '))
+}
+
+/** The comma-separated items of a header, however it was set (a string, a number, an array); a quoted comma stays inside its item. */
+function listOf(value: string | number | readonly string[] | undefined): string[] {
+  if (value === undefined) return []
+  const text = Array.isArray(value) ? value.join(',') : String(value)
+  const items: string[] = []
+  let start = 0
+  let quoted = false
+  for (let i = 0; i <= text.length; i++) {
+    const char = text[i]
+    if (char === '"' && text[i - 1] !== '\\') quoted = !quoted
+    if (i === text.length || (char === ',' && !quoted)) {
+      const item = text.slice(start, i).trim()
+      if (item !== '') items.push(item)
+      start = i + 1
+    }
+  }
+  return items
+}
+
+function directiveName(directive: string): string {
+  const eq = directive.indexOf('=')
+  return (eq === -1 ? directive : directive.slice(0, eq)).trim().toLowerCase()
+}

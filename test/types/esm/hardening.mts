@@ -1,0 +1,30 @@
+// Types of the hardening options and the event API, as an app writes them.
+import session, { cookieSession } from 'sessionkit'
+import type { SealedSessionInfo, SessionEvent } from 'sessionkit'
+
+const middleware = session({ secret: 's', resave: false, saveUninitialized: false, hashIds: { key: 'k', migrateRawIds: false }, cacheControl: false })
+const counted = new Map<string, number>()
+middleware.on('event', (event, req) => {
+  if (event.type === 'tampered') {
+    const reason: 'unsigned' | 'bad-signature' | 'malformed' | 'unknown-key' | 'bad-seal' = event.reason
+    counted.set(req.socket.remoteAddress ?? '', (counted.get(req.socket.remoteAddress ?? '') ?? 0) + 1)
+    void reason
+  }
+  if (event.type === 'storeError') void event.error.code
+  // @ts-expect-error an event carries no id
+  void event.id
+})
+middleware.on('storeError', (error, operation) => void [error.code, operation])
+
+const notBefore = new Map<string, number>()
+const sealed = cookieSession({
+  secret: ['new', 'old'],
+  indexBy: 'userId',
+  revoked: ({ owner, issuedAt }: SealedSessionInfo) => owner !== undefined && issuedAt.getTime() < (notBefore.get(owner) ?? 0),
+})
+sealed.on('event', (event: SessionEvent) => void event.mode).off('event', () => {})
+cookieSession({ secret: 's', revoked: async () => false })
+// @ts-expect-error revoked answers a boolean
+cookieSession({ secret: 's', revoked: () => 'yes' })
+// @ts-expect-error hashIds takes true, false or { key, migrateRawIds }
+session({ secret: 's', hashIds: 'yes' })
