@@ -6,7 +6,7 @@ import { debug, keptValues, LAZY, RequestLifecycle, type LifecycleRequest } from
 import { goneError } from './merge.js'
 import type { ParsedOptions } from './options.js'
 import { recordProblem, sessionLabel } from './record.js'
-import { cookieKey, serializeCookie, serializeData } from './request.js'
+import { cookieKey, dataJsonIfAny, serializeCookie, serializeData } from './request.js'
 import { Session, type RegenerateOptions } from './session.js'
 import { indexSession, unindexSession } from './session-index.js'
 import { writesOf } from './session-writes.js'
@@ -297,7 +297,7 @@ export class StoreLifecycle extends RequestLifecycle {
       current = this.generate()
     }
     const session = this.currentSession()
-    if (session === undefined || this.goneIds?.has(session.id) || !this.shouldSetCookie(session, this.committedJson ?? jsonOrUndefined(session))) {
+    if (session === undefined || this.goneIds?.has(session.id) || !this.shouldSetCookie(session, this.committedJson ?? dataJsonIfAny(session))) {
       if (this.clientSessionGone()) this.appendSetCookie(this.expiredCookie())
       return
     }
@@ -390,13 +390,5 @@ export class StoreLifecycle extends RequestLifecycle {
       if (found.version !== undefined) this.version = { id: target.id, value: found.version, touched: false }
     })
     return this.track(load)
-  }
-}
-
-function jsonOrUndefined(current: Session): string | undefined {
-  try {
-    return serializeData(current)
-  } catch {
-    return undefined
   }
 }
