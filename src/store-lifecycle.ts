@@ -95,7 +95,7 @@ export class StoreLifecycle extends RequestLifecycle {
     // A response ended meanwhile (a timeout middleware) knew nothing of the session: it stays untouched.
     if (!this.advance('loading', 'open')) return this.proceed()
     if (err !== null && (err.cause as { code?: unknown } | undefined)?.code !== 'ENOENT') {
-      debug('store.get failed for %s: %s', sessionLabel(sid), err.message)
+      debug('store.get failed for %s: %s', sessionLabel(sid), err.code) // a store's message may name the id
       return this.next(err)
     }
     // (ENOENT: session-file-store's "no such session".)
@@ -283,7 +283,7 @@ export class StoreLifecycle extends RequestLifecycle {
       // A session another request destroyed has nothing left to touch; that is not this request's error.
       if (err instanceof SessionError && err.code === 'SESSION_GONE') return
       const storeError = err instanceof SessionError ? err : new SessionError('SESSION_STORE_FAILED', String(err), { cause: err })
-      debug('touching session %s failed: %s', sessionLabel(current.id), storeError.message)
+      debug('touching session %s failed: %s', sessionLabel(current.id), storeError.code) // a store's message may name the id
       this.context.reportStoreError(storeError, 'touch')
       this.report({ type: 'storeError', operation: 'touch', error: storeError })
     })
