@@ -37,6 +37,8 @@ export interface IoRedisCluster extends IoRedisClient {
   /** The slot map: for each slot, `host:port` of its master first. */
   readonly slots: readonly (readonly string[])[]
   nodes(role: 'master'): readonly IoRedisNode[]
+  /** Reloads the slot map from the cluster; calls back when done. */
+  refreshSlotsCache(callback?: (err?: Error | null) => void): void
 }
 
 /** One node of an ioredis Cluster: a plain ioredis client with the address it connects to. */
@@ -116,17 +118,40 @@ function nodeCluster(client: NodeRedisCluster): RedisTarget {
 function ioCluster(client: IoRedisCluster): RedisTarget {
   // ioredis finds the key of each command itself (EVALSHA's too) and sends it to that slot's master.
   const send = ioSender(client)
+  const masterOf = (slot: number) => {
+    const address = client.slots[slot]?.[0]
+    return client.nodes('master').find((candidate) => `${candidate.options.host}:${candidate.options.port}` === address)
+  }
+  const refresh = () => new Promise<void>((resolve) => client.refreshSlotsCache(() => resolve()))
   return {
     kind: 'cluster',
     send,
-    onKeyNode(key, work) {
+    // Straight to the node, not through the Cluster's routing: a write redirected elsewhere would
+    // leave the WAIT on a connection that never wrote, which answers at once. Going around the
+    // routing also goes around its slot map upkeep, so a failover seen here refreshes the map.
+    async onKeyNode(key, work) {
       const slot = keySlot(key)
-      const address = client.slots[slot]?.[0]
-      const node = client.nodes('master').find((candidate) => `${candidate.options.host}:${candidate.options.port}` === address)
-      // Straight to the node, not through the Cluster's routing: a write redirected elsewhere would
-      // leave the WAIT on a connection that never wrote, which answers at once.
-      if (node === undefined) return Promise.reject(new Error(`sessionkit/redis: the Cluster client knows no master for slot ${slot} yet`))
-      return work(ioSender(node))
+      let node = masterOf(slot)
+      if (node === undefined) {
+        await refresh()
+        node = masterOf(slot)
+      }
+      if (node === undefined) throw new Error(`sessionkit/redis: the Cluster client knows no master for slot ${slot}`)
+      try {
+        return await work(ioSender(node))
+      } catch (err) {
+        const message = String((err as { message?: unknown } | null)?.message ?? '')
+        if (!message.startsWith('MOVED')) {
+          // A closed connection, a refused one: the master may be gone; the next call asks the new map.
+          if (!message.startsWith('NOSCRIPT')) void refresh()
+          throw err
+        }
+        // MOVED: the node refused the command (so it did not run) because the slot has a new master.
+        await refresh()
+        const moved = masterOf(slot)
+        if (moved === undefined || moved === node) throw err
+        return work(ioSender(moved))
+      }
     },
     masters: async () => client.nodes('master').map(ioSender),
   }

@@ -151,9 +151,13 @@ export async function startCluster({ base, masters = 3, nodeTimeoutMs = 1000 }) 
         const info = await cli(server.port, 'CLUSTER', 'INFO')
         if (!info.includes('cluster_state:ok') || !info.includes(`cluster_known_nodes:${ports.length}`)) return false
       }
-      // Each replica has caught up with its master, so a kill right away finds one to promote.
+      // Each replica has synced with its master, so a WAIT counts it and a kill finds one to promote.
       const nodes = parseNodes(await cli(ports[0], 'CLUSTER', 'NODES'))
-      return nodes.filter((node) => node.masterId).length === masters
+      if (nodes.filter((node) => node.masterId).length !== masters) return false
+      for (const node of nodes.filter((candidate) => !candidate.masterId)) {
+        if (!/slave0:.*state=online/.test(await cli(node.port, 'INFO', 'replication'))) return false
+      }
+      return true
     }, 'the new cluster to be ok on every node')
   } catch (err) {
     await cluster.stop()
