@@ -91,7 +91,7 @@ async function pool(items, limit, fn) {
  * One run; answers its figures. Options: base (first of six ports), client, waitReplicas (0: off),
  * connections, durationMs, killAtMs, nodeTimeoutMs, preSessions, requestTimeoutMs.
  */
-export async function runFailover({ base = 7130, client = 'node-redis', waitReplicas = 0, connections = 50, durationMs = 20_000, killAtMs = 6000, nodeTimeoutMs = 1000, preSessions = 200, requestTimeoutMs = 3000, log = () => {} } = {}) {
+export async function runFailover({ base = 7130, client = 'node-redis', waitReplicas = 0, connections = 50, durationMs = 20_000, killAtMs = 6000, nodeTimeoutMs = 1000, preSessions = 200, restartKilled = true, requestTimeoutMs = 3000, log = () => {} } = {}) {
   const cluster = await startCluster({ base, nodeTimeoutMs })
   const apps = []
   try {
@@ -149,6 +149,7 @@ export async function runFailover({ base = 7130, client = 'node-redis', waitRepl
       log(`killed master ${victim} at +${events.killed} ms; its replica is ${replica}`)
       await waitFor(async () => (await cli(replica, 'ROLE')).startsWith('master'), 'the replica to take over', 30_000)
       events.promoted = Date.now() - start
+      if (!restartKilled) return log(`promoted at +${events.promoted} ms; the old master stays down`)
       await cluster.server(victim).start()
       await waitFor(async () => /connected_slaves:1/.test(await cli(replica, 'INFO', 'replication')), 'the old master to rejoin as a replica', 30_000)
       events.rejoined = Date.now() - start
@@ -179,11 +180,12 @@ export async function runFailover({ base = 7130, client = 'node-redis', waitRepl
       errorsBeforeKill: errors.length - inWindow.length,
       killedAt: events.killed,
       promotedAfterMs: events.promoted - events.killed,
-      rejoinedAfterMs: events.rejoined - events.killed,
+      rejoinedAfterMs: events.rejoined === undefined ? null : events.rejoined - events.killed,
       windowMs: last ? last.at - events.killed : 0,
       quietAfterWindowMs: last ? ended - last.at : ended - events.killed,
       errorKinds: countBy(errors, (error) => String(error.status === 0 ? error.error : `${error.status} ${error.error ?? ''}`.trim().slice(0, 90))),
       errorsPerSecondAfterKill: countBy(inWindow, (error) => String(Math.floor((error.at - events.killed) / 1000))),
+      timeline: process.env.FAILOVER_TIMELINE ? countBy(inWindow, (error) => `${Math.floor((error.at - events.killed) / 1000)} ${String(error.error).slice(0, 40)}`) : undefined,
       acknowledgedLogins: loggedIn.size + loggedOut.length + unknown.size,
       acknowledgedLogouts: loggedOut.length,
       loginsLost: lostLogins,

@@ -5,6 +5,7 @@
 //   REDIS_CLUSTER_NODES  seed nodes, default 127.0.0.1:7140,127.0.0.1:7141,127.0.0.1:7142
 //   REDIS_CLIENT         node-redis (default) or ioredis
 //   WAIT_REPLICAS        0 (default) or the number of replicas each login and logout must reach first
+//   WAIT_TIMEOUT_MS      how long each of those waits may take, default 200
 'use strict'
 const express = require('express')
 const session = require('sessionkit')
@@ -16,6 +17,7 @@ const nodes = (process.env.REDIS_CLUSTER_NODES ?? '127.0.0.1:7140,127.0.0.1:7141
   return { host, port: Number(nodePort) }
 })
 const waitReplicas = Number(process.env.WAIT_REPLICAS ?? 0)
+const waitTimeoutMs = Number(process.env.WAIT_TIMEOUT_MS ?? 200)
 
 /** A connected Cluster client of the kind asked for, set to fail fast while a shard fails over. */
 async function connectCluster() {
@@ -48,7 +50,8 @@ async function main() {
     prefix: process.env.SESSION_PREFIX ?? 'sessionkit-cluster-example:',
     indexBy: 'user',
     // With it, a login or logout is answered only once a replica has it, so a failover cannot undo it.
-    waitForReplicas: waitReplicas > 0 ? { replicas: waitReplicas, timeoutMs: 500 } : undefined,
+    // WAIT holds the connection it runs on, so every command behind it waits too: keep it short.
+    waitForReplicas: waitReplicas > 0 ? { replicas: waitReplicas, timeoutMs: waitTimeoutMs } : undefined,
   })
   const app = express()
   app.use(express.urlencoded({ extended: false }))

@@ -101,13 +101,46 @@ function nodeSentinel(client: NodeRedisSentinel): RedisTarget {
   }
 }
 
+interface NodeRedisShard {
+  host?: string
+  port?: number
+  client?: { isReady?: boolean }
+}
+
+/**
+ * node-redis reloads its slot map only when a command meets MOVED, which a master that is dead never
+ * answers: its slots would stay on the dead node for good. A connection failure therefore asks the
+ * cluster for its map again, seeded from a master that is still up, at most once a second.
+ */
+function rediscovery(client: NodeRedisCluster): () => void {
+  let last = 0
+  return () => {
+    const slots = (client as { _slots?: { rediscover?: (startWith: unknown) => Promise<void> } })._slots
+    const live = (client.masters as NodeRedisShard[]).find((master) => master.client?.isReady === true)
+    if (typeof slots?.rediscover !== 'function' || live?.host === undefined || Date.now() - last < 1000) return
+    last = Date.now()
+    slots.rediscover({ options: { socket: { host: live.host, port: live.port } } }).catch(() => {})
+  }
+}
+
+// Errors of the connection rather than replies of Redis (which would mean the command ran).
+const CONNECTION_FAILURE = /offline|socket closed|ECONN|EPIPE|connection|timeout|CLUSTERDOWN|TRYAGAIN/i
+
 function nodeCluster(client: NodeRedisCluster): RedisTarget {
+  const rediscover = rediscovery(client)
   // isReadonly false: every command goes to the key's master, so a read sees the last acknowledged write.
-  const send: SendCommand = (args, key) => client.sendCommand(key, false, args)
+  const send: SendCommand = async (args, key) => {
+    try {
+      return await client.sendCommand(key, false, args)
+    } catch (err) {
+      if (CONNECTION_FAILURE.test(String((err as { message?: unknown } | null)?.message ?? ''))) rediscover()
+      throw err
+    }
+  }
   return {
     kind: 'cluster',
     send,
-    onKeyNode: (key, work) => work((args) => client.sendCommand(key, false, args)),
+    onKeyNode: (key, work) => work((args) => send(args, key)),
     async masters() {
       const clients = (await Promise.all(client.masters.map((master) => client.nodeClient(master as never)))) as NodeRedisClient[]
       return clients.map((node) => (args: string[]) => node.sendCommand(args))

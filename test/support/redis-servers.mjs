@@ -97,7 +97,9 @@ export async function waitFor(check, what, timeoutMs = 20_000) {
 export async function startCluster({ base, masters = 3, nodeTimeoutMs = 1000 }) {
   const root = mkdtempSync(join(tmpdir(), 'sessionkit-cluster-'))
   const ports = Array.from({ length: masters * 2 }, (_, i) => base + i)
-  const extra = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeoutMs), '--cluster-require-full-coverage', 'no']
+  // A replica back after a failover syncs at once, not after the default 5 s wait for other replicas:
+  // until it has synced, a write that waits for a replica fails.
+  const extra = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeoutMs), '--cluster-require-full-coverage', 'no', '--repl-diskless-sync-delay', '0']
   const servers = ports.map((port) => new Server(port, join(root, String(port)), serverArgs(port, extra)))
   const cluster = {
     root,
