@@ -7,9 +7,10 @@
 // gets SIGKILL; its replica takes over, and the killed server is started again (as a supervisor
 // would), rejoining as the new master's replica. Afterwards every acknowledged login that was not
 // logged out must still be logged in, every acknowledged logout must still be logged out, and every
-// session created before the kill must be readable.
+// session created before the kill must be readable. A second scenario pauses the replica 500 ms before
+// the kill, so that the master dies holding writes it acknowledged and never passed on.
 //
-//   node bench/failover.mjs [--duration=20000] [--kill-at=6000] [--connections=50] [--client=node-redis|ioredis] [--wait=0,1] [--out=bench/results/failover.json]
+//   node bench/failover.mjs [--duration=20000] [--kill-at=6000] [--connections=50] [--client=node-redis,ioredis] [--wait=0,1] [--lag=0,500] [--out=bench/results/failover.json]
 //
 // The test suite runs a short version (test/redis-failover.test.mjs); the README has the figures.
 import { spawn } from 'node:child_process'
@@ -89,9 +90,11 @@ async function pool(items, limit, fn) {
 
 /**
  * One run; answers its figures. Options: base (first of six ports), client, waitReplicas (0: off),
- * connections, durationMs, killAtMs, nodeTimeoutMs, preSessions, requestTimeoutMs.
+ * connections, durationMs, killAtMs, nodeTimeoutMs, preSessions, requestTimeoutMs, restartKilled (start
+ * the killed server again once its replica took over), lagMs (pause the replica this long before the
+ * kill, so that it misses the last writes the master acknowledged).
  */
-export async function runFailover({ base = 7130, client = 'node-redis', waitReplicas = 0, connections = 50, durationMs = 20_000, killAtMs = 6000, nodeTimeoutMs = 1000, preSessions = 200, restartKilled = true, requestTimeoutMs = 3000, log = () => {} } = {}) {
+export async function runFailover({ base = 7130, client = 'node-redis', waitReplicas = 0, connections = 50, durationMs = 20_000, killAtMs = 6000, nodeTimeoutMs = 1000, preSessions = 200, restartKilled = true, lagMs = 0, requestTimeoutMs = 3000, log = () => {} } = {}) {
   const cluster = await startCluster({ base, nodeTimeoutMs })
   const apps = []
   try {
@@ -144,9 +147,17 @@ export async function runFailover({ base = 7130, client = 'node-redis', waitRepl
       await new Promise((resolve) => setTimeout(resolve, killAtMs))
       const [victim] = await cluster.masterPorts()
       const replica = await cluster.replicaOf(victim)
+      if (lagMs > 0) {
+        // The replica falls behind (a slow network, a busy host): it stops, and the master drops its
+        // link, so what the master acknowledges from now on reaches no replica before it dies.
+        cluster.server(replica).child.kill('SIGSTOP')
+        await cli(victim, 'CLIENT', 'KILL', 'TYPE', 'replica')
+        await new Promise((resolve) => setTimeout(resolve, lagMs))
+      }
       events.killed = Date.now() - start
       await cluster.server(victim).kill('SIGKILL')
-      log(`killed master ${victim} at +${events.killed} ms; its replica is ${replica}`)
+      if (lagMs > 0) cluster.server(replica).child.kill('SIGCONT')
+      log(`killed master ${victim} at +${events.killed} ms${lagMs > 0 ? ` after its replica ${replica} lagged ${lagMs} ms` : `; its replica is ${replica}`}`)
       await waitFor(async () => (await cli(replica, 'ROLE')).startsWith('master'), 'the replica to take over', 30_000)
       events.promoted = Date.now() - start
       if (!restartKilled) return log(`promoted at +${events.promoted} ms; the old master stays down`)
@@ -168,7 +179,7 @@ export async function runFailover({ base = 7130, client = 'node-redis', waitRepl
     await pool([...loggedIn], 50, async ([cookie, user]) => void ((await check(cookie)) !== user && lostLogins++))
     await pool(loggedOut, 50, async (cookie) => void ((await check(cookie)) !== null && undoneLogouts++))
     const crashes = apps.filter((app) => app.crashed()).length
-    const inWindow = errors.filter((error) => error.at >= events.killed)
+    const inWindow = errors.filter((error) => error.at >= events.killed - lagMs)
     const last = errors.at(-1)
     return {
       client,
@@ -177,7 +188,9 @@ export async function runFailover({ base = 7130, client = 'node-redis', waitRepl
       durationMs: ended,
       requests,
       errors: errors.length,
-      errorsBeforeKill: errors.length - inWindow.length,
+      lagMs,
+      errorsBeforeKill: errors.filter((error) => error.at < events.killed - lagMs).length,
+      errorsInLag: errors.filter((error) => error.at >= events.killed - lagMs && error.at < events.killed).length,
       killedAt: events.killed,
       promotedAfterMs: events.promoted - events.killed,
       rejoinedAfterMs: events.rejoined === undefined ? null : events.rejoined - events.killed,
@@ -205,18 +218,20 @@ export async function runFailover({ base = 7130, client = 'node-redis', waitRepl
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, '').split('=')))
   const results = []
-  for (const client of (args.client ?? 'node-redis,ioredis').split(',')) {
-    for (const waitReplicas of (args.wait ?? '0,1').split(',').map(Number)) {
-      console.log(`\n== ${client}, waitForReplicas ${waitReplicas ? `{ replicas: ${waitReplicas} }` : 'off'}`)
-      const figures = await runFailover({ client, waitReplicas, durationMs: Number(args.duration ?? 20_000), killAtMs: Number(args['kill-at'] ?? 6000), connections: Number(args.connections ?? 50), log: console.log })
-      console.log(JSON.stringify(figures, null, 2))
-      results.push(figures)
+  for (const lagMs of (args.lag ?? '0,500').split(',').map(Number)) {
+    for (const client of (args.client ?? 'node-redis,ioredis').split(',')) {
+      for (const waitReplicas of (args.wait ?? '0,1').split(',').map(Number)) {
+        console.log(`\n== ${client}, waitForReplicas ${waitReplicas ? `{ replicas: ${waitReplicas} }` : 'off'}, replica lagging ${lagMs} ms at the kill`)
+        const figures = await runFailover({ client, waitReplicas, lagMs, durationMs: Number(args.duration ?? 20_000), killAtMs: Number(args['kill-at'] ?? 6000), connections: Number(args.connections ?? 50), log: console.log })
+        console.log(JSON.stringify(figures, null, 2))
+        results.push(figures)
+      }
     }
   }
-  console.log('\n| client | waitForReplicas | requests | errors | error window after the kill | promoted after | logins lost / acknowledged | logouts undone / acknowledged | sessions from before lost | app crashes |')
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
+  console.log('\n| replica lag at the kill | client | waitForReplicas | requests | errors | error window after the kill | promoted after | logins lost / acknowledged | logouts undone / acknowledged | sessions from before lost | app crashes |')
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
   for (const r of results) {
-    console.log(`| ${r.client} | ${r.waitReplicas ? `${r.waitReplicas} replica` : 'off'} | ${r.requests} | ${r.errors} | ${(r.windowMs / 1000).toFixed(1)} s | ${(r.promotedAfterMs / 1000).toFixed(1)} s | ${r.loginsLost} / ${r.acknowledgedLogins} | ${r.logoutsUndone} / ${r.acknowledgedLogouts} | ${r.sessionsBeforeLost} / ${r.sessionsBefore} | ${r.crashes} |`)
+    console.log(`| ${r.lagMs} ms | ${r.client} | ${r.waitReplicas ? `${r.waitReplicas} replica` : 'off'} | ${r.requests} | ${r.errors} | ${(r.windowMs / 1000).toFixed(1)} s | ${(r.promotedAfterMs / 1000).toFixed(1)} s | ${r.loginsLost} / ${r.acknowledgedLogins} | ${r.logoutsUndone} / ${r.acknowledgedLogouts} | ${r.sessionsBeforeLost} / ${r.sessionsBefore} | ${r.crashes} |`)
   }
   if (args.out) writeFileSync(args.out, `${JSON.stringify(results, null, 2)}\n`)
 }

@@ -22,7 +22,7 @@ function checkCommon(figures) {
 
 describe('a Redis Cluster master killed under load', { skip, concurrency: 1 }, () => {
   test('with waitForReplicas (ioredis Cluster): no acknowledged login or logout is lost', { timeout: 90_000 }, async (t) => {
-    const figures = await runFailover({ base: 7110, client: 'ioredis', waitReplicas: 1, connections: 50, durationMs: 12_000, killAtMs: 2500, preSessions: 100 })
+    const figures = await runFailover({ base: 7110, client: 'ioredis', waitReplicas: 1, lagMs: 500, connections: 50, durationMs: 10_000, killAtMs: 2500, preSessions: 100 })
     t.diagnostic(JSON.stringify(figures))
     checkCommon(figures)
     assert.equal(figures.loginsLost, 0, `acknowledged logins lost (of ${figures.acknowledgedLogins})`)
@@ -31,7 +31,7 @@ describe('a Redis Cluster master killed under load', { skip, concurrency: 1 }, (
 
   // The killed master stays down here: node-redis alone would keep its slots on the dead node for good.
   test('without it (node-redis createCluster, the dead master never back): the same bounds; what was lost is reported', { timeout: 90_000 }, async (t) => {
-    const figures = await runFailover({ base: 7110, client: 'node-redis', waitReplicas: 0, restartKilled: false, connections: 50, durationMs: 8000, killAtMs: 2500, preSessions: 100 })
+    const figures = await runFailover({ base: 7110, client: 'node-redis', waitReplicas: 0, lagMs: 500, restartKilled: false, connections: 50, durationMs: 8000, killAtMs: 2500, preSessions: 100 })
     t.diagnostic(JSON.stringify(figures))
     checkCommon(figures)
     t.diagnostic(`without waitForReplicas: ${figures.loginsLost} of ${figures.acknowledgedLogins} acknowledged logins lost, ${figures.logoutsUndone} of ${figures.acknowledgedLogouts} logouts undone, error window ${figures.windowMs} ms`)
