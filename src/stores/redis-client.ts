@@ -22,8 +22,13 @@ export interface NodeRedisCluster {
 export interface NodeRedisSentinel {
   sendCommand(isReadonly: boolean | undefined, args: string[]): Promise<unknown>
   /** Runs `fn` on one leased connection to the master. */
-  use<T>(fn: (client: never) => Promise<T>): Promise<T>
+  use<T>(fn: (lease: NodeRedisSentinelLease) => Promise<T>): Promise<T>
   getMasterNode(): unknown
+}
+
+/** What the store uses of a connection a node-redis Sentinel client lends to `use()`. */
+export interface NodeRedisSentinelLease {
+  sendCommand(isReadonly: boolean | undefined, args: string[]): Promise<unknown>
 }
 
 /** The one method of an ioredis 5 client (`new Redis()`, also with `sentinels`) the store uses. */
@@ -96,7 +101,7 @@ function nodeSentinel(client: NodeRedisSentinel): RedisTarget {
     kind: 'single',
     send,
     // The sentinel client pools connections; a lease keeps the write and its WAIT on one of them.
-    onKeyNode: (_key, work) => client.use((lease: { sendCommand(isReadonly: boolean, args: string[]): Promise<unknown> }) => work((args) => lease.sendCommand(false, args))) as never,
+    onKeyNode: (_key, work) => client.use((lease) => work((args) => lease.sendCommand(false, args))),
     masters: async () => [send],
   }
 }

@@ -21,7 +21,7 @@ import { cookieFields, globEscape, inBatches, recordOf } from './redis-records.j
 import { DESTROY, DESTROY_OWNED, IDS_OF, INDEX_PUT, LOAD, TOUCH, WRITE } from './redis-scripts.js'
 import { answer, newVersion, ownerOf, partsOf } from './shared.js'
 
-export type { IoRedisClient, IoRedisCluster, IoRedisNode, NodeRedisClient, NodeRedisCluster, NodeRedisSentinel, RedisStoreClient } from './redis-client.js'
+export type { IoRedisClient, IoRedisCluster, IoRedisNode, NodeRedisClient, NodeRedisCluster, NodeRedisSentinel, NodeRedisSentinelLease, RedisStoreClient } from './redis-client.js'
 export type { WaitForReplicas } from './redis-durability.js'
 
 /** Options of {@link RedisStore}. */
