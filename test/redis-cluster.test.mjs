@@ -13,6 +13,7 @@ import { RedisStore } from 'sessionkit/redis'
 import { testStore } from 'sessionkit/testing'
 import { listen, request } from './support/http.mjs'
 import { cli, missingRedisBinaries, startCluster } from './support/redis-servers.mjs'
+import { storeFlow } from './support/store-flow.mjs'
 
 const skip = missingRedisBinaries()
 const { keySlot } = createRequire(import.meta.url)('../dist/cjs/stores/redis-client.js')
@@ -46,6 +47,20 @@ describe('sessionkit/redis on a Redis Cluster', { skip, concurrency: 1 }, () => 
   describe('the conformance kit', { concurrency: true }, () => {
     testStore({ name: 'node-redis createCluster', store: () => new RedisStore({ client: clients.node, prefix: `${prefix}kit-node:`, indexBy: 'userId' }), ...kitOptions })
     testStore({ name: 'ioredis Cluster', store: () => new RedisStore({ client: clients.io, prefix: `${prefix}kit-io:`, indexBy: 'userId' }), ...kitOptions })
+  })
+
+  let flowStore
+  storeFlow('sessionkit/redis on a Cluster in session()', {
+    store: () => (flowStore ??= new RedisStore({ client: clients.io, prefix: `${prefix}flow:`, indexBy: 'userId' })),
+    backend: {
+      async read(sid) {
+        const key = `${prefix}flow:{${sid}}`
+        const [fields, pttl] = await Promise.all([clients.node.sendCommand(key, true, ['HGETALL', key]), clients.node.sendCommand(key, true, ['PTTL', key])])
+        const hash = Array.isArray(fields) ? Object.fromEntries(fields.flatMap((value, i) => (i % 2 === 0 ? [[value, fields[i + 1]]] : []))) : fields
+        if (!hash.d) return null
+        return { data: { ...JSON.parse(hash.d), cookie: JSON.parse(hash.c) }, expiresAt: Date.now() + Number(pttl) }
+      },
+    },
   })
 
   for (const kind of ['node', 'io']) {
@@ -171,6 +186,16 @@ describe('sessionkit/redis on a Redis Cluster', { skip, concurrency: 1 }, () => 
       assert.equal(keySlot(key), Number(await cli(7100, 'CLUSTER', 'KEYSLOT', key)), key)
     }
   })
+})
+
+test('options: braces in a prefix and a waitForReplicas without a sound count are refused at once', () => {
+  const client = { sendCommand: async () => null }
+  assert.throws(() => new RedisStore({ client, prefix: 'app{1}:' }), /prefix must not contain \{ or \}/)
+  assert.throws(() => new RedisStore({ client, indexPrefix: 'owner{' }), /indexPrefix must not contain/)
+  for (const waitForReplicas of [{ replicas: 0 }, { replicas: 1.5 }, {}, { replicas: 1, timeoutMs: 0 }]) {
+    assert.throws(() => new RedisStore({ client, waitForReplicas }), /waitForReplicas\.(replicas|timeoutMs) must be/, JSON.stringify(waitForReplicas))
+  }
+  assert.ok(new RedisStore({ client, waitForReplicas: { replicas: 2 } }))
 })
 
 /** The port of the master serving `slot` now. */

@@ -180,7 +180,7 @@ export class RedisStore extends Store implements ConditionalStore {
     if (reply[0] === 'written') {
       const previous = String(reply[2] ?? '')
       // The old owner's entry goes after the write; until then idsOf sees the session's new owner and drops it.
-      if (this.#indexApart && previous !== '' && previous !== owner) await this.#target.send(['ZREM', this.#indexKey(previous), sid], this.#indexKey(previous))
+      if (this.#indexApart && previous !== '' && previous !== owner) await this.#unindex(previous, sid)
       return { written: true, version: String(reply[1]) }
     }
     if (reply[0] === 'gone') return { written: false, reason: 'gone' }
@@ -233,8 +233,18 @@ export class RedisStore extends Store implements ConditionalStore {
       const result = String((await DESTROY_OWNED_SCRIPT.run(send, [key], [])) ?? '')
       return { result, wrote: result !== '' }
     })
-    // After the session is gone: until this lands, the entry points at nothing and idsOf drops it.
-    if (owner !== '') await this.#target.send(['ZREM', this.#indexKey(owner), sid], this.#indexKey(owner))
+    // The entry goes after the session: until then it points at nothing, which idsOf drops.
+    if (owner !== '') await this.#unindex(owner, sid)
+  }
+
+  /**
+   * Removes a Cluster index entry after its session left that owner (destroyed, moved). The write or
+   * destroy the caller asked for has happened, so a failure here does not fail it: the stale entry
+   * points at no session of that owner, idsOf drops it, and it expires with its score.
+   */
+  async #unindex(owner: string, sid: string): Promise<void> {
+    const indexKey = this.#indexKey(owner)
+    await this.#target.send(['ZREM', indexKey, sid], indexKey).catch(() => undefined)
   }
 
   async #idsOf(owner: string): Promise<string[]> {
