@@ -3,10 +3,12 @@
 // on ports the caller names (7100-7199: the shared Redis on 6379 is never touched), keeps its files in
 // a fresh temporary folder, persists nothing, and is stopped by PID: by stop(), and on process exit
 // whatever happened before.
+import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { test } from 'node:test'
 import { promisify } from 'node:util'
 import { answers } from './services.mjs'
 
@@ -15,13 +17,31 @@ export const REDIS_SERVER = '/usr/bin/redis-server'
 export const REDIS_CLI = '/usr/bin/redis-cli'
 
 const live = new Set()
-process.on('exit', () => {
+const killAll = () => {
   for (const child of live) child.kill('SIGKILL')
-})
+}
+process.on('exit', killAll)
+// A run stopped with Ctrl-C or by a timeout's SIGTERM must not leave servers behind either.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    killAll()
+    // A program with a handler of its own (the example's launcher) finishes its own shutdown.
+    if (process.listenerCount(signal) === 0) process.exit(signal === 'SIGINT' ? 130 : 143)
+  })
+}
 
-/** Why these tests cannot run here (no binary), or false. */
+/**
+ * Why these tests cannot run here (no binary), or false. Under CI=true a missing binary also
+ * registers a failing test, so CI cannot pass by skipping them.
+ */
 export function missingRedisBinaries() {
-  for (const bin of [REDIS_SERVER, REDIS_CLI]) if (!existsSync(bin)) return `${bin} is not installed (apt-get install redis-server)`
+  for (const bin of [REDIS_SERVER, REDIS_CLI]) {
+    if (existsSync(bin)) continue
+    const message = `${bin} is not installed (apt-get install redis-server)`
+    if (process.env.CI === 'true') test(`${bin} is installed (required under CI=true)`, () => assert.fail(message))
+    else console.log(`# skipping: ${message}`)
+    return message
+  }
   return false
 }
 
