@@ -1,4 +1,4 @@
-// Two processes of examples/redis-cluster/app.js on different ports, sharing one Redis: a login on A is
+// Two processes of examples/redis-multiprocess/app.js on different ports, sharing one Redis: a login on A is
 // seen on B, a change on B is seen on A, and A killed with SIGKILL and started again loses no session.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
@@ -16,7 +16,7 @@ const running = new Set()
 
 /** Starts one app process and resolves once it prints the URL it listens on. */
 function startApp(port = 0) {
-  const child = spawn(process.execPath, [join(root, 'examples/redis-cluster/app.js')], {
+  const child = spawn(process.execPath, [join(root, 'examples/redis-multiprocess/app.js')], {
     env: { ...process.env, PORT: String(port), SESSION_PREFIX: prefix, SESSION_SECRET: 'multiprocess secret' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -46,7 +46,7 @@ const post = (base, path, cookie, body) =>
   request(base, path, { method: 'POST', cookie, body, headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' } })
 const whoami = async (base, cookie) => JSON.parse((await request(base, '/whoami', { cookie })).text)
 
-describe('several processes sharing one Redis (examples/redis-cluster)', { skip }, () => {
+describe('several processes sharing one Redis (examples/redis-multiprocess)', { skip }, () => {
   let a
   let b
   before(async () => {

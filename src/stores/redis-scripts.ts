@@ -10,6 +10,10 @@
 // session expires, pruned of past scores on every write, the key expiring with its last session.
 // Times are ms since the epoch as integer strings; "now" for the index is the server's TIME, the
 // clock Redis expires keys by.
+//
+// On a Cluster the owner's key sits in another slot, so the scripts get '' as the index prefix and
+// leave the index alone; the store keeps it in steps of its own (INDEX_PUT before the session's
+// write, a ZREM after a destroy), for which WRITE, LOAD, TOUCH and DESTROY_OWNED answer the owner.
 
 const HELPERS = `
 local function now_ms()
@@ -25,9 +29,23 @@ end
 `
 
 /**
+ * The Cluster's index step, run before the session's own write. KEYS[1] the owner's index key. ARGV:
+ * score (when the session will expire), sid. It only ever raises an entry's score: the step runs
+ * outside the session's script, so an entry that outlives its session is the safe side (idsOf checks
+ * each session), one that expires before it would hide a live session from destroySessionsOf().
+ */
+export const INDEX_PUT = `${HELPERS}
+local current = redis.call('ZSCORE', KEYS[1], ARGV[2])
+local score = ARGV[1]
+if current and tonumber(current) > tonumber(score) then score = current end
+index_put(KEYS[1], ARGV[2], score)
+return 1
+`
+
+/**
  * set() and setIfVersion(). KEYS[1] session key. ARGV: conditional ('1'/'0'), expected version ('' for
  * none stored), new version, d, c, e, m, a, key expiry, owner, index prefix ('' without an index), sid.
- * Answers {'written', version}, {'gone'}, or {'changed', v, d, c, e}.
+ * Answers {'written', version, previous owner or ''}, {'gone'}, or {'changed', v, d, c, e}.
  */
 export const WRITE = `${HELPERS}
 local key = KEYS[1]
@@ -41,8 +59,7 @@ if ARGV[1] == '1' then
     return {'changed', cur[1], cur[2], cur[3], cur[4]}
   end
 end
-local old_owner = false
-if ARGV[11] ~= '' then old_owner = redis.call('HGET', key, 'o') end
+local old_owner = redis.call('HGET', key, 'o')
 redis.call('HSET', key, 'v', ARGV[3], 'd', ARGV[4], 'c', ARGV[5], 'e', ARGV[6], 'm', ARGV[7], 'a', ARGV[8], 'o', ARGV[10])
 redis.call('PEXPIREAT', key, ARGV[9])
 if ARGV[11] ~= '' then
@@ -51,12 +68,13 @@ if ARGV[11] ~= '' then
   end
   if ARGV[10] ~= '' then index_put(ARGV[11] .. '{' .. ARGV[10] .. '}', ARGV[12], ARGV[9]) end
 end
-return {'written', ARGV[3]}
+return {'written', ARGV[3], old_owner or ''}
 `
 
 /**
  * getVersioned(). KEYS[1] session key. ARGV: touch ('1'/'0'), now (the app's clock, which cookie
- * expiries are counted by), default ttl, index prefix, sid. Answers nil or {v, d, c, e}. The touch
+ * expiries are counted by), default ttl, index prefix, sid. Answers nil or {v, d, c, e, owner, the
+ * key's new expiry ('' without a touch)}. The touch
  * follows touchedExpiry() in touch-expiry.ts; the key lives at least one second more.
  */
 export const LOAD = `${HELPERS}
@@ -82,22 +100,20 @@ if ARGV[1] == '1' then
   redis.call('HSET', key, 'e', e or '')
   redis.call('PEXPIREAT', key, score)
   if ARGV[4] ~= '' and f[7] and f[7] ~= '' then index_put(ARGV[4] .. '{' .. f[7] .. '}', ARGV[5], score) end
-  f[4] = e
+  return {f[1], f[2], f[3], e or '', f[7] or '', score}
 end
-return {f[1], f[2], f[3], f[4]}
+return {f[1], f[2], f[3], f[4], f[7] or '', ''}
 `
 
-/** touch(). KEYS[1] session key. ARGV: c, e, m, a, key expiry, index prefix, sid. Answers 1, or 0 when absent. */
+/** touch(). KEYS[1] session key. ARGV: c, e, m, a, key expiry, index prefix, sid. Answers {1, owner or ''}, or {0} when absent. */
 export const TOUCH = `${HELPERS}
 local key = KEYS[1]
-if redis.call('EXISTS', key) == 0 then return 0 end
+if redis.call('EXISTS', key) == 0 then return {0} end
 redis.call('HSET', key, 'c', ARGV[1], 'e', ARGV[2], 'm', ARGV[3], 'a', ARGV[4])
 redis.call('PEXPIREAT', key, ARGV[5])
-if ARGV[6] ~= '' then
-  local owner = redis.call('HGET', key, 'o')
-  if owner and owner ~= '' then index_put(ARGV[6] .. '{' .. owner .. '}', ARGV[7], ARGV[5]) end
-end
-return 1
+local owner = redis.call('HGET', key, 'o')
+if ARGV[6] ~= '' and owner and owner ~= '' then index_put(ARGV[6] .. '{' .. owner .. '}', ARGV[7], ARGV[5]) end
+return {1, owner or ''}
 `
 
 /** destroy() with an index. KEYS[1] session key. ARGV: index prefix, sid. */
@@ -106,6 +122,13 @@ local owner = redis.call('HGET', KEYS[1], 'o')
 redis.call('DEL', KEYS[1])
 if owner and owner ~= '' then redis.call('ZREM', ARGV[1] .. '{' .. owner .. '}', ARGV[2]) end
 return 1
+`
+
+/** destroy() on a Cluster with an index: the session's key only. KEYS[1] session key. Answers its owner, or ''. */
+export const DESTROY_OWNED = `
+local owner = redis.call('HGET', KEYS[1], 'o')
+redis.call('DEL', KEYS[1])
+return owner or ''
 `
 
 /** idsOf(). KEYS[1] the owner's index key. Answers the ids of the sessions that have not expired. */

@@ -1,8 +1,11 @@
 /**
  * `sessionkit/redis`: a session store in Redis with the capabilities of `ConditionalStore` (writes
- * conditional on a version, load-and-touch in one round trip) and, with `indexBy`, its own owner index
- * written in the same script as the session. It takes a client the app made and connected: node-redis
- * 4/5 (`createClient()`) or ioredis 5 (`new Redis()`), and never loads either package itself.
+ * conditional on a version, load-and-touch in one round trip) and, with `indexBy`, its own owner index.
+ * It takes a client the app made and connected: node-redis 4/5 (`createClient()`, `createCluster()`,
+ * `createSentinel()`) or ioredis 5 (`new Redis()`, also with `sentinels`, or `new Redis.Cluster()`), and
+ * never loads either package itself. On a single Redis (or behind Sentinel) the owner index is written
+ * in the same script as the session; on a Cluster, where the owner's key sits in another slot, in a
+ * separate step ordered so that the index never misses a live session (see docs/stores.md).
  *
  * ```js
  * const { RedisStore } = require('sessionkit/redis')
@@ -11,55 +14,65 @@
  */
 import type { ConditionalStore, ConditionalWriteOutcome, VersionedRecord } from '../capabilities.js'
 import { Store, type SessionRecord, type StoreCallback } from '../store.js'
-import { timeOf } from '../touch-expiry.js'
-import { type RedisStoreClient, Script, type SendCommand, senderOf } from './redis-client.js'
-import { DESTROY, IDS_OF, LOAD, TOUCH, WRITE } from './redis-scripts.js'
+import { timeOf, touchedExpiry } from '../touch-expiry.js'
+import { type RedisStoreClient, type RedisTarget, Script, targetOf } from './redis-client.js'
+import { durabilityOf, durably, type WaitForReplicas } from './redis-durability.js'
+import { cookieFields, globEscape, inBatches, recordOf } from './redis-records.js'
+import { DESTROY, DESTROY_OWNED, IDS_OF, INDEX_PUT, LOAD, TOUCH, WRITE } from './redis-scripts.js'
 import { answer, newVersion, ownerOf, partsOf } from './shared.js'
 
-export type { IoRedisClient, NodeRedisClient, RedisStoreClient } from './redis-client.js'
+export type { IoRedisClient, IoRedisCluster, IoRedisNode, NodeRedisClient, NodeRedisCluster, NodeRedisSentinel, NodeRedisSentinelLease, RedisStoreClient } from './redis-client.js'
+export type { WaitForReplicas } from './redis-durability.js'
 
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {
-  /** A connected node-redis 4/5 or ioredis 5 client; the app opens and closes it. */
+  /** A connected node-redis 4/5 or ioredis 5 client, Cluster or Sentinel client; the app opens and closes it. */
   client: RedisStoreClient
-  /** Put before every key: a session lives under `<prefix>{<sid>}`. Default `'sess:'`. */
+  /** Put before every key: a session lives under `<prefix>{<sid>}`. No braces (they would move the hash tag). Default `'sess:'`. */
   prefix?: string
   /** Lifetime in ms of sessions whose cookie has no expiry (browser-session cookies). Default one day. */
   ttl?: number
-  /** Keep an owner index: the session key whose value is the owner (e.g. `'userId'`). Needs one Redis, not a Cluster. */
+  /** Keep an owner index: the session key whose value is the owner (e.g. `'userId'`). */
   indexBy?: string
   /** Put before every owner index key: an owner's sessions live under `<indexPrefix>{<owner>}`. Default `<prefix>owner:`. */
   indexPrefix?: string
+  /** Answer a write or a destroy only once this many replicas have it (WAIT); fewer within the timeout fail it. Off by default. */
+  waitForReplicas?: WaitForReplicas
 }
 
 const WRITE_SCRIPT = new Script(WRITE)
 const LOAD_SCRIPT = new Script(LOAD)
 const TOUCH_SCRIPT = new Script(TOUCH)
 const DESTROY_SCRIPT = new Script(DESTROY)
+const DESTROY_OWNED_SCRIPT = new Script(DESTROY_OWNED)
 const IDS_OF_SCRIPT = new Script(IDS_OF)
-// Keys per SCAN step, and how many per-key commands run at once while walking them.
+const INDEX_PUT_SCRIPT = new Script(INDEX_PUT)
+// Keys per SCAN step.
 const SCAN_COUNT = '500'
-const BATCH = 100
 // Redis drops a key whose expiry has passed at once; a session is kept at least this long.
 const MIN_TTL_MS = 1000
 
 /**
  * Sessions in Redis, one hash per session. Every method takes a callback or, without one, returns a
- * Promise. Round trips: get, set, touch, destroy, getVersioned and setIfVersion one each; idsOf one;
- * ids/all/length/clear walk the keys with SCAN, never KEYS, one key per command.
+ * Promise. Round trips on one Redis: get, set, touch, destroy, getVersioned and setIfVersion one each;
+ * idsOf one; ids/all/length/clear walk the keys with SCAN, never KEYS, one key per command. On a
+ * Cluster SCAN visits every master, and with `indexBy` the index steps add a round trip or two.
  */
 export class RedisStore extends Store implements ConditionalStore {
   /** The session key the owner index is kept by, or undefined without an index. */
   readonly indexBy: string | undefined
-  readonly #send: SendCommand
+  readonly #target: RedisTarget
   readonly #prefix: string
   readonly #indexPrefix: string
   readonly #ttl: number
+  readonly #durability: ReturnType<typeof durabilityOf>
+  // On a Cluster the scripts cannot reach the owner's key (another slot): the store keeps the index itself.
+  readonly #indexApart: boolean
 
   constructor(options: RedisStoreOptions) {
     super()
     if (options === null || typeof options !== 'object') throw new TypeError('sessionkit/redis: new RedisStore({ client }) needs an options object')
-    this.#send = senderOf(options.client)
+    this.#target = targetOf(options.client)
     this.#prefix = options.prefix ?? 'sess:'
     this.#ttl = options.ttl ?? 86_400_000
     if (!(this.#ttl > 0)) throw new TypeError('sessionkit/redis: ttl must be a number of milliseconds, more than 0')
@@ -68,10 +81,16 @@ export class RedisStore extends Store implements ConditionalStore {
     }
     this.indexBy = options.indexBy
     this.#indexPrefix = options.indexPrefix ?? `${this.#prefix}owner:`
+    for (const [name, value] of [['prefix', this.#prefix], ['indexPrefix', this.#indexPrefix]]) {
+      if (/[{}]/.test(value as string)) throw new TypeError(`sessionkit/redis: ${name} must not contain { or }: the braces after it are the key's Cluster hash tag`)
+    }
+    this.#durability = durabilityOf(options.waitForReplicas)
+    this.#indexApart = this.indexBy !== undefined && this.#target.kind === 'cluster'
   }
 
   override get(sid: string, callback?: StoreCallback<SessionRecord | null>): Promise<SessionRecord | null> | undefined {
-    const work = this.#send(['HMGET', this.#key(sid), 'v', 'd', 'c', 'e']).then((reply) => recordOf(reply)?.record ?? null)
+    const key = this.#key(sid)
+    const work = this.#target.send(['HMGET', key, 'v', 'd', 'c', 'e'], key).then((reply) => recordOf(reply)?.record ?? null)
     return answer(work, callback)
   }
 
@@ -82,49 +101,30 @@ export class RedisStore extends Store implements ConditionalStore {
     )
   }
 
-  /** See {@link ConditionalStore.setIfVersion}. One round trip, whatever the outcome. */
+  /** See {@link ConditionalStore.setIfVersion}. One round trip, whatever the outcome (on a Cluster with `indexBy`, two). */
   setIfVersion(sid: string, session: SessionRecord, expected: string | null, callback?: StoreCallback<ConditionalWriteOutcome>): Promise<ConditionalWriteOutcome> | undefined {
     return answer(this.#write(sid, session, true, expected), callback)
   }
 
-  /** See {@link ConditionalStore.getVersioned}. One round trip, with or without the touch. */
+  /** See {@link ConditionalStore.getVersioned}. One round trip, with or without the touch (on a Cluster with `indexBy`, a touch takes three). */
   getVersioned(sid: string, options: { touch: boolean }, callback?: StoreCallback<VersionedRecord | null>): Promise<VersionedRecord | null> | undefined {
-    const args = [options?.touch ? '1' : '0', String(Date.now()), String(this.#ttl), this.#index(), sid]
-    return answer(
-      LOAD_SCRIPT.run(this.#send, [this.#key(sid)], args).then((reply) => recordOf(reply)),
-      callback,
-    )
+    return answer(this.#load(sid, options?.touch === true), callback)
   }
 
   override touch(sid: string, session: SessionRecord, callback?: StoreCallback): Promise<void> | undefined {
-    const { cookie } = partsOf(session)
-    const fields = cookieFields(cookie)
-    const args = [JSON.stringify(cookie), fields.e, fields.m, fields.a, this.#keyExpiry(cookie), this.#index(), sid]
-    return answer(
-      TOUCH_SCRIPT.run(this.#send, [this.#key(sid)], args).then(() => undefined),
-      callback,
-    )
+    return answer(this.#touch(sid, session), callback)
   }
 
   override destroy(sid: string, callback?: StoreCallback): Promise<void> | undefined {
-    const key = this.#key(sid)
-    const work = this.indexBy === undefined ? this.#send(['DEL', key]) : DESTROY_SCRIPT.run(this.#send, [key], [this.#indexPrefix, sid])
-    return answer(
-      work.then(() => undefined),
-      callback,
-    )
+    return answer(this.#destroy(sid), callback)
   }
 
-  /** The ids of the live sessions of `owner`; only with `indexBy`. One round trip. */
+  /** The ids of the live sessions of `owner`; only with `indexBy`. One round trip (on a Cluster, one more per entry, to check it). */
   idsOf(owner: string, callback?: StoreCallback<string[]>): Promise<string[]> | undefined {
-    const work =
-      this.indexBy === undefined
-        ? Promise.reject(new TypeError('sessionkit/redis: idsOf() needs the indexBy option'))
-        : IDS_OF_SCRIPT.run(this.#send, [`${this.#indexPrefix}{${String(owner)}}`], []).then((reply) => (Array.isArray(reply) ? reply.map(String) : []))
-    return answer(work, callback)
+    return answer(this.#idsOf(String(owner)), callback)
   }
 
-  /** Every live session id, found with SCAN. */
+  /** Every live session id, found with SCAN (on every master of a Cluster). */
   override ids(callback?: StoreCallback<string[]>): Promise<string[]> | undefined {
     return answer(this.#ids(), callback)
   }
@@ -134,7 +134,8 @@ export class RedisStore extends Store implements ConditionalStore {
     const work = this.#ids().then(async (ids) => {
       const result = Object.create(null) as Record<string, SessionRecord>
       await inBatches(ids, async (sid) => {
-        const found = recordOf(await this.#send(['HMGET', this.#key(sid), 'v', 'd', 'c', 'e']))
+        const key = this.#key(sid)
+        const found = recordOf(await this.#target.send(['HMGET', key, 'v', 'd', 'c', 'e'], key))
         if (found !== null) result[sid] = found.record
       })
       return result
@@ -154,7 +155,7 @@ export class RedisStore extends Store implements ConditionalStore {
     const work = (async () => {
       for (const pattern of [`${globEscape(this.#prefix)}{*`, `${globEscape(this.#indexPrefix)}{*`]) {
         const keys = await this.#scan(pattern)
-        await inBatches(keys, (key) => this.#send(['UNLINK', key]))
+        await inBatches(keys, (key) => this.#target.send(['UNLINK', key], key))
       }
     })()
     return answer(work, callback)
@@ -164,14 +165,108 @@ export class RedisStore extends Store implements ConditionalStore {
     const { data, cookie } = partsOf(session)
     const fields = cookieFields(cookie)
     const version = newVersion()
-    const owner = ownerOf(session, this.indexBy) ?? ''
-    const args = [conditional ? '1' : '0', expected ?? '', version, JSON.stringify(data), JSON.stringify(cookie), fields.e, fields.m, fields.a, this.#keyExpiry(cookie), owner, this.#index(), sid]
-    const reply = await WRITE_SCRIPT.run(this.#send, [this.#key(sid)], args)
+    const owner = ownerOf(session, this.indexBy)
+    const expiry = this.#keyExpiry(cookie)
+    const key = this.#key(sid)
+    // Index first: should the process die between the two steps, the entry points at a session that
+    // is not there (filtered out by idsOf), never the other way round.
+    if (this.#indexApart && owner !== null) await this.#indexPut(owner, sid, expiry, true)
+    const args = [conditional ? '1' : '0', expected ?? '', version, JSON.stringify(data), JSON.stringify(cookie), fields.e, fields.m, fields.a, expiry, owner ?? '', this.#scriptIndex(), sid]
+    const reply = await durably(this.#target, this.#durability, key, async (send) => {
+      const result = await WRITE_SCRIPT.run(send, [key], args)
+      return { result, wrote: Array.isArray(result) && result[0] === 'written' }
+    })
     if (!Array.isArray(reply)) throw new Error(`sessionkit/redis: unexpected reply to a write: ${String(reply)}`)
-    if (reply[0] === 'written') return { written: true, version: String(reply[1]) }
+    if (reply[0] === 'written') {
+      const previous = String(reply[2] ?? '')
+      // The old owner's entry goes after the write; until then idsOf sees the session's new owner and drops it.
+      if (this.#indexApart && previous !== '' && previous !== owner) await this.#unindex(previous, sid)
+      return { written: true, version: String(reply[1]) }
+    }
     if (reply[0] === 'gone') return { written: false, reason: 'gone' }
     const current = recordOf(reply.slice(1))
     return current === null ? { written: false, reason: 'changed' } : { written: false, reason: 'changed', current }
+  }
+
+  async #load(sid: string, touch: boolean): Promise<VersionedRecord | null> {
+    const key = this.#key(sid)
+    const now = Date.now()
+    let predicted: { owner: string; score: string } | null = null
+    if (touch && this.#indexApart) {
+      // The entry must outlast the touched session before the touch lands: read what the touch will
+      // compute from, move the entry, then load-and-touch (atomic as ever) with the same clock.
+      const [owner, lifetime, absolute, expires] = (await this.#target.send(['HMGET', key, 'o', 'm', 'a', 'e'], key)) as [string | null, string | null, string | null, string | null]
+      if (owner) {
+        predicted = { owner, score: this.#touchedScore(now, lifetime, absolute, expires) }
+        await this.#indexPut(owner, sid, predicted.score, false)
+      }
+    }
+    const args = [touch ? '1' : '0', String(now), String(this.#ttl), this.#scriptIndex(), sid]
+    const reply = await LOAD_SCRIPT.run(this.#target.send, [key], args)
+    if (touch && this.#indexApart && Array.isArray(reply)) {
+      const owner = String(reply[4] ?? '')
+      const score = String(reply[5] ?? '')
+      // A write between the read and the touch changed the owner or the lifetime: catch the index up.
+      if (owner !== '' && score !== '' && (predicted === null || predicted.owner !== owner || Number(score) > Number(predicted.score))) await this.#indexPut(owner, sid, score, false)
+    }
+    return recordOf(reply)
+  }
+
+  async #touch(sid: string, session: SessionRecord): Promise<void> {
+    const { cookie } = partsOf(session)
+    const fields = cookieFields(cookie)
+    const expiry = this.#keyExpiry(cookie)
+    const key = this.#key(sid)
+    const owner = ownerOf(session, this.indexBy)
+    if (this.#indexApart && owner !== null) await this.#indexPut(owner, sid, expiry, false)
+    const args = [JSON.stringify(cookie), fields.e, fields.m, fields.a, expiry, this.#scriptIndex(), sid]
+    const reply = await TOUCH_SCRIPT.run(this.#target.send, [key], args)
+    const stored = Array.isArray(reply) ? String(reply[1] ?? '') : ''
+    if (this.#indexApart && stored !== '' && stored !== owner) await this.#indexPut(stored, sid, expiry, false)
+  }
+
+  async #destroy(sid: string): Promise<void> {
+    const key = this.#key(sid)
+    const owner = await durably(this.#target, this.#durability, key, async (send) => {
+      if (this.indexBy === undefined) return { result: '', wrote: Number(await send(['DEL', key], key)) > 0 }
+      if (!this.#indexApart) return { result: '', wrote: Number(await DESTROY_SCRIPT.run(send, [key], [this.#indexPrefix, sid])) > 0 }
+      const result = String((await DESTROY_OWNED_SCRIPT.run(send, [key], [])) ?? '')
+      return { result, wrote: result !== '' }
+    })
+    // The entry goes after the session: until then it points at nothing, which idsOf drops.
+    if (owner !== '') await this.#unindex(owner, sid)
+  }
+
+  /**
+   * Removes a Cluster index entry after its session left that owner (destroyed, moved). The write or
+   * destroy the caller asked for has happened, so a failure here does not fail it: the stale entry
+   * points at no session of that owner, idsOf drops it, and it expires with its score.
+   */
+  async #unindex(owner: string, sid: string): Promise<void> {
+    const indexKey = this.#indexKey(owner)
+    await this.#target.send(['ZREM', indexKey, sid], indexKey).catch(() => undefined)
+  }
+
+  async #idsOf(owner: string): Promise<string[]> {
+    if (this.indexBy === undefined) throw new TypeError('sessionkit/redis: idsOf() needs the indexBy option')
+    const indexKey = this.#indexKey(owner)
+    const reply = await IDS_OF_SCRIPT.run(this.#target.send, [indexKey], [])
+    const ids = Array.isArray(reply) ? reply.map(String) : []
+    if (!this.#indexApart) return ids
+    // Kept apart, the index may name sessions that were destroyed, never written or moved to another
+    // owner; the session's own hash has the last word.
+    const live: string[] = []
+    await inBatches(ids, async (sid) => {
+      const key = this.#key(sid)
+      if (String((await this.#target.send(['HGET', key, 'o'], key)) ?? '') === owner) live.push(sid)
+    })
+    return live
+  }
+
+  /** The Cluster's index step; with waitForReplicas, a write's entry must reach the replicas too. */
+  async #indexPut(owner: string, sid: string, score: string, durable: boolean): Promise<void> {
+    const indexKey = this.#indexKey(owner)
+    await durably(this.#target, durable ? this.#durability : undefined, indexKey, async (send) => ({ result: await INDEX_PUT_SCRIPT.run(send, [indexKey], [score, sid]), wrote: true }))
   }
 
   async #ids(): Promise<string[]> {
@@ -179,15 +274,18 @@ export class RedisStore extends Store implements ConditionalStore {
     return (await this.#scan(`${globEscape(this.#prefix)}{*`)).filter((key) => key.endsWith('}')).map((key) => key.slice(start, -1))
   }
 
+  /** The keys matching `pattern` on every master (SCAN reaches one node only). */
   async #scan(pattern: string): Promise<string[]> {
     // SCAN may return a key more than once; the Set keeps each one.
     const keys = new Set<string>()
-    let cursor = '0'
-    do {
-      const reply = (await this.#send(['SCAN', cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT])) as [unknown, unknown[]]
-      cursor = String(reply[0])
-      for (const key of reply[1]) keys.add(String(key))
-    } while (cursor !== '0')
+    for (const send of await this.#target.masters()) {
+      let cursor = '0'
+      do {
+        const reply = (await send(['SCAN', cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT])) as [unknown, unknown[]]
+        cursor = String(reply[0])
+        for (const key of reply[1]) keys.add(String(key))
+      } while (cursor !== '0')
+    }
     return [...keys]
   }
 
@@ -195,8 +293,13 @@ export class RedisStore extends Store implements ConditionalStore {
     return `${this.#prefix}{${sid}}`
   }
 
-  #index(): string {
-    return this.indexBy === undefined ? '' : this.#indexPrefix
+  #indexKey(owner: string): string {
+    return `${this.#indexPrefix}{${owner}}`
+  }
+
+  /** The index prefix the scripts get: '' when they must leave the index alone. */
+  #scriptIndex(): string {
+    return this.indexBy === undefined || this.#indexApart ? '' : this.#indexPrefix
   }
 
   /** When the session's key expires: at its cookie's expiry, or after the default ttl; at least a second from now. */
@@ -205,39 +308,11 @@ export class RedisStore extends Store implements ConditionalStore {
     const expires = timeOf(cookie.expires) ?? now + this.#ttl
     return String(Math.ceil(Math.max(expires, now + MIN_TTL_MS)))
   }
-}
 
-/** The cookie's expiry, lifetime and absolute cap as the hash keeps them: integer strings, '' for none. */
-function cookieFields(cookie: SessionRecord['cookie']): { e: string; m: string; a: string } {
-  const expires = timeOf(cookie.expires)
-  const lifetime = cookie.originalMaxAge
-  const absolute = timeOf(cookie.absoluteExpires)
-  return {
-    e: expires === null ? '' : String(Math.round(expires)),
-    m: typeof lifetime === 'number' && Number.isFinite(lifetime) ? String(Math.round(lifetime)) : '',
-    a: absolute === null ? '' : String(Math.round(absolute)),
+  /** The key expiry the LOAD script's touch will give a session of these hash fields at `now`. */
+  #touchedScore(now: number, lifetime: string | null, absolute: string | null, expires: string | null): string {
+    const cookie = { originalMaxAge: lifetime ? Number(lifetime) : null, absoluteExpires: absolute ? Number(absolute) : undefined, expires: expires ? Number(expires) : null }
+    const { storeExpires } = touchedExpiry(cookie as unknown as SessionRecord['cookie'], now, this.#ttl)
+    return String(Math.ceil(Math.max(storeExpires, now + MIN_TTL_MS)))
   }
-}
-
-/** A session from the hash fields v, d, c, e (an HMGET or a script's reply); null when there is none. */
-function recordOf(reply: unknown): VersionedRecord | null {
-  if (!Array.isArray(reply)) return null
-  const [version, data, cookieJson, expires] = reply as (string | null | undefined)[]
-  if (version === null || version === undefined || data === null || data === undefined) return null
-  const cookie = (cookieJson ? JSON.parse(cookieJson) : { originalMaxAge: null }) as SessionRecord['cookie']
-  // The e field, which a load-and-touch moves without rewriting c, is the cookie's expiry.
-  cookie.expires = expires ? new Date(Number(expires)) : null
-  const record = JSON.parse(data) as SessionRecord
-  record.cookie = cookie
-  return { record, version: String(version) }
-}
-
-/** Runs `fn` over `items`, BATCH at a time: each client pipelines a batch's commands. */
-async function inBatches<T>(items: T[], fn: (item: T) => Promise<unknown>): Promise<void> {
-  for (let at = 0; at < items.length; at += BATCH) await Promise.all(items.slice(at, at + BATCH).map(fn))
-}
-
-/** `text` as a literal inside a SCAN MATCH pattern. */
-function globEscape(text: string): string {
-  return text.replace(/[*?[\]\\]/g, '\\$&')
 }

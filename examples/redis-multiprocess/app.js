@@ -1,6 +1,6 @@
 // One process of an app that runs as several behind one Redis. Every process shares the store (and its
 // key prefix) and the secret, so a session made by one is seen by all, and a process that dies takes
-// no session with it. Start two with `npm run example:redis`; the test suite starts this same file.
+// no session with it. Start two with `npm run example:redis-multiprocess`; the test suite starts this same file.
 'use strict'
 const express = require('express')
 const session = require('sessionkit')
