@@ -12,6 +12,9 @@ const require = createRequire(import.meta.url)
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')))
 const requests = Number(args.requests ?? 2000)
 const rounds = Number(args.rounds ?? 3)
+// A pause between requests, as a user's think time: work a middleware does after a response (a touch)
+// then no longer sits in front of the next request on the same Redis connection.
+const gapMs = Number(args.gap ?? 0)
 const here = fileURLToPath(new URL('..', import.meta.url))
 const builds = { current: here, ...(args.base ? { base: resolve(args.base) } : {}) }
 
@@ -60,6 +63,7 @@ for (let round = 0; round < rounds; round++) {
       const t = performance.now()
       await get(port, '/read', cookie)
       times.push(performance.now() - t)
+      if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs))
     }
     times.sort((a, b) => a - b)
     results[label].push({ p50: times[Math.floor(times.length / 2)], p99: times[Math.floor(times.length * 0.99)] })
@@ -67,7 +71,7 @@ for (let round = 0; round < rounds; round++) {
 }
 const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 for (const [label, runs] of Object.entries(results)) {
-  console.log(`${label.padEnd(8)} /read p50 ${median(runs.map((r) => r.p50)).toFixed(3)} ms, p99 ${median(runs.map((r) => r.p99)).toFixed(3)} ms (median of ${rounds} rounds of ${requests})`)
+  console.log(`${label.padEnd(8)} /read p50 ${median(runs.map((r) => r.p50)).toFixed(3)} ms, p99 ${median(runs.map((r) => r.p99)).toFixed(3)} ms (median of ${rounds} rounds of ${requests}, ${gapMs} ms between requests)`)
 }
 if (results.base) console.log(`ratio p50 current/base: ${(median(results.current.map((r) => r.p50)) / median(results.base.map((r) => r.p50))).toFixed(3)}`)
 for (const server of Object.values(servers)) server.close()
