@@ -3,6 +3,12 @@
 //   node --expose-gc bench/memory.mjs express-session 100000  the same with express-session's MemoryStore
 //   node --expose-gc bench/memory.mjs sweep 1000000           longest event-loop block while sessionkit's
 //                                                             sweeper removes that many expired sessions
+//   node --expose-gc bench/memory.mjs evict 100000 1000000    new sessions into a store capped at the first
+//                                                             number, as many as the second (so more are
+//                                                             evicted than the cap holds): µs per insert in
+//                                                             each batch of 100,000, and the longest
+//                                                             event-loop block; `evict none 1000000` for
+//                                                             the same inserts without a cap
 // Each prints its numbers and, when forked, sends them to the parent.
 import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
@@ -11,6 +17,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 const require = createRequire(import.meta.url)
 const [what = 'sessionkit', countArg] = process.argv.slice(2)
 const count = Number(countArg ?? (what === 'sweep' ? 1_000_000 : 100_000))
+const extraArgs = process.argv.slice(4)
 const sessionkit = require(process.env.BENCH_SESSIONKIT ?? 'sessionkit')
 const expressSession = require('express-session')
 
@@ -94,6 +101,10 @@ if (what === 'sessionkit' || what === 'express-session') {
   await new Promise((resolve) => theirs.length(() => resolve()))
   result.expressSessionPruneMs = performance.now() - t0
   console.log(`sweep: ${count} expired sessions removed in ${totalMs.toFixed(0)} ms; longest event-loop delay ${result.maxDelayMs.toFixed(1)} ms (a loop doing nothing: ${result.machineMaxDelayMs.toFixed(1)} ms); express-session's synchronous prune ${result.expressSessionPruneMs.toFixed(0)} ms`)
+} else if (what === 'evict') {
+  result = await evictions(countArg === 'none' ? Infinity : count, Number(extraArgs[0] ?? 1_000_000))
+  const last = result.microsPerInsert.at(-1)
+  console.log(`evict: ${result.inserted} inserted, ${result.evicted} evicted; µs per insert, first batch ${result.microsPerInsert[0].toFixed(1)}, last ${last.toFixed(1)}, worst ${Math.max(...result.microsPerInsert).toFixed(1)}; longest turn of ${100} inserts ${result.longestTurnMs.toFixed(1)} ms, event-loop max ${result.maxDelayMs.toFixed(1)} ms`)
 } else {
   throw new Error(`unknown measurement ${what}`)
 }
@@ -115,4 +126,51 @@ async function idleLoopMaxDelay(durationMs) {
   await new Promise((resolve) => setTimeout(resolve, 5))
   histogram.disable()
   return histogram.max / 1e6
+}
+
+/**
+ * New sessions into a store with `max` (Infinity: no cap), `total` of them, 100 per turn of the event
+ * loop as requests would bring them. The time per insert is the set() calls' own time, batch by batch;
+ * the event-loop monitor sees the longest turn, a Map rehash or an eviction that walks far included.
+ */
+async function evictions(max, total) {
+  const BATCH = 100_000
+  const TURN = 100
+  const store = new sessionkit.MemoryStore(max === Infinity ? { checkPeriod: 0 } : { checkPeriod: 0, max })
+  const noop = () => {}
+  const expires = new Date(Date.now() + 86_400_000)
+  const batches = []
+  const histogram = monitorEventLoopDelay({ resolution: 1 })
+  histogram.enable()
+  let longestTurnMs = 0
+  for (let done = 0; done < total; ) {
+    const size = Math.min(BATCH, total - done)
+    let spent = 0
+    for (let inBatch = 0; inBatch < size; ) {
+      const turn = Math.min(TURN, size - inBatch)
+      const started = performance.now()
+      for (let i = 0; i < turn; i++) store.set(newId(), record(expires), noop)
+      const took = performance.now() - started
+      spent += took
+      if (took > longestTurnMs) longestTurnMs = took
+      inBatch += turn
+      await new Promise(setImmediate)
+    }
+    done += size
+    batches.push((spent * 1000) / size)
+    process.stdout.write(`${max === Infinity ? 'no cap' : `max ${max}`}: batch ${batches.length} (${done} inserted) ${batches.at(-1).toFixed(1)} µs per insert\n`)
+  }
+  await new Promise((resolve) => setTimeout(resolve, 5))
+  histogram.disable()
+  const length = await new Promise((resolve) => store.length((err, n) => resolve(n)))
+  const expected = Math.min(max, total)
+  if (length !== expected) throw new Error(`expected ${expected} sessions in the store, found ${length}`)
+  return {
+    max: max === Infinity ? null : max,
+    inserted: total,
+    evicted: total - length,
+    microsPerInsert: batches,
+    longestTurnMs,
+    maxDelayMs: histogram.max / 1e6,
+  }
 }
