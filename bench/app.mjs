@@ -2,7 +2,9 @@
 // process by bench/run.mjs so that each implementation gets a fresh heap and a CPU of its own.
 //
 // Configuration comes from the environment (the parent sets it):
-//   BENCH_IMPL       none | express-session | sessionkit
+//   BENCH_IMPL       none | step | express-session | sessionkit
+//                    (step: a middleware that only turns req and res into dictionary mode, the first
+//                    thing sessionkit does; the baseline that shows what the session itself costs)
 //   BENCH_FRAMEWORK  express4 | express5
 //   BENCH_STORE      memory | redis
 //   BENCH_REDIS_URL  default redis://127.0.0.1:6379
@@ -10,8 +12,10 @@
 //   BENCH_SESSIONKIT path of the built sessionkit CommonJS entry (a private copy of dist/, so that a
 //                    rebuild by someone else in the middle of a run cannot pull the files away)
 // It answers the parent over IPC: { ready: port } once listening; 'reset' empties the store; 'cpu'
-// reports the CPU time this process has used, in microseconds.
+// reports the CPU time this process has used, in microseconds, the requests it has seen and the store
+// calls made so far by method (the store's methods are wrapped to count them).
 import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 
 const require = createRequire(import.meta.url)
 const impl = process.env.BENCH_IMPL ?? 'none'
@@ -35,6 +39,7 @@ const sessionOptions = {
 
 let store
 let redisClient
+const storeCalls = {}
 if (storeKind === 'redis' && impl !== 'none') {
   const { createClient } = require('redis')
   const { RedisStore } = require('connect-redis')
@@ -44,14 +49,30 @@ if (storeKind === 'redis' && impl !== 'none') {
   store = new RedisStore({ client: redisClient, prefix })
 }
 
+// Requests counted as the app sees them, the divisor of CPU time and store calls: autocannon's count
+// leaves out the requests still in flight when it stops, whose work the app has partly done.
+let requestsSeen = 0
+app.use((req, res, next) => {
+  requestsSeen++
+  next()
+})
+
+const sessionkitEntry = process.env.BENCH_SESSIONKIT ?? require.resolve('sessionkit')
 if (impl === 'express-session') {
   const session = require('express-session')
   store ??= new session.MemoryStore()
-  app.use(session({ ...sessionOptions, store }))
+  app.use(session({ ...sessionOptions, store: counted(store) }))
 } else if (impl === 'sessionkit') {
-  const session = require(process.env.BENCH_SESSIONKIT ?? 'sessionkit')
+  const session = require(sessionkitEntry)
   store ??= new session.MemoryStore()
-  app.use(session({ ...sessionOptions, store }))
+  app.use(session({ ...sessionOptions, store: counted(store) }))
+} else if (impl === 'step') {
+  // Not a public export: the built module itself, next to the entry.
+  const { toDictionaryMode } = require(join(dirname(sessionkitEntry), 'request.js'))
+  app.use((req, res, next) => {
+    toDictionaryMode(req, res)
+    next()
+  })
 }
 
 app.get('/hello', (req, res) => {
@@ -69,6 +90,25 @@ app.get('/read', (req, res) => {
   res.send(String(data.n ?? 0))
 })
 
+/**
+ * Counts the calls the middleware makes to the store, by method: the store's own methods wrapped on the
+ * instance, so that what the middleware sees (which methods exist, their arity) does not change.
+ */
+function counted(target) {
+  for (const method of ['get', 'set', 'touch', 'destroy']) {
+    const original = target[method]
+    if (typeof original !== 'function') continue
+    storeCalls[method] = 0
+    const wrapped = function (...args) {
+      storeCalls[method]++
+      return original.apply(this, args)
+    }
+    Object.defineProperty(wrapped, 'length', { value: original.length })
+    target[method] = wrapped
+  }
+  return target
+}
+
 function clearStore() {
   if (store === undefined) return Promise.resolve()
   return new Promise((resolve) => store.clear((err) => (err ? console.error('clear:', err.message) : undefined, resolve())))
@@ -83,7 +123,7 @@ process.on('message', async (message) => {
   if (message === 'cpu') {
     // CPU time is what a noisy, shared machine distorts least: the parent divides it by the requests.
     const { user, system } = process.cpuUsage()
-    process.send?.({ cpu: user + system })
+    process.send?.({ cpu: user + system, requests: requestsSeen, storeCalls: { ...storeCalls } })
   } else if (message === 'reset') {
     await clearStore()
     globalThis.gc?.()
