@@ -6,9 +6,11 @@
 //                    (step: a middleware that only turns req and res into dictionary mode, the first
 //                    thing sessionkit does; the baseline that shows what the session itself costs)
 //   BENCH_FRAMEWORK  express4 | express5
-//   BENCH_STORE      memory | redis
+//   BENCH_STORE      memory | redis (connect-redis) | postgres (connect-pg-simple)
 //   BENCH_REDIS_URL  default redis://127.0.0.1:6379
-//   BENCH_PREFIX     Redis key prefix for this process (cleaned up on exit)
+//   BENCH_PG_URL     default postgres://postgres@127.0.0.1:5432/test
+//   BENCH_PREFIX     Redis key prefix for this process, and the name of its PostgreSQL schema
+//                    (both removed on exit)
 //   BENCH_SESSIONKIT path of the built sessionkit CommonJS entry (a private copy of dist/, so that a
 //                    rebuild by someone else in the middle of a run cannot pull the files away)
 // It answers the parent over IPC: { ready: port } once listening; 'reset' empties the store; 'cpu'
@@ -39,14 +41,28 @@ const sessionOptions = {
 
 let store
 let redisClient
+let pgPool
+// A schema of this process's own, so that connect-pg-simple's table and index names cannot meet another
+// run's; dropped when the app stops.
+const pgSchema = prefix.replace(/[^a-z0-9]+/gi, '_').toLowerCase()
 const storeCalls = {}
-if (storeKind === 'redis' && impl !== 'none') {
+if (storeKind === 'redis' && impl !== 'none' && impl !== 'step') {
   const { createClient } = require('redis')
   const { RedisStore } = require('connect-redis')
   redisClient = createClient({ url: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379' })
   redisClient.on('error', (err) => console.error('redis:', err.message))
   await redisClient.connect()
   store = new RedisStore({ client: redisClient, prefix })
+} else if (storeKind === 'postgres' && impl !== 'none' && impl !== 'step') {
+  const { Pool } = require('pg')
+  pgPool = new Pool({ connectionString: process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', max: 10 })
+  await pgPool.query(`CREATE SCHEMA IF NOT EXISTS "${pgSchema}"`)
+  const PgStore = require('connect-pg-simple')(require(impl === 'sessionkit' ? sessionkitEntryPath() : 'express-session'))
+  store = new PgStore({ pool: pgPool, schemaName: pgSchema, createTableIfMissing: true, pruneSessionInterval: false })
+}
+
+function sessionkitEntryPath() {
+  return process.env.BENCH_SESSIONKIT ?? require.resolve('sessionkit')
 }
 
 // Requests counted as the app sees them, the divisor of CPU time and store calls: autocannon's count
@@ -57,7 +73,7 @@ app.use((req, res, next) => {
   next()
 })
 
-const sessionkitEntry = process.env.BENCH_SESSIONKIT ?? require.resolve('sessionkit')
+const sessionkitEntry = sessionkitEntryPath()
 if (impl === 'express-session') {
   const session = require('express-session')
   store ??= new session.MemoryStore()
@@ -111,6 +127,13 @@ function counted(target) {
 
 function clearStore() {
   if (store === undefined) return Promise.resolve()
+  if (pgPool !== undefined) {
+    // connect-pg-simple has no clear(); its table appears with the first query.
+    return pgPool.query(`TRUNCATE "${pgSchema}"."session"`).then(
+      () => {},
+      (err) => (err.code === '42P01' ? undefined : console.error('truncate:', err.message)),
+    )
+  }
   return new Promise((resolve) => store.clear((err) => (err ? console.error('clear:', err.message) : undefined, resolve())))
 }
 
@@ -131,12 +154,17 @@ process.on('message', async (message) => {
   } else if (message === 'stop') {
     await clearStore()
     await redisClient?.quit().catch(() => {})
+    await pgPool?.query(`DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`).catch((err) => console.error('drop schema:', err.message))
+    await pgPool?.end().catch(() => {})
     server.closeAllConnections?.()
     server.close(() => process.exit(0))
     setTimeout(() => process.exit(0), 2000).unref()
   }
 })
 process.on('disconnect', () => {
-  // The parent died: still take this process's Redis keys with it.
-  clearStore().finally(() => process.exit(0))
+  // The parent died: still take this process's Redis keys and PostgreSQL schema with it.
+  clearStore()
+    .then(() => pgPool?.query(`DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`))
+    .catch(() => {})
+    .finally(() => process.exit(0))
 })

@@ -75,7 +75,8 @@ function panel(group, x0, y0, top) {
   const left = x0 + MARGIN.left
   const base = y0 + MARGIN.top + h
   const y = (ratio) => base - (Math.min(ratio, top) / top) * h
-  out.push(text(left, y0 + 20, `${group.framework === 'express4' ? 'Express 4' : 'Express 5'}, ${group.store === 'redis' ? 'Redis (connect-redis)' : 'in-memory store'}`, { size: 13, weight: 600 }))
+  const store = { memory: 'in-memory store', redis: 'Redis (connect-redis)', postgres: 'PostgreSQL (connect-pg-simple)' }[group.store] ?? group.store
+  out.push(text(left, y0 + 20, `${group.framework === 'express4' ? 'Express 4' : 'Express 5'}, ${store}`, { size: 13, weight: 600 }))
   for (let tick = 0; tick <= top + 1e-9; tick += 0.2) {
     const ty = y(tick)
     out.push(`<line x1="${left}" y1="${ty.toFixed(1)}" x2="${left + w}" y2="${ty.toFixed(1)}" stroke="${Math.abs(tick - 1) < 1e-9 ? '#444' : '#e3e3e3'}" stroke-width="1"/>`)
@@ -95,8 +96,9 @@ function panel(group, x0, y0, top) {
       out.push(`<rect x="${bx.toFixed(1)}" y="${by.toFixed(1)}" width="${barW.toFixed(1)}" height="${(base - by).toFixed(1)}" fill="${COLORS[impl]}"><title>${LABELS[impl]}: ${Math.round(rowsOf[impl].rps)} req/s, ${ratio.toFixed(2)}× the baseline</title></rect>`)
       out.push(text(bx + barW / 2, by - 4, ratio.toFixed(2), { size: 10, anchor: 'middle' }))
     })
-    const ty = y(targetOf(scenario, group.store))
-    out.push(`<line x1="${(cx + barW / 2 - 2).toFixed(1)}" y1="${ty.toFixed(1)}" x2="${(cx + (barW * 3) / 2 + 8).toFixed(1)}" y2="${ty.toFixed(1)}" stroke="${COLORS.target}" stroke-width="2" stroke-dasharray="4 2"/>`)
+    const target = targetOf(scenario, group.store)
+    const ty = y(target ?? 0)
+    if (target !== undefined) out.push(`<line x1="${(cx + barW / 2 - 2).toFixed(1)}" y1="${ty.toFixed(1)}" x2="${(cx + (barW * 3) / 2 + 8).toFixed(1)}" y2="${ty.toFixed(1)}" stroke="${COLORS.target}" stroke-width="2" stroke-dasharray="4 2"/>`)
     const [route, rest] = scenario.label.split(', ')
     out.push(text(cx, base + 16, route, { size: 11, anchor: 'middle' }))
     out.push(text(cx, base + 30, rest, { size: 10, anchor: 'middle', fill: '#555' }))

@@ -24,7 +24,8 @@ function machineLine(result) {
 }
 
 function groupTitle(group) {
-  return `${group.framework === 'express4' ? 'Express 4' : 'Express 5'}, ${group.store === 'redis' ? 'Redis store (connect-redis)' : group.store === 'memory' ? 'in-memory store' : `${group.store} store`}`
+  const store = { memory: 'in-memory store', redis: 'Redis store (connect-redis)', postgres: 'PostgreSQL store (connect-pg-simple)' }[group.store] ?? `${group.store} store`
+  return `${group.framework === 'express4' ? 'Express 4' : 'Express 5'}, ${store}`
 }
 
 function memoryLines(mem) {

@@ -7,12 +7,13 @@
 // (bench/chart.mjs); --readme also writes docs/performance.md and the README's summary (bench/report.mjs).
 //
 //   node bench/run.mjs [--duration=1.5] [--rounds=3] [--warmup=0.5] [--connections=50]
-//                      [--frameworks=express4,express5] [--stores=memory,redis]
+//                      [--frameworks=express4,express5] [--stores=memory,redis] (also: postgres)
 //                      [--scenarios=hello,new,read,count] [--impls=none,step,express-session,sessionkit]
 //                      [--no-memory] [--memory-only] [--sessions=100000] [--expired=1000000] [--sweeps=5]
 //                      [--evict-max=<--expired>] [--evict-total=<2.5 × --evict-max>] [--no-evict]
 //                      [--out=bench/results/latest.json] [--no-chart] [--cpu-prof] [--readme]
 import { fork } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { createRequire } from 'node:module'
@@ -59,6 +60,8 @@ const opts = {
 opts.evictTotal = Number(args['evict-total'] ?? Math.round(opts.evictMax * 2.5))
 
 let prefixCounter = 0
+// Redis keys and PostgreSQL schemas of this run are named after it: other runs may share the servers.
+const runId = `${process.pid}-${randomBytes(4).toString('hex')}`
 const sessionkitEntry = snapshotSessionkit()
 const result = {
   date: new Date().toISOString(),
@@ -73,8 +76,9 @@ try {
   if (opts.http) {
     for (const framework of opts.frameworks) {
       for (const store of opts.stores) {
-        if (store === 'redis' && !(await redisUp())) {
-          console.log(`\n(skipping ${framework} + redis: nothing answers on 127.0.0.1:6379)`)
+        const port = { redis: 6379, postgres: 5432 }[store]
+        if (port !== undefined && !(await portOpen(port))) {
+          console.log(`\n(skipping ${framework} + ${store}: nothing answers on 127.0.0.1:${port})`)
           continue
         }
         result.groups.push(await runGroup(framework, store))
@@ -231,7 +235,7 @@ function startChild(impl, framework, store) {
       BENCH_IMPL: impl,
       BENCH_FRAMEWORK: framework,
       BENCH_STORE: store,
-      BENCH_PREFIX: `sessionkit-bench:${process.pid}:${++prefixCounter}:`,
+      BENCH_PREFIX: `sessionkit-bench:${runId}:${++prefixCounter}:`,
       BENCH_SESSIONKIT: sessionkitEntry,
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -263,10 +267,10 @@ function stopChild(child) {
   })
 }
 
-function redisUp() {
+function portOpen(port) {
   return new Promise((resolve) => {
     import('node:net').then(({ connect }) => {
-      const socket = connect(6379, '127.0.0.1')
+      const socket = connect(port, '127.0.0.1')
       socket.once('connect', () => {
         socket.destroy()
         resolve(true)
