@@ -75,16 +75,24 @@ if (what === 'sessionkit' || what === 'express-session') {
   // Expired a second ago: the store keeps them until the sweeper (or a read of that id) removes them.
   await fill(store, count, Date.now() - 1000)
   heapAfterGc()
+  // Then a pause, as an app's sweep timer never fires straight after four forced full collections:
+  // right after them V8 is still finishing its own work on helper threads, and the first slices of a
+  // sweep started at once were measured 10-20 ms longer.
+  await new Promise((resolve) => setTimeout(resolve, 1000))
   const histogram = monitorEventLoopDelay({ resolution: 1 })
   histogram.enable()
   const started = performance.now()
-  const removed = await store.sweep()
+  const sweeping = store.sweep()
+  // The first slice runs inside sweep(), before the monitor's timer has fired once: the monitor
+  // cannot see it, so it is timed here.
+  const firstSliceMs = performance.now() - started
+  const removed = await sweeping
   const totalMs = performance.now() - started
   // Let the monitor's timer fire once more, so the last slice's delay is recorded too.
   await new Promise((resolve) => setTimeout(resolve, 5))
   histogram.disable()
   if (removed !== count) throw new Error(`sweep removed ${removed} of ${count} expired sessions`)
-  result = { expired: count, removed, totalMs, maxDelayMs: histogram.max / 1e6, p99DelayMs: histogram.percentile(99) / 1e6, meanDelayMs: histogram.mean / 1e6 }
+  result = { expired: count, removed, totalMs, firstSliceMs, maxDelayMs: Math.max(histogram.max / 1e6, firstSliceMs), p99DelayMs: histogram.percentile(99) / 1e6, meanDelayMs: histogram.mean / 1e6 }
 
   // The machine's own share of that number: the same monitor over a loop that does nothing but burn
   // 1 ms slices between setImmediate yields, for as long as the sweep took. On a shared virtual
