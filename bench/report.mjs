@@ -40,7 +40,7 @@ function memoryLines(mem) {
   }
   if (mem.evict) {
     const { capped, uncapped } = mem.evict
-    lines.push(`- Eviction under \`max\`: ${capped.inserted.toLocaleString('en-US')} new sessions into a store with \`max: ${capped.max.toLocaleString('en-US')}\`, so ${capped.evicted.toLocaleString('en-US')} evictions: **${fmt(capped.medianMicrosPerInsert, 1)} µs per insert** once the store is full (median of its batches of ${capped.batch.toLocaleString('en-US')}; every batch: ${capped.microsPerInsert.map((n) => n.toFixed(1)).join(', ')}), against ${fmt(uncapped.medianMicrosPerInsert, 1)} µs for the same number of inserts without a cap. Longest turn of 100 inserts ${fmt(capped.longestTurnMs, 1)} ms (${fmt(uncapped.longestTurnMs, 1)} ms without a cap); event-loop maximum ${fmt(capped.maxDelayMs, 1)} ms (${fmt(uncapped.maxDelayMs, 1)} ms), garbage collection of the growing heap included.`)
+    lines.push(`- Eviction under \`max\`: ${capped.inserted.toLocaleString('en-US')} new sessions into a store with \`max: ${capped.max.toLocaleString('en-US')}\`, so ${capped.evicted.toLocaleString('en-US')} evictions: **${fmt(capped.medianMicrosPerInsert, 1)} µs per insert** once the store is full (median of its batches of ${capped.batch.toLocaleString('en-US')}; every batch: ${capped.microsPerInsert.map((n) => n.toFixed(1)).join(', ')}), against ${fmt(uncapped.medianMicrosPerInsert, 1)} µs over the same batches for as many inserts into a store without a cap, made in the same process, turn by turn with them. Longest turn of 100 inserts ${fmt(capped.longestTurnMs, 1)} ms with the cap, ${fmt(uncapped.longestTurnMs, 1)} ms without; event-loop maximum ${fmt(capped.maxDelayMs, 1)} ms, young-generation collections of the new sessions included.`)
   }
   return lines
 }
@@ -57,7 +57,7 @@ function shortMemoryLines(mem) {
   }
   if (mem.evict) {
     const { capped, uncapped } = mem.evict
-    lines.push(`- With \`max: ${capped.max.toLocaleString('en-US')}\` and ${capped.evicted.toLocaleString('en-US')} evictions, an insert that evicts costs **${fmt(capped.medianMicrosPerInsert, 1)} µs**; without a cap an insert costs ${fmt(uncapped.medianMicrosPerInsert, 1)} µs.`)
+    lines.push(`- With \`max: ${capped.max.toLocaleString('en-US')}\` and ${capped.evicted.toLocaleString('en-US')} evictions, an insert that evicts costs **${fmt(capped.medianMicrosPerInsert, 1)} µs**; an insert into a store without a cap, side by side with it, ${fmt(uncapped.medianMicrosPerInsert, 1)} µs.`)
   }
   return lines
 }

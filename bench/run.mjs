@@ -324,16 +324,8 @@ async function runMemory() {
   }
   // Each sweep in a fresh process; express-session's synchronous prune is timed in the first only.
   for (let i = 0; i < opts.sweeps; i++) memory.sweeps.push(await runOne('sweep', opts.expired, ...(i === 0 ? [] : ['--no-express-session'])))
-  if (opts.evict) {
-    memory.evict = {
-      capped: await runOne('evict', opts.evictMax, opts.evictTotal),
-      // As many inserts without a cap: what an insert costs when nothing is evicted, judged on the same
-      // batches (those after the first evictMax inserts).
-      uncapped: await runOne('evict', 'none', opts.evictTotal),
-    }
-    const full = Math.ceil(opts.evictMax / memory.evict.capped.batch)
-    memory.evict.uncapped.medianMicrosPerInsert = median(memory.evict.uncapped.microsPerInsert.slice(full))
-  }
+  // The capped store and one without a cap side by side in one process (see bench/memory.mjs).
+  if (opts.evict) memory.evict = await runOne('evict', opts.evictMax, opts.evictTotal)
   console.log(`heap per session     sessionkit ${fmt(memory.sessionkit.bytesPerSession, 0)} B   express-session ${fmt(memory.expressSession.bytesPerSession, 0)} B`)
   console.log(`  after a touch each  sessionkit ${fmt(memory.sessionkit.bytesPerSessionAfterTouch, 0)} B   express-session ${fmt(memory.expressSession.bytesPerSessionAfterTouch, 0)} B`)
   for (const sweep of memory.sweeps) {
