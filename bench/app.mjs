@@ -107,20 +107,25 @@ app.get('/read', (req, res) => {
 })
 
 /**
- * Counts the calls the middleware makes to the store, by method: the store's own methods wrapped on the
- * instance, so that what the middleware sees (which methods exist, their arity) does not change.
+ * Counts the calls the middleware makes to the store, by method. The methods are wrapped where the
+ * store's class defines them, not on the instance: sessionkit skips its store-call timeout for a
+ * MemoryStore whose methods are MemoryStore's own (they always answer), and a wrapper on the instance
+ * would make every call pay for that timeout. Each app runs in a process of its own, so changing the
+ * class there changes nothing else.
  */
 function counted(target) {
   for (const method of ['get', 'set', 'touch', 'destroy']) {
-    const original = target[method]
-    if (typeof original !== 'function') continue
+    let owner = target
+    while (owner !== null && !Object.prototype.hasOwnProperty.call(owner, method)) owner = Object.getPrototypeOf(owner)
+    if (owner === null || typeof owner[method] !== 'function') continue
+    const original = owner[method]
     storeCalls[method] = 0
     const wrapped = function (...args) {
       storeCalls[method]++
       return original.apply(this, args)
     }
     Object.defineProperty(wrapped, 'length', { value: original.length })
-    target[method] = wrapped
+    owner[method] = wrapped
   }
   return target
 }
