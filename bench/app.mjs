@@ -2,16 +2,22 @@
 // process by bench/run.mjs so that each implementation gets a fresh heap and a CPU of its own.
 //
 // Configuration comes from the environment (the parent sets it):
-//   BENCH_IMPL       none | express-session | sessionkit
+//   BENCH_IMPL       none | step | express-session | sessionkit
+//                    (step: a middleware that only turns req and res into dictionary mode, the first
+//                    thing sessionkit does; the baseline that shows what the session itself costs)
 //   BENCH_FRAMEWORK  express4 | express5
-//   BENCH_STORE      memory | redis
+//   BENCH_STORE      memory | redis (connect-redis) | postgres (connect-pg-simple)
 //   BENCH_REDIS_URL  default redis://127.0.0.1:6379
-//   BENCH_PREFIX     Redis key prefix for this process (cleaned up on exit)
+//   BENCH_PG_URL     default postgres://postgres@127.0.0.1:5432/test
+//   BENCH_PREFIX     Redis key prefix for this process, and the name of its PostgreSQL schema
+//                    (both removed on exit)
 //   BENCH_SESSIONKIT path of the built sessionkit CommonJS entry (a private copy of dist/, so that a
 //                    rebuild by someone else in the middle of a run cannot pull the files away)
 // It answers the parent over IPC: { ready: port } once listening; 'reset' empties the store; 'cpu'
-// reports the CPU time this process has used, in microseconds.
+// reports the CPU time this process has used, in microseconds, the requests it has seen and the store
+// calls made so far by method (the store's methods are wrapped to count them).
 import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 
 const require = createRequire(import.meta.url)
 const impl = process.env.BENCH_IMPL ?? 'none'
@@ -35,23 +41,54 @@ const sessionOptions = {
 
 let store
 let redisClient
-if (storeKind === 'redis' && impl !== 'none') {
+let pgPool
+// A schema of this process's own, so that connect-pg-simple's table and index names cannot meet another
+// run's; dropped when the app stops.
+const pgSchema = prefix.replace(/[^a-z0-9]+/gi, '_').toLowerCase()
+const storeCalls = {}
+if (storeKind === 'redis' && impl !== 'none' && impl !== 'step') {
   const { createClient } = require('redis')
   const { RedisStore } = require('connect-redis')
   redisClient = createClient({ url: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379' })
   redisClient.on('error', (err) => console.error('redis:', err.message))
   await redisClient.connect()
   store = new RedisStore({ client: redisClient, prefix })
+} else if (storeKind === 'postgres' && impl !== 'none' && impl !== 'step') {
+  const { Pool } = require('pg')
+  pgPool = new Pool({ connectionString: process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', max: 10 })
+  await pgPool.query(`CREATE SCHEMA IF NOT EXISTS "${pgSchema}"`)
+  const PgStore = require('connect-pg-simple')(require(impl === 'sessionkit' ? sessionkitEntryPath() : 'express-session'))
+  store = new PgStore({ pool: pgPool, schemaName: pgSchema, createTableIfMissing: true, pruneSessionInterval: false })
 }
 
+function sessionkitEntryPath() {
+  return process.env.BENCH_SESSIONKIT ?? require.resolve('sessionkit')
+}
+
+// Requests counted as the app sees them, the divisor of CPU time and store calls: autocannon's count
+// leaves out the requests still in flight when it stops, whose work the app has partly done.
+let requestsSeen = 0
+app.use((req, res, next) => {
+  requestsSeen++
+  next()
+})
+
+const sessionkitEntry = sessionkitEntryPath()
 if (impl === 'express-session') {
   const session = require('express-session')
   store ??= new session.MemoryStore()
-  app.use(session({ ...sessionOptions, store }))
+  app.use(session({ ...sessionOptions, store: counted(store) }))
 } else if (impl === 'sessionkit') {
-  const session = require(process.env.BENCH_SESSIONKIT ?? 'sessionkit')
+  const session = require(sessionkitEntry)
   store ??= new session.MemoryStore()
-  app.use(session({ ...sessionOptions, store }))
+  app.use(session({ ...sessionOptions, store: counted(store) }))
+} else if (impl === 'step') {
+  // Not a public export: the built module itself, next to the entry.
+  const { toDictionaryMode } = require(join(dirname(sessionkitEntry), 'request.js'))
+  app.use((req, res, next) => {
+    toDictionaryMode(req, res)
+    next()
+  })
 }
 
 app.get('/hello', (req, res) => {
@@ -69,8 +106,39 @@ app.get('/read', (req, res) => {
   res.send(String(data.n ?? 0))
 })
 
+/**
+ * Counts the calls the middleware makes to the store, by method. The methods are wrapped where the
+ * store's class defines them, not on the instance: sessionkit skips its store-call timeout for a
+ * MemoryStore whose methods are MemoryStore's own (they always answer), and a wrapper on the instance
+ * would make every call pay for that timeout. Each app runs in a process of its own, so changing the
+ * class there changes nothing else.
+ */
+function counted(target) {
+  for (const method of ['get', 'set', 'touch', 'destroy']) {
+    let owner = target
+    while (owner !== null && !Object.prototype.hasOwnProperty.call(owner, method)) owner = Object.getPrototypeOf(owner)
+    if (owner === null || typeof owner[method] !== 'function') continue
+    const original = owner[method]
+    storeCalls[method] = 0
+    const wrapped = function (...args) {
+      storeCalls[method]++
+      return original.apply(this, args)
+    }
+    Object.defineProperty(wrapped, 'length', { value: original.length })
+    owner[method] = wrapped
+  }
+  return target
+}
+
 function clearStore() {
   if (store === undefined) return Promise.resolve()
+  if (pgPool !== undefined) {
+    // connect-pg-simple has no clear(); its table appears with the first query.
+    return pgPool.query(`TRUNCATE "${pgSchema}"."session"`).then(
+      () => {},
+      (err) => (err.code === '42P01' ? undefined : console.error('truncate:', err.message)),
+    )
+  }
   return new Promise((resolve) => store.clear((err) => (err ? console.error('clear:', err.message) : undefined, resolve())))
 }
 
@@ -83,7 +151,7 @@ process.on('message', async (message) => {
   if (message === 'cpu') {
     // CPU time is what a noisy, shared machine distorts least: the parent divides it by the requests.
     const { user, system } = process.cpuUsage()
-    process.send?.({ cpu: user + system })
+    process.send?.({ cpu: user + system, requests: requestsSeen, storeCalls: { ...storeCalls } })
   } else if (message === 'reset') {
     await clearStore()
     globalThis.gc?.()
@@ -91,12 +159,17 @@ process.on('message', async (message) => {
   } else if (message === 'stop') {
     await clearStore()
     await redisClient?.quit().catch(() => {})
+    await pgPool?.query(`DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`).catch((err) => console.error('drop schema:', err.message))
+    await pgPool?.end().catch(() => {})
     server.closeAllConnections?.()
     server.close(() => process.exit(0))
     setTimeout(() => process.exit(0), 2000).unref()
   }
 })
 process.on('disconnect', () => {
-  // The parent died: still take this process's Redis keys with it.
-  clearStore().finally(() => process.exit(0))
+  // The parent died: still take this process's Redis keys and PostgreSQL schema with it.
+  clearStore()
+    .then(() => pgPool?.query(`DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`))
+    .catch(() => {})
+    .finally(() => process.exit(0))
 })

@@ -1,12 +1,16 @@
 // Draws the benchmark's SVG chart from its JSON result (no chart library): one panel per framework +
-// store, throughput of express-session and sessionkit as a fraction of the same app without sessions,
-// with each scenario's target marked.
+// store, throughput of the app without sessions, express-session and sessionkit as a fraction of the
+// same app with only the dictionary-mode step (the baseline), with each scenario's target marked.
 //   node bench/chart.mjs [bench/results/latest.json]   rewrites the .svg next to the JSON
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { SCENARIOS } from './targets.mjs'
+import { SCENARIOS, sweepsOf, targetOf } from './targets.mjs'
 
-const COLORS = { 'express-session': '#9aa5b1', sessionkit: '#2f6fdf', target: '#d64545' }
+const COLORS = { none: '#d9dee4', 'express-session': '#9aa5b1', sessionkit: '#2f6fdf', target: '#d64545' }
+const BARS = ['none', 'express-session', 'sessionkit']
+const LABELS = { none: 'no session', 'express-session': 'express-session', sessionkit: 'sessionkit' }
+/** A row's throughput against the baseline: the step-only app, or for older results the app without sessions. */
+const ratioOf = (row) => row?.vsStep ?? row?.vsNone
 const PANEL_W = 440
 const PANEL_H = 260
 const MARGIN = { top: 34, right: 12, bottom: 54, left: 44 }
@@ -19,18 +23,19 @@ export function renderChart(result) {
   const headerH = 64
   const footerH = result.memory ? 58 : 18
   const height = headerH + rows * PANEL_H + footerH
-  const maxRatio = Math.max(1.1, ...groups.flatMap((g) => Object.values(g.scenarios).flatMap((s) => [s.sessionkit?.vsNone ?? 0, s['express-session']?.vsNone ?? 0]))) 
+  const maxRatio = Math.max(1.1, ...groups.flatMap((g) => Object.values(g.scenarios).flatMap((s) => BARS.map((impl) => ratioOf(s[impl]) ?? 0))))
   const top = Math.ceil(maxRatio * 10) / 10
 
   const out = []
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="12">`)
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`)
-  out.push(text(14, 22, 'Throughput as a fraction of the same Express app without sessions (higher is better)', { size: 15, weight: 600 }))
+  const baseline = groups.some((g) => Object.values(g.scenarios).some((s) => s.step)) ? 'with only the dictionary-mode step' : 'without sessions'
+  out.push(text(14, 22, `Throughput as a fraction of the same Express app ${baseline} (higher is better)`, { size: 15, weight: 600 }))
   const m = result.machine
   out.push(text(14, 40, `${m.cpu}, ${m.cores} cores, Node ${m.node}; autocannon ${result.options.connections} connections, median of ${result.options.rounds} × ${result.options.duration} s; ${result.date.slice(0, 10)}`, { size: 11, fill: '#555' }))
   // Legend.
   let lx = 14
-  for (const [label, color] of [['express-session', COLORS['express-session']], ['sessionkit', COLORS.sessionkit]]) {
+  for (const [label, color] of BARS.map((impl) => [LABELS[impl], COLORS[impl]])) {
     out.push(`<rect x="${lx}" y="49" width="12" height="10" fill="${color}"/>`)
     out.push(text(lx + 16, 58, label, { size: 11 }))
     lx += 16 + label.length * 6.5 + 14
@@ -52,9 +57,11 @@ export function renderChart(result) {
     if (ours !== undefined && theirs !== undefined) {
       out.push(text(14, y, `MemoryStore heap per session (${mem.sessions.toLocaleString('en-US')} sessions, after GC): sessionkit ${Math.round(ours)} B, express-session ${Math.round(theirs)} B`, { size: 12 }))
     }
-    if (mem.sweep) {
-      const extra = mem.sweep.expressSessionPruneMs === undefined ? '' : ` (express-session prunes them in one synchronous ${Math.round(mem.sweep.expressSessionPruneMs)} ms pass)`
-      out.push(text(14, y + 18, `Sweeping ${mem.sweep.expired.toLocaleString('en-US')} expired sessions: ${Math.round(mem.sweep.totalMs)} ms in slices, longest event-loop block ${mem.sweep.maxDelayMs.toFixed(1)} ms${extra}`, { size: 12 }))
+    const sweeps = sweepsOf(mem)
+    if (sweeps.length > 0) {
+      const prune = sweeps[0].expressSessionPruneMs
+      const extra = prune === undefined ? '' : ` (express-session prunes them in one synchronous ${Math.round(prune)} ms pass)`
+      out.push(text(14, y + 18, `Sweeping ${sweeps[0].expired.toLocaleString('en-US')} expired sessions: longest event-loop block ${Math.max(...sweeps.map((s) => s.maxDelayMs)).toFixed(1)} ms over ${sweeps.length} run(s)${extra}`, { size: 12 }))
     }
   }
   out.push('</svg>')
@@ -68,7 +75,8 @@ function panel(group, x0, y0, top) {
   const left = x0 + MARGIN.left
   const base = y0 + MARGIN.top + h
   const y = (ratio) => base - (Math.min(ratio, top) / top) * h
-  out.push(text(left, y0 + 20, `${group.framework === 'express4' ? 'Express 4' : 'Express 5'}, ${group.store === 'redis' ? 'Redis (connect-redis)' : 'in-memory store'}`, { size: 13, weight: 600 }))
+  const store = { memory: 'in-memory store', redis: 'Redis (connect-redis)', postgres: 'PostgreSQL (connect-pg-simple)' }[group.store] ?? group.store
+  out.push(text(left, y0 + 20, `${group.framework === 'express4' ? 'Express 4' : 'Express 5'}, ${store}`, { size: 13, weight: 600 }))
   for (let tick = 0; tick <= top + 1e-9; tick += 0.2) {
     const ty = y(tick)
     out.push(`<line x1="${left}" y1="${ty.toFixed(1)}" x2="${left + w}" y2="${ty.toFixed(1)}" stroke="${Math.abs(tick - 1) < 1e-9 ? '#444' : '#e3e3e3'}" stroke-width="1"/>`)
@@ -76,20 +84,21 @@ function panel(group, x0, y0, top) {
   }
   const scenarios = SCENARIOS.filter((s) => group.scenarios[s.key])
   const slot = w / Math.max(1, scenarios.length)
-  const barW = Math.min(34, slot / 3)
+  const barW = Math.min(28, slot / 4)
   scenarios.forEach((scenario, i) => {
     const cx = left + slot * i + slot / 2
     const rowsOf = group.scenarios[scenario.key]
-    ;['express-session', 'sessionkit'].forEach((impl, j) => {
-      const ratio = rowsOf[impl]?.vsNone
+    BARS.forEach((impl, j) => {
+      const ratio = ratioOf(rowsOf[impl])
       if (ratio === undefined) return
-      const bx = cx - barW - 2 + j * (barW + 4)
+      const bx = cx - (barW * 3) / 2 - 4 + j * (barW + 4)
       const by = y(ratio)
-      out.push(`<rect x="${bx.toFixed(1)}" y="${by.toFixed(1)}" width="${barW.toFixed(1)}" height="${(base - by).toFixed(1)}" fill="${COLORS[impl]}"><title>${impl}: ${Math.round(rowsOf[impl].rps)} req/s, ${ratio.toFixed(2)}× no session</title></rect>`)
+      out.push(`<rect x="${bx.toFixed(1)}" y="${by.toFixed(1)}" width="${barW.toFixed(1)}" height="${(base - by).toFixed(1)}" fill="${COLORS[impl]}"><title>${LABELS[impl]}: ${Math.round(rowsOf[impl].rps)} req/s, ${ratio.toFixed(2)}× the baseline</title></rect>`)
       out.push(text(bx + barW / 2, by - 4, ratio.toFixed(2), { size: 10, anchor: 'middle' }))
     })
-    const ty = y(scenario.target)
-    out.push(`<line x1="${(cx - barW - 8).toFixed(1)}" y1="${ty.toFixed(1)}" x2="${(cx + barW + 8).toFixed(1)}" y2="${ty.toFixed(1)}" stroke="${COLORS.target}" stroke-width="2" stroke-dasharray="4 2"/>`)
+    const target = targetOf(scenario, group.store)
+    const ty = y(target ?? 0)
+    if (target !== undefined) out.push(`<line x1="${(cx + barW / 2 - 2).toFixed(1)}" y1="${ty.toFixed(1)}" x2="${(cx + (barW * 3) / 2 + 8).toFixed(1)}" y2="${ty.toFixed(1)}" stroke="${COLORS.target}" stroke-width="2" stroke-dasharray="4 2"/>`)
     const [route, rest] = scenario.label.split(', ')
     out.push(text(cx, base + 16, route, { size: 11, anchor: 'middle' }))
     out.push(text(cx, base + 30, rest, { size: 10, anchor: 'middle', fill: '#555' }))

@@ -1,16 +1,19 @@
 #!/usr/bin/env node
-// `npm run bench`: the same Express app without sessions, with express-session and with sessionkit,
-// each in its own child process, driven by autocannon in turn (A B C A B C ...) so that a noisy,
-// shared machine slows them alike; then the memory measurements (bench/memory.mjs). Prints a table
-// and PASS/FAIL against the targets of issue 4, writes the numbers as JSON and draws the SVG chart
-// from that JSON (bench/chart.mjs).
+// `npm run bench`: the same Express app without sessions, with only sessionkit's dictionary-mode step
+// (the baseline: see bench/app.mjs), with express-session and with sessionkit, each in its own child
+// process, driven by autocannon in turn (A B C D A B C D ...) so that a noisy, shared machine slows
+// them alike; then the memory measurements (bench/memory.mjs). Prints a table and PASS/FAIL against
+// the targets (bench/targets.mjs), writes the numbers as JSON and draws the SVG chart from that JSON
+// (bench/chart.mjs); --readme also writes docs/performance.md and the README's summary (bench/report.mjs).
 //
 //   node bench/run.mjs [--duration=1.5] [--rounds=3] [--warmup=0.5] [--connections=50]
-//                      [--frameworks=express4,express5] [--stores=memory,redis]
-//                      [--scenarios=hello,new,read,count] [--impls=none,express-session,sessionkit]
-//                      [--no-memory] [--memory-only] [--sessions=100000] [--expired=1000000]
+//                      [--frameworks=express4,express5] [--stores=memory,redis] (also: postgres)
+//                      [--scenarios=hello,new,read,count] [--impls=none,step,express-session,sessionkit]
+//                      [--no-memory] [--memory-only] [--sessions=100000] [--expired=1000000] [--sweeps=5]
+//                      [--evict-max=<--expired>] [--evict-total=<2.5 × --evict-max>] [--no-evict]
 //                      [--out=bench/results/latest.json] [--no-chart] [--cpu-prof] [--readme]
 import { fork } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { createRequire } from 'node:module'
@@ -20,9 +23,12 @@ import { fileURLToPath } from 'node:url'
 import { execFileSync } from 'node:child_process'
 import autocannon from 'autocannon'
 import { renderChart } from './chart.mjs'
+import { fmt, storeCallsText } from './format.mjs'
 import { checkTargets, SCENARIOS } from './targets.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
+// The implementations that have a session (and a store whose calls are counted).
+const SESSION_IMPLS = ['express-session', 'sessionkit']
 const root = join(here, '..')
 const require = createRequire(import.meta.url)
 
@@ -35,18 +41,27 @@ const opts = {
   frameworks: list(args.frameworks, ['express4', 'express5']),
   stores: list(args.stores, ['memory', 'redis']),
   scenarios: list(args.scenarios, SCENARIOS.map((s) => s.key)),
-  impls: list(args.impls, ['none', 'express-session', 'sessionkit']),
+  impls: list(args.impls, ['none', 'step', 'express-session', 'sessionkit']),
   memory: args.memory !== false && args['no-memory'] !== true,
   http: args['memory-only'] !== true,
   sessions: Number(args.sessions ?? 100_000),
   expired: Number(args.expired ?? 1_000_000),
+  sweeps: Number(args.sweeps ?? 5),
+  // A store capped at evictMax gets evictTotal new sessions: more evictions than the cap holds. By
+  // default the cap is the sweep's size (so that npm run bench:quick's smaller --expired is quick too).
+  evict: args['no-evict'] !== true,
+  evictMax: Number(args['evict-max'] ?? args.expired ?? 1_000_000),
   out: args.out ?? join(root, 'bench/results/latest.json'),
   chart: args['no-chart'] !== true && args.chart !== false,
   // --cpu-prof profiles the sessionkit app; --cpu-prof=none (or express-session) another one.
   cpuProf: args['cpu-prof'] === true ? 'sessionkit' : args['cpu-prof'],
 }
 
+opts.evictTotal = Number(args['evict-total'] ?? Math.round(opts.evictMax * 2.5))
+
 let prefixCounter = 0
+// Redis keys and PostgreSQL schemas of this run are named after it: other runs may share the servers.
+const runId = `${process.pid}-${randomBytes(4).toString('hex')}`
 const sessionkitEntry = snapshotSessionkit()
 const result = {
   date: new Date().toISOString(),
@@ -61,8 +76,9 @@ try {
   if (opts.http) {
     for (const framework of opts.frameworks) {
       for (const store of opts.stores) {
-        if (store === 'redis' && !(await redisUp())) {
-          console.log(`\n(skipping ${framework} + redis: nothing answers on 127.0.0.1:6379)`)
+        const port = { redis: 6379, postgres: 5432 }[store]
+        if (port !== undefined && !(await portOpen(port))) {
+          console.log(`\n(skipping ${framework} + ${store}: nothing answers on 127.0.0.1:${port})`)
           continue
         }
         result.groups.push(await runGroup(framework, store))
@@ -84,7 +100,7 @@ try {
     if (args.readme === true) {
       // --readme (what `npm run bench` passes): the README's Performance section from this very run.
       execFileSync(process.execPath, [join(here, 'report.mjs'), opts.out], { stdio: 'inherit' })
-      console.log('wrote the Performance section of README.md')
+      console.log('wrote docs/performance.md and the Performance section of README.md')
     }
   }
 } finally {
@@ -115,7 +131,8 @@ async function runGroup(framework, store) {
         for (const impl of opts.impls) {
           const run = await measure(children[impl], scenario, opts.duration)
           ;((runs[scenario.key] ??= {})[impl] ??= []).push(run)
-          console.log(`round ${round}  ${scenario.label.padEnd(26)} ${impl.padEnd(16)} ${fmt(run.rps, 0).padStart(7)} req/s  p50 ${fmt(run.p50, 1)} ms  p99 ${fmt(run.p99, 1)} ms  cpu ${fmt(run.cpuPerRequest, 0)} µs/req${run.errors ? `  (${run.errors} errors/non-2xx!)` : ''}`)
+          const calls = SESSION_IMPLS.includes(impl) ? storeCallsText(run.storeCalls) : ''
+          console.log(`round ${round}  ${scenario.label.padEnd(26)} ${impl.padEnd(16)} ${fmt(run.rps, 0).padStart(7)} req/s  p50 ${fmt(run.p50, 1)} ms  p99 ${fmt(run.p99, 1)} ms  cpu ${fmt(run.cpuPerRequest, 0)} µs/req${calls ? `  store/req: ${calls}` : ''}${run.errors ? `  (${run.errors} errors/non-2xx!)` : ''}`)
         }
       }
     }
@@ -135,10 +152,21 @@ async function runGroup(framework, store) {
         errors: list.reduce((sum, r) => sum + r.errors, 0),
         rounds: list.map((r) => Math.round(r.rps)),
       }
+      if (SESSION_IMPLS.includes(impl)) {
+        const calls = {}
+        for (const method of Object.keys(list[0].storeCalls)) calls[method] = median(list.map((r) => r.storeCalls[method]))
+        byImpl[impl].storeCalls = calls
+        byImpl[impl].storeCallsPerRequest = Object.values(calls).reduce((sum, n) => sum + n, 0)
+      }
     }
     for (const impl of opts.impls) {
       const row = byImpl[impl]
       if (byImpl.none) row.vsNone = row.rps / byImpl.none.rps
+      if (byImpl.step) {
+        row.vsStep = row.rps / byImpl.step.rps
+        // What the session itself costs: CPU per request above the app that only does the step.
+        if (SESSION_IMPLS.includes(impl)) row.sessionCost = row.cpuPerRequest - byImpl.step.cpuPerRequest
+      }
       if (byImpl['express-session']) row.vsExpressSession = row.rps / byImpl['express-session'].rps
     }
     group.scenarios[scenario.key] = byImpl
@@ -153,18 +181,24 @@ async function measure(child, scenario, seconds) {
   if (scenario.cookie) {
     // A real session for the session middlewares; a cookie of the same shape for the app without one,
     // so every app parses the same request.
-    cookie = child.impl === 'none' ? `connect.sid=s%3A${'x'.repeat(32)}.${'y'.repeat(43)}` : await sessionCookie(child.port)
+    cookie = !SESSION_IMPLS.includes(child.impl) ? `connect.sid=s%3A${'x'.repeat(32)}.${'y'.repeat(43)}` : await sessionCookie(child.port)
   }
-  const cpuBefore = (await child.call('cpu')).cpu
+  const before = await child.call('cpu')
   const run = await autocannon({
     url: `http://127.0.0.1:${child.port}${scenario.path}`,
     connections: opts.connections,
     duration: seconds,
     headers: cookie ? { cookie } : {},
   })
-  const cpuAfter = (await child.call('cpu')).cpu
+  // Let the app finish the requests that were in flight when autocannon stopped.
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  const after = await child.call('cpu')
+  const requests = Math.max(1, after.requests - before.requests)
+  const storeCalls = {}
+  for (const method of Object.keys(after.storeCalls)) storeCalls[method] = (after.storeCalls[method] - before.storeCalls[method]) / requests
   return {
-    cpuPerRequest: (cpuAfter - cpuBefore) / Math.max(1, run.requests.total),
+    cpuPerRequest: (after.cpu - before.cpu) / requests,
+    storeCalls,
     rps: run.requests.average,
     p50: run.latency.p50,
     p99: run.latency.p99,
@@ -201,7 +235,7 @@ function startChild(impl, framework, store) {
       BENCH_IMPL: impl,
       BENCH_FRAMEWORK: framework,
       BENCH_STORE: store,
-      BENCH_PREFIX: `sessionkit-bench:${process.pid}:${++prefixCounter}:`,
+      BENCH_PREFIX: `sessionkit-bench:${runId}:${++prefixCounter}:`,
       BENCH_SESSIONKIT: sessionkitEntry,
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -233,10 +267,10 @@ function stopChild(child) {
   })
 }
 
-function redisUp() {
+function portOpen(port) {
   return new Promise((resolve) => {
     import('node:net').then(({ connect }) => {
-      const socket = connect(6379, '127.0.0.1')
+      const socket = connect(port, '127.0.0.1')
       socket.once('connect', () => {
         socket.destroy()
         resolve(true)
@@ -270,29 +304,38 @@ function snapshotSessionkit() {
 // --- memory ------------------------------------------------------------------------------------
 
 async function runMemory() {
-  console.log(`\n=== memory: heap per session after ${opts.sessions} sessions; sweeping ${opts.expired} expired sessions ===`)
-  const runOne = (what) =>
+  console.log(`\n=== memory: heap per session after ${opts.sessions} sessions; ${opts.sweeps} sweep(s) of ${opts.expired} expired sessions; evictions ===`)
+  const runOne = (...measurement) =>
     new Promise((resolve, reject) => {
-      const child = fork(join(here, 'memory.mjs'), [what, String(what === 'sweep' ? opts.expired : opts.sessions)], {
+      const child = fork(join(here, 'memory.mjs'), measurement.map(String), {
         execArgv: ['--expose-gc', '--max-old-space-size=4096'],
         env: { ...process.env, BENCH_SESSIONKIT: sessionkitEntry },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       })
       let answer
       child.on('message', (m) => (answer = m))
-      child.on('exit', (code) => (answer ? resolve(answer) : reject(new Error(`memory.mjs ${what} exited with ${code}`))))
+      child.on('exit', (code) => (answer ? resolve(answer) : reject(new Error(`memory.mjs ${measurement.join(' ')} exited with ${code}`))))
     })
   const memory = {
     sessions: opts.sessions,
-    sessionkit: await runOne('sessionkit'),
-    expressSession: await runOne('express-session'),
-    sweep: await runOne('sweep'),
+    sessionkit: await runOne('sessionkit', opts.sessions),
+    expressSession: await runOne('express-session', opts.sessions),
+    sweeps: [],
   }
+  // Each sweep in a fresh process; express-session's synchronous prune is timed in the first only.
+  for (let i = 0; i < opts.sweeps; i++) memory.sweeps.push(await runOne('sweep', opts.expired, ...(i === 0 ? [] : ['--no-express-session'])))
+  // The capped store and one without a cap side by side in one process (see bench/memory.mjs).
+  if (opts.evict) memory.evict = await runOne('evict', opts.evictMax, opts.evictTotal)
   console.log(`heap per session     sessionkit ${fmt(memory.sessionkit.bytesPerSession, 0)} B   express-session ${fmt(memory.expressSession.bytesPerSession, 0)} B`)
   console.log(`  after a touch each  sessionkit ${fmt(memory.sessionkit.bytesPerSessionAfterTouch, 0)} B   express-session ${fmt(memory.expressSession.bytesPerSessionAfterTouch, 0)} B`)
-  console.log(`sweep of ${memory.sweep.expired} expired: ${fmt(memory.sweep.totalMs, 0)} ms in all, longest event-loop block ${fmt(memory.sweep.maxDelayMs, 1)} ms (p99 ${fmt(memory.sweep.p99DelayMs, 1)} ms; a do-nothing loop: ${fmt(memory.sweep.machineMaxDelayMs, 1)} ms); removed ${memory.sweep.removed}`)
-  if (memory.sweep.expressSessionPruneMs !== undefined) {
-    console.log(`  (express-session's MemoryStore has no sweeper; its length() prunes the same sessions in one synchronous pass of ${fmt(memory.sweep.expressSessionPruneMs, 0)} ms)`)
+  for (const sweep of memory.sweeps) {
+    console.log(`sweep of ${sweep.expired} expired: ${fmt(sweep.totalMs, 0)} ms in all, longest event-loop block ${fmt(sweep.maxDelayMs, 1)} ms (p99 ${fmt(sweep.p99DelayMs, 1)} ms; a do-nothing loop: ${fmt(sweep.machineMaxDelayMs, 1)} ms); removed ${sweep.removed}`)
+  }
+  const prune = memory.sweeps[0]?.expressSessionPruneMs
+  if (prune !== undefined) console.log(`  (express-session's MemoryStore has no sweeper; its length() prunes the same sessions in one synchronous pass of ${fmt(prune, 0)} ms)`)
+  if (memory.evict) {
+    const { capped, uncapped } = memory.evict
+    console.log(`evictions: max ${capped.max}, ${capped.inserted} new sessions, ${capped.evicted} evicted: ${fmt(capped.medianMicrosPerInsert, 1)} µs per insert once full (median of its batches), ${fmt(uncapped.medianMicrosPerInsert, 1)} µs without a cap; longest turn ${fmt(capped.longestTurnMs, 1)} ms (${fmt(uncapped.longestTurnMs, 1)} ms without a cap)`)
   }
   return memory
 }
@@ -301,8 +344,9 @@ async function runMemory() {
 
 function printGroup(group, scenarios) {
   console.log(`\n${group.framework} + ${group.store} store (median of ${opts.rounds} round(s))`)
-  const header = ['scenario', 'implementation', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', '× none', '× express-session']
+  const header = ['scenario', 'implementation', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'session µs', 'store calls/req', '× step', '× none', '× express-session']
   const rows = [header]
+  const optional = (n, digits) => (n === undefined ? '' : fmt(n, digits))
   for (const scenario of scenarios) {
     for (const impl of opts.impls) {
       const r = group.scenarios[scenario.key][impl]
@@ -313,8 +357,11 @@ function printGroup(group, scenarios) {
         fmt(r.p50, 1),
         fmt(r.p99, 1),
         fmt(r.cpuPerRequest, 0),
-        r.vsNone === undefined ? '' : fmt(r.vsNone, 2),
-        r.vsExpressSession === undefined ? '' : fmt(r.vsExpressSession, 2),
+        optional(r.sessionCost, 0),
+        r.storeCalls === undefined ? '' : storeCallsText(r.storeCalls),
+        optional(r.vsStep, 2),
+        optional(r.vsNone, 2),
+        optional(r.vsExpressSession, 2),
       ])
     }
   }
@@ -324,7 +371,7 @@ function printGroup(group, scenarios) {
 
 function printTargets(targets) {
   if (targets.length === 0) return
-  console.log('\n=== targets (issue 4) ===')
+  console.log('\n=== targets (issue 16) ===')
   for (const t of targets) console.log(`${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.actual} (target ${t.target})`)
   const failed = targets.filter((t) => !t.pass).length
   console.log(failed === 0 ? 'all targets met' : `${failed} of ${targets.length} targets missed`)
@@ -336,6 +383,8 @@ function machine() {
     cpu: cpus[0]?.model.trim() ?? 'unknown',
     cores: cpus.length,
     memoryGB: Math.round(os.totalmem() / 2 ** 30),
+    // The machine is shared: how busy it was when the run started says how far to trust the numbers.
+    loadAverage: os.loadavg(),
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
     express4: require('express4/package.json').version,
@@ -376,7 +425,4 @@ function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
 
-function fmt(n, digits) {
-  return n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits)
-}
 

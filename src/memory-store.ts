@@ -1,5 +1,5 @@
 import type { ConditionalStore, ConditionalWriteOutcome, VersionedRecord } from './capabilities.js'
-import { Cookie } from './cookie.js'
+import { dataOf, recordOf, touched } from './memory-entry.js'
 import { Store, type SessionRecord, type StoreCallback } from './store.js'
 import { touchedExpiry } from './touch-expiry.js'
 
@@ -13,41 +13,62 @@ export interface MemoryStoreOptions {
   ttl?: number
 }
 
-// One stored session: the JSON text of `[expiresAt, version, session]`, with the session's cookie written as its
-// last key. JSON, not the object, so that what a request changes in `req.session` never reaches the
-// store before `save()`; one flat string rather than an object holding the JSON and a number, because
-// that object and its boxed number cost more heap per session than the expiry's digits do
-// (bench/memory.mjs). The cookie goes last so that touch() can replace the expiry and the cookie
-// without parsing and re-serializing the app's data (see cookieAt()). The version, a store-wide
-// counter, sits between the two numbers' commas, where touch() carries it over untouched.
-type Entry = string
+// Where the sessions are kept: each session in a numbered slot of a few parallel arrays, and an index
+// from session id to slot.
+// - `#data[slot]`: the session as JSON text, its cookie written as the last key. Text, not the object,
+//   so that what a request changes in `req.session` never reaches the store before `save()`; the cookie
+//   last so that touch() can replace it without parsing the app's data (see cookieAt()).
+// - `#expires[slot]`: when it expires, in a Float64Array: the sweeper reads it for every session, and
+//   an unboxed number in a flat array costs it neither a parse nor a cache miss per session.
+// - `#versions[slot]`: its version (ConditionalStore), from a store-wide counter, so that a version
+//   never repeats for an id, not even after a destroy and a new set; a touch keeps it.
+// - `#ids[slot]`: its id, to find its index entry again from the slot (sweeping, eviction).
+// - `#older[slot]`, `#newer[slot]` (a store with `max` only): the least-recently-used order as a doubly
+//   linked list of slots, so that using a session moves it to the front and eviction takes the last one
+//   in constant time. (A Map's insertion order did this before, with eviction by a fresh keys()
+//   iterator, which walks every slot deleted since the Map last rehashed: eviction grew slower with
+//   every eviction, to 60 times an insert at max 1,000,000: bench/memory.mjs evict.)
+// Freed slots are reused; the arrays keep the length of the most sessions held at once (some 30 bytes
+// a slot) until clear(). The index is split over several Maps because V8 grows or shrinks a Map by
+// copying every entry in one go; with a million sessions in one Map that copy blocks the event loop
+// for tens of milliseconds, with SHARDS Maps a fraction of it.
+type Slot = number
 
-// Work in slices of this many entries and yield between slices once a slice took longer than the
-// budget, so sweeping a million expired sessions never stalls the event loop. Small enough that the
-// first slices, which run before the JIT has optimized the loop, stay within the budget too.
-const SWEEP_SLICE = 200
-const SWEEP_BUDGET_MS = 1
+const NONE = -1
 const SHARDS = 64 // a power of two
+const FIRST_CAPACITY = 64
+
+// Sweep in steps of this many slots and yield to the event loop once a slice of steps took longer
+// than the budget, so sweeping a million expired sessions never stalls the event loop. Small: the
+// first steps run before the JIT has compiled the loop, at some 20 µs a session removed (measured);
+// 1,000 slots a step made the first slice of a sweep block for up to 22 ms.
+const SWEEP_STEP = 64
+const SWEEP_BUDGET_MS = 1
 
 /**
- * The default store: sessions in a Map in this process, kept as JSON. Unlike express-session's
- * MemoryStore it sweeps expired sessions on an unref'd timer, can be bounded with least-recently-used
- * eviction, and gives sessions without an expiry a TTL, so it does not grow without bound.
+ * The default store: sessions in this process, kept as JSON. Unlike express-session's MemoryStore it
+ * sweeps expired sessions on an unref'd timer, can be bounded with least-recently-used eviction, and
+ * gives sessions without an expiry a TTL, so it does not grow without bound.
  * For one process only: sessions are lost on restart and not shared between processes.
  */
 export class MemoryStore extends Store implements ConditionalStore {
-  // An unbounded store spreads its sessions over several Maps. When a sweep has deleted most of a
-  // Map's entries, V8 shrinks it in one go, copying every entry left; with a million sessions in one
-  // Map that single delete blocks the loop for tens of milliseconds, with SHARDS Maps a fraction of
-  // it. A bounded store keeps one Map, because its eviction needs one least-recently-used order and
-  // its size is bounded anyway.
-  readonly #shards: Map<string, Entry>[]
+  readonly #index: Map<string, Slot>[] = Array.from({ length: SHARDS }, () => new Map<string, Slot>())
+  #ids: (string | undefined)[] = []
+  #data: (string | undefined)[] = []
+  #expires = new Float64Array(FIRST_CAPACITY)
+  #versions = new Float64Array(FIRST_CAPACITY)
+  #lastVersion = 0
+  #older: Int32Array | undefined
+  #newer: Int32Array | undefined
+  #newest: Slot = NONE
+  #oldest: Slot = NONE
+  #free = new Int32Array(FIRST_CAPACITY)
+  #freeCount = 0
+  #size = 0
   readonly #max: number
   readonly #ttl: number
   #timer: NodeJS.Timeout | undefined
   #sweeping = false
-  // Store-wide, so that a version never repeats for an id, not even after a destroy and a new set.
-  #lastVersion = 0
 
   constructor(options: MemoryStoreOptions = {}) {
     super()
@@ -57,7 +78,10 @@ export class MemoryStore extends Store implements ConditionalStore {
     if (!(checkPeriod >= 0)) throw new TypeError('MemoryStore: checkPeriod must be a number of milliseconds, 0 or more')
     if (!(this.#max >= 1)) throw new TypeError('MemoryStore: max must be a number of sessions, 1 or more')
     if (!(this.#ttl > 0)) throw new TypeError('MemoryStore: ttl must be a number of milliseconds, more than 0')
-    this.#shards = Array.from({ length: this.#max === Infinity ? SHARDS : 1 }, () => new Map<string, Entry>())
+    if (this.#max !== Infinity) {
+      this.#older = new Int32Array(FIRST_CAPACITY)
+      this.#newer = new Int32Array(FIRST_CAPACITY)
+    }
     if (checkPeriod > 0) {
       this.#timer = setInterval(() => this.sweep(), checkPeriod)
       this.#timer.unref()
@@ -65,107 +89,120 @@ export class MemoryStore extends Store implements ConditionalStore {
   }
 
   override get(sid: string, callback: StoreCallback<SessionRecord | null>): void {
-    const entry = this.#live(sid)
-    if (entry === undefined) return defer(callback, null, null)
-    this.#used(sid, entry)
-    defer(callback, null, recordOf(entry))
+    const slot = this.#live(sid)
+    if (slot === NONE) return defer(callback, null, null)
+    this.#used(slot)
+    defer(callback, null, recordOf(this.#data[slot] as string))
   }
 
   override set(sid: string, session: SessionRecord, callback: StoreCallback = noop): void {
-    let entry: Entry
+    let data: string
     try {
-      entry = entryOf(this.#expiryOf(session), ++this.#lastVersion, session)
+      data = dataOf(session)
     } catch (err) {
       return defer(callback, err)
     }
-    this.#used(sid, entry)
-    const only = this.#shards[0] as Map<string, Entry>
-    if (only.size > this.#max) only.delete(only.keys().next().value as string)
+    this.#write(sid, data, this.#expiryOf(session))
     defer(callback, null)
   }
 
   override touch(sid: string, session: SessionRecord, callback: StoreCallback = noop): void {
-    const entry = this.#live(sid)
-    if (entry !== undefined) {
+    const slot = this.#live(sid)
+    if (slot !== NONE) {
       try {
-        this.#used(sid, touched(entry, this.#expiryOf(session), session.cookie))
+        this.#data[slot] = touched(this.#data[slot] as string, session.cookie)
       } catch (err) {
         return defer(callback, err)
       }
+      this.#expires[slot] = this.#expiryOf(session)
+      this.#used(slot)
     }
     defer(callback, null)
   }
 
+  /** See {@link ConditionalStore.getVersioned}: the session and its version, with touch its expiry moved. */
+  getVersioned(sid: string, options: { touch: boolean }, callback: StoreCallback<VersionedRecord | null>): void {
+    const slot = this.#live(sid)
+    if (slot === NONE) return defer(callback, null, null)
+    let found: VersionedRecord
+    try {
+      found = { record: recordOf(this.#data[slot] as string), version: String(this.#versions[slot]) }
+      if (options?.touch === true && found.record.cookie) {
+        const { cookieExpires, storeExpires } = touchedExpiry(found.record.cookie, Date.now(), this.#ttl)
+        found.record.cookie.expires = cookieExpires === null ? null : new Date(cookieExpires)
+        this.#data[slot] = touched(this.#data[slot] as string, found.record.cookie)
+        this.#expires[slot] = storeExpires
+      }
+    } catch (err) {
+      return defer(callback, err)
+    }
+    this.#used(slot)
+    defer(callback, null, found)
+  }
+
+  /** See {@link ConditionalStore.setIfVersion}: set() only while the stored version is `expected`. */
+  setIfVersion(sid: string, session: SessionRecord, expected: string | null, callback: StoreCallback<ConditionalWriteOutcome>): void {
+    const slot = this.#live(sid)
+    if (slot === NONE && expected !== null) return defer(callback, null, { written: false, reason: 'gone' })
+    if (slot !== NONE && String(this.#versions[slot]) !== expected) {
+      let current: VersionedRecord
+      try {
+        current = { record: recordOf(this.#data[slot] as string), version: String(this.#versions[slot]) }
+      } catch (err) {
+        return defer(callback, err)
+      }
+      return defer(callback, null, { written: false, reason: 'changed', current })
+    }
+    let data: string
+    try {
+      data = dataOf(session)
+    } catch (err) {
+      return defer(callback, err)
+    }
+    const version = this.#write(sid, data, this.#expiryOf(session))
+    defer(callback, null, { written: true, version: String(version) })
+  }
+
   override destroy(sid: string, callback: StoreCallback = noop): void {
-    this.#shard(sid).delete(sid)
+    const slot = this.#shard(sid).get(sid)
+    if (slot !== undefined) this.#remove(slot)
     defer(callback, null)
   }
 
   /** Every live session, keyed by id, as express-session's MemoryStore gives them. */
   override all(callback: StoreCallback<Record<string, SessionRecord>>): void {
     const result: Record<string, SessionRecord> = Object.create(null) as Record<string, SessionRecord>
-    const now = Date.now()
-    for (const shard of this.#shards) {
-      for (const [sid, entry] of shard) if (expiryOf(entry) > now) result[sid] = recordOf(entry)
-    }
+    this.#eachLive((sid, slot) => (result[sid] = recordOf(this.#data[slot] as string)))
     defer(callback, null, result)
   }
 
   override ids(callback: StoreCallback<string[]>): void {
-    const now = Date.now()
     const ids: string[] = []
-    for (const shard of this.#shards) for (const [sid, entry] of shard) if (expiryOf(entry) > now) ids.push(sid)
+    this.#eachLive((sid) => ids.push(sid))
     defer(callback, null, ids)
   }
 
   override length(callback: StoreCallback<number>): void {
-    const now = Date.now()
     let count = 0
-    for (const shard of this.#shards) for (const entry of shard.values()) if (expiryOf(entry) > now) count++
+    this.#eachLive(() => count++)
     defer(callback, null, count)
   }
 
   override clear(callback: StoreCallback = noop): void {
-    for (const shard of this.#shards) shard.clear()
+    for (const shard of this.#index) shard.clear()
+    this.#ids = []
+    this.#data = []
+    this.#expires = new Float64Array(FIRST_CAPACITY)
+    this.#versions = new Float64Array(FIRST_CAPACITY)
+    this.#free = new Int32Array(FIRST_CAPACITY)
+    this.#freeCount = 0
+    this.#size = 0
+    this.#newest = this.#oldest = NONE
+    if (this.#older !== undefined) {
+      this.#older = new Int32Array(FIRST_CAPACITY)
+      this.#newer = new Int32Array(FIRST_CAPACITY)
+    }
     defer(callback, null)
-  }
-
-  /** See {@link ConditionalStore.getVersioned}: the session and its version, with touch its expiry moved. */
-  getVersioned(sid: string, options: { touch: boolean }, callback: StoreCallback<VersionedRecord | null>): void {
-    const entry = this.#live(sid)
-    if (entry === undefined) return defer(callback, null, null)
-    let found: VersionedRecord
-    try {
-      found = { record: recordOf(entry), version: versionOf(entry) }
-      let kept = entry
-      if (options?.touch === true) {
-        const { cookieExpires, storeExpires } = touchedExpiry(found.record.cookie, Date.now(), this.#ttl)
-        if (found.record.cookie) found.record.cookie.expires = cookieExpires === null ? null : new Date(cookieExpires)
-        kept = touched(entry, storeExpires, found.record.cookie)
-      }
-      this.#used(sid, kept)
-    } catch (err) {
-      return defer(callback, err)
-    }
-    defer(callback, null, found)
-  }
-
-  /** See {@link ConditionalStore.setIfVersion}: set() only while the stored version is `expected`. */
-  setIfVersion(sid: string, session: SessionRecord, expected: string | null, callback: StoreCallback<ConditionalWriteOutcome>): void {
-    const entry = this.#live(sid)
-    if (entry === undefined && expected !== null) return defer(callback, null, { written: false, reason: 'gone' })
-    if (entry !== undefined && versionOf(entry) !== expected) {
-      let current: VersionedRecord
-      try {
-        current = { record: recordOf(entry), version: versionOf(entry) }
-      } catch (err) {
-        return defer(callback, err)
-      }
-      return defer(callback, null, { written: false, reason: 'changed', current })
-    }
-    // The class's own set even in a subclass, which takes the next version of the counter.
-    const version = String(this.#lastVersion + 1)
-    MemoryStore.prototype.set.call(this, sid, session, (err) => (err ? callback(err) : callback(null, { written: true, version })))
   }
 
   /**
@@ -175,39 +212,25 @@ export class MemoryStore extends Store implements ConditionalStore {
   sweep(): Promise<number> {
     if (this.#sweeping) return Promise.resolve(0)
     this.#sweeping = true
-    const shards = this.#shards
-    let shardIndex = 0
-    // A copy of one shard's keys at a time, walked by index: a Map iterator allocates a [key, value]
-    // pair and a result object per entry, a million of each per million sessions, and the collections
-    // they caused were among the longest pauses of a sweep.
-    let keys = Array.from((shards[0] as Map<string, Entry>).keys())
-    let at = 0
+    let slot = 0
     let removed = 0
     return new Promise((resolve) => {
       const slice = (): void => {
         const started = performance.now()
         const now = Date.now()
+        // Slots freed, reused or dropped by clear() meanwhile are judged by what they hold now.
         for (;;) {
-          for (let i = 0; i < SWEEP_SLICE; i++) {
-            if (at === keys.length) {
-              shardIndex++
-              if (shardIndex === shards.length) {
-                this.#sweeping = false
-                resolve(removed)
-                return
-              }
-              keys = Array.from((shards[shardIndex] as Map<string, Entry>).keys())
-              at = 0
-              continue
-            }
-            const sid = keys[at++] as string
-            const shard = shards[shardIndex] as Map<string, Entry>
-            // Gone or replaced since the copy was taken: judge what the Map holds now.
-            const entry = shard.get(sid)
-            if (entry !== undefined && expiryOf(entry) <= now) {
-              shard.delete(sid)
+          const end = Math.min(slot + SWEEP_STEP, this.#ids.length)
+          for (; slot < end; slot++) {
+            if ((this.#expires[slot] as number) <= now && this.#ids[slot] !== undefined) {
+              this.#remove(slot)
               removed++
             }
+          }
+          if (slot >= this.#ids.length) {
+            this.#sweeping = false
+            resolve(removed)
+            return
           }
           if (performance.now() - started > SWEEP_BUDGET_MS) break
         }
@@ -223,35 +246,110 @@ export class MemoryStore extends Store implements ConditionalStore {
     this.#timer = undefined
   }
 
-  /**
-   * Stores an entry as the most recently used. Only a bounded store needs that order: V8 makes
-   * delete-then-set of a key cost time in proportion to the Map's size (about 50 µs a call with 20,000
-   * sessions), so an unbounded store updates the entry where it is.
-   */
-  #used(sid: string, entry: Entry): void {
-    const shard = this.#shard(sid)
-    if (this.#max !== Infinity) shard.delete(sid)
-    shard.set(sid, entry)
-  }
-
-  #live(sid: string): Entry | undefined {
-    const shard = this.#shard(sid)
-    const entry = shard.get(sid)
-    if (entry === undefined) return undefined
-    if (expiryOf(entry) <= Date.now()) {
-      shard.delete(sid)
-      return undefined
+  /** The slot of a session that has not expired, or NONE; an expired one found on the way is removed. */
+  #live(sid: string): Slot {
+    const slot = this.#shard(sid).get(sid)
+    if (slot === undefined) return NONE
+    if ((this.#expires[slot] as number) <= Date.now()) {
+      this.#remove(slot)
+      return NONE
     }
-    return entry
+    return slot
   }
 
-  #shard(sid: string): Map<string, Entry> {
-    const shards = this.#shards
-    if (shards.length === 1) return shards[0] as Map<string, Entry>
+  /** Stores a session's data and expiry, as the most recently used, under a new version; evicts past `max`. */
+  #write(sid: string, data: string, expiresAt: number): number {
+    const shard = this.#shard(sid)
+    let slot = shard.get(sid)
+    if (slot === undefined) {
+      slot = this.#allocate()
+      shard.set(sid, slot)
+      this.#ids[slot] = sid
+      this.#size++
+      this.#link(slot)
+    } else {
+      this.#used(slot)
+    }
+    this.#data[slot] = data
+    this.#expires[slot] = expiresAt
+    const version = ++this.#lastVersion
+    this.#versions[slot] = version
+    while (this.#size > this.#max) this.#remove(this.#oldest)
+    return version
+  }
+
+  #remove(slot: Slot): void {
+    this.#shard(this.#ids[slot] as string).delete(this.#ids[slot] as string)
+    this.#ids[slot] = undefined
+    this.#data[slot] = undefined
+    this.#size--
+    this.#unlink(slot)
+    this.#free[this.#freeCount++] = slot
+  }
+
+  #allocate(): Slot {
+    if (this.#freeCount > 0) return this.#free[--this.#freeCount] as Slot
+    const slot = this.#ids.length
+    if (slot === this.#expires.length) {
+      const capacity = slot * 2
+      this.#expires = grown(this.#expires, new Float64Array(capacity))
+      this.#versions = grown(this.#versions, new Float64Array(capacity))
+      this.#free = grown(this.#free, new Int32Array(capacity))
+      if (this.#older !== undefined && this.#newer !== undefined) {
+        this.#older = grown(this.#older, new Int32Array(capacity))
+        this.#newer = grown(this.#newer, new Int32Array(capacity))
+      }
+    }
+    // Pushed, so that the arrays stay packed and V8 grows them itself.
+    this.#ids.push(undefined)
+    this.#data.push(undefined)
+    return slot
+  }
+
+  /** Marks a session as the most recently used; only a store with `max` keeps that order. */
+  #used(slot: Slot): void {
+    if (this.#older === undefined || slot === this.#newest) return
+    this.#unlink(slot)
+    this.#link(slot)
+  }
+
+  #link(slot: Slot): void {
+    const older = this.#older
+    const newer = this.#newer
+    if (older === undefined || newer === undefined) return
+    older[slot] = this.#newest
+    newer[slot] = NONE
+    if (this.#newest === NONE) this.#oldest = slot
+    else newer[this.#newest] = slot
+    this.#newest = slot
+  }
+
+  #unlink(slot: Slot): void {
+    const older = this.#older
+    const newer = this.#newer
+    if (older === undefined || newer === undefined) return
+    const before = older[slot] as Slot
+    const after = newer[slot] as Slot
+    if (before === NONE) this.#oldest = after
+    else newer[before] = after
+    if (after === NONE) this.#newest = before
+    else older[after] = before
+  }
+
+  #eachLive(visit: (sid: string, slot: Slot) => void): void {
+    const now = Date.now()
+    const ids = this.#ids
+    for (let slot = 0; slot < ids.length; slot++) {
+      const sid = ids[slot]
+      if (sid !== undefined && (this.#expires[slot] as number) > now) visit(sid, slot)
+    }
+  }
+
+  #shard(sid: string): Map<string, Slot> {
     // Ids are random by default; mixing two characters and the length also spreads counters.
     const length = sid.length
     const mix = length === 0 ? 0 : sid.charCodeAt(length - 1) * 31 + sid.charCodeAt(length >> 1) + length
-    return shards[mix & (SHARDS - 1)] as Map<string, Entry>
+    return this.#index[mix & (SHARDS - 1)] as Map<string, Slot>
   }
 
   #expiryOf(session: SessionRecord): number {
@@ -262,107 +360,9 @@ export class MemoryStore extends Store implements ConditionalStore {
   }
 }
 
-/** When an entry expires: the number between its opening `[` and the first comma. */
-function expiryOf(entry: Entry): number {
-  // Read the digits in place: the sweeper calls this for every session, and a substring per call
-  // would be garbage by the million.
-  let time = 0
-  for (let i = 1; i < entry.length; i++) {
-    const code = entry.charCodeAt(i)
-    if (code >= 48 && code <= 57) time = time * 10 + (code - 48)
-    else if (code === 44 && i > 1) return time
-    else break
-  }
-  // Not a whole number: a fractional expiry (a fractional ttl), or null for an infinite one.
-  const parsed = Number(entry.slice(1, entry.indexOf(',')))
-  return Number.isNaN(parsed) ? Infinity : parsed
-}
-
-/** The entry's version: the digits between its first two commas. */
-function versionOf(entry: Entry): string {
-  const first = entry.indexOf(',')
-  return entry.slice(first + 1, entry.indexOf(',', first + 1))
-}
-
-/** The entry for a session: its data, then its cookie, so that the cookie is the last key. */
-function entryOf(expiresAt: number, version: number, session: SessionRecord): Entry {
-  const { cookie, ...data } = session as SessionRecord & Record<string, unknown>
-  const cookieRecord = cookieRecordOf(cookie)
-  if (cookieRecord !== undefined) data['cookie'] = cookieRecord
-  // One JSON.stringify: a flat string. Pieces joined with `+` would be kept as a tree of strings
-  // (V8's cons strings), which costs ~150 bytes more heap per stored session.
-  return JSON.stringify([expiresAt, version, data])
-}
-
-/**
- * The entry with a new expiry and cookie and the same data. When the stored cookie can be found as
- * the last key, the data's JSON is kept as text; otherwise the entry is parsed and written anew.
- */
-function touched(entry: Entry, expiresAt: number, cookie: SessionRecord['cookie']): Entry {
-  const cookieJson = JSON.stringify(cookieRecordOf(cookie)) as string | undefined
-  const at = cookieAt(entry)
-  if (at === -1 || cookieJson === undefined) {
-    const [, version, stored] = JSON.parse(entry) as [number, number, SessionRecord]
-    return entryOf(expiresAt, version, { ...stored, cookie })
-  }
-  return flat(`[${expiresAt}${entry.slice(entry.indexOf(','), at)}"cookie":${cookieJson}}]`)
-}
-
-/**
- * The same text as one flat string. V8 keeps a string joined from pieces as a tree of them (a cons
- * string, here holding a slice of the old entry) until something reads its characters; reading one
- * makes V8 flatten it in place, and the garbage collector then drops the tree.
- */
-function flat(text: string): string {
-  text.charCodeAt(0)
-  return text
-}
-
-/**
- * The cookie as the store keeps it, with its expiry as milliseconds since the epoch: a Date in JSON is
- * an ISO string, which costs more to write and to read back than the rest of the cookie (get() gives a
- * Date again). Undefined for a record without a cookie.
- */
-function cookieRecordOf(cookie: unknown): unknown {
-  if (cookie === null || typeof cookie !== 'object') return cookie
-  // A Cookie's toJSON() builds a fresh object; anything else is copied before its expiry is replaced.
-  const record = (cookie instanceof Cookie ? cookie.toJSON() : { ...cookie }) as Record<string, unknown>
-  if (record['expires'] instanceof Date) record['expires'] = record['expires'].getTime()
-  return record
-}
-
-const COOKIE_KEY = '"cookie":'
-
-/**
- * Where the stored cookie's `"cookie":` key starts, or -1 when it cannot be told for sure. The key can
- * sit inside the data too (a nested object, never a string: inside a JSON string every quote is
- * escaped), so the last one counts only if its value is a flat object, `{` then no brace until the
- * `}` that the session's own closing `}]` follows: then that value belongs to the session object itself.
- * A cookie whose strings hold a brace takes the slower path; it is never misread.
- */
-function cookieAt(entry: Entry): number {
-  const end = entry.length - 3 // where a last value's closing brace sits: `...}}]`
-  if (entry.charCodeAt(end) !== 125 || !entry.endsWith('}]')) return -1
-  let at = entry.lastIndexOf(',' + COOKIE_KEY)
-  if (at !== -1) at += 1
-  else {
-    at = entry.indexOf(',', entry.indexOf(',') + 1) + 2 // `[expiresAt,version,{"cookie":` when the data is empty
-    if (!entry.startsWith(COOKIE_KEY, at) || entry.charCodeAt(at - 1) !== 123) return -1
-  }
-  const value = at + COOKIE_KEY.length
-  if (entry.charCodeAt(value) !== 123) return -1
-  if (entry.indexOf('{', value + 1) !== -1 || entry.indexOf('}', value + 1) !== end) return -1
-  return at
-}
-
-function recordOf(entry: Entry): SessionRecord {
-  return reviveDates((JSON.parse(entry) as [number, number, SessionRecord])[2])
-}
-
-function reviveDates(record: SessionRecord): SessionRecord {
-  const cookie = record.cookie
-  if (cookie && (typeof cookie.expires === 'string' || typeof cookie.expires === 'number')) cookie.expires = new Date(cookie.expires)
-  return record
+function grown<T extends Float64Array | Int32Array>(from: T, to: T): T {
+  to.set(from)
+  return to
 }
 
 function noop(): void {}

@@ -254,6 +254,116 @@ describe('MemoryStore bound (max)', () => {
   })
 })
 
+describe('MemoryStore bound (max): least-recently-used order under many evictions', () => {
+  // The order is kept in a list of slots that are freed and reused; checked against a plain model of
+  // LRU over random sequences of every operation, with far more sessions created than max.
+  const ops = fc.array(
+    fc.oneof(
+      fc.record({ op: fc.constant('set'), id: fc.nat(11), n: fc.nat() }),
+      fc.record({ op: fc.constant('get'), id: fc.nat(11) }),
+      fc.record({ op: fc.constant('touch'), id: fc.nat(11) }),
+      fc.record({ op: fc.constant('destroy'), id: fc.nat(11) }),
+    ),
+    { maxLength: 60 },
+  )
+
+  test('holds exactly what a model LRU holds, with the data last set', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 4 }), ops, async (max, steps) => {
+        const store = quiet({ max })
+        const model = new Map() // id -> n, oldest first
+        const use = (id) => {
+          const n = model.get(id)
+          model.delete(id)
+          model.set(id, n)
+        }
+        for (const step of steps) {
+          const sid = `s${step.id}`
+          if (step.op === 'set') {
+            await call(store, 'set', sid, record({ n: step.n }))
+            model.delete(sid)
+            model.set(sid, step.n)
+            if (model.size > max) model.delete(model.keys().next().value)
+          } else if (step.op === 'get') {
+            const got = await call(store, 'get', sid)
+            assert.equal(got?.n ?? null, model.has(sid) ? model.get(sid) : null)
+            if (model.has(sid)) use(sid)
+          } else if (step.op === 'touch') {
+            await call(store, 'touch', sid, record({ n: 'ignored' }))
+            if (model.has(sid)) use(sid)
+          } else {
+            await call(store, 'destroy', sid)
+            model.delete(sid)
+          }
+        }
+        assert.deepEqual((await call(store, 'ids')).sort(), [...model.keys()].sort())
+        assert.equal(await call(store, 'length'), model.size)
+        const all = await call(store, 'all')
+        for (const [sid, n] of model) assert.equal(all[sid].n, n)
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  test('creating ten times max sessions keeps the last max, and touch counts as use', async () => {
+    const store = quiet({ max: 100 })
+    for (let i = 0; i < 1000; i++) {
+      await call(store, 'set', `s${i}`, record({ i }))
+      if (i >= 1 && i % 10 === 0) await call(store, 'touch', 's0', record()) // kept in use throughout
+    }
+    const ids = await call(store, 'ids')
+    assert.equal(ids.length, 100)
+    assert.ok(ids.includes('s0'), 's0 was touched every ten sessions, never the least recently used')
+    for (let i = 901; i < 1000; i++) assert.equal((await call(store, 'get', `s${i}`)).i, i)
+    assert.equal(await call(store, 'get', 's900'), null, 's0 took the place of the oldest')
+  })
+
+  test('after a sweep frees slots, new sessions evict in the same order', async () => {
+    const store = quiet({ max: 3 })
+    await call(store, 'set', 'old1', record({}, 20))
+    await call(store, 'set', 'keep1', record({ n: 1 }))
+    await call(store, 'set', 'old2', record({}, 20))
+    await sleep(50)
+    assert.equal(await store.sweep(), 2)
+    await call(store, 'set', 'keep2', record({ n: 2 }))
+    await call(store, 'set', 'keep3', record({ n: 3 }))
+    await call(store, 'set', 'keep4', record({ n: 4 })) // evicts keep1, the oldest left
+    assert.deepEqual((await call(store, 'ids')).sort(), ['keep2', 'keep3', 'keep4'])
+  })
+})
+
+describe('MemoryStore sweep over many sessions', () => {
+  test('removes every expired session across many slices, keeps the rest, and keeps sessions set meanwhile', async () => {
+    const store = quiet()
+    for (let i = 0; i < 50_000; i++) await call(store, 'set', `s${i}`, record({ i }, i % 3 === 0 ? 20 : 60_000))
+    await sleep(50)
+    await call(store, 'set', 's3', record({ i: 'again' })) // expired, then set anew: no longer expired
+    const sweeping = store.sweep()
+    await call(store, 'set', 'during', record({ n: 'during' }))
+    const removed = await sweeping
+    assert.equal(removed, 16_667 - 1)
+    assert.equal(await store.sweep(), 0)
+    assert.equal(await call(store, 'length'), 50_000 - 16_667 + 1 + 1)
+    assert.equal((await call(store, 'get', 's3')).i, 'again')
+    assert.equal((await call(store, 'get', 'during')).n, 'during')
+    assert.equal(await call(store, 'get', 's0'), null)
+    assert.equal((await call(store, 'get', 's1')).i, 1)
+  })
+
+  test('clear() during a sweep leaves an empty store that works', async () => {
+    const store = quiet({ max: 10_000 })
+    for (let i = 0; i < 5000; i++) await call(store, 'set', `s${i}`, record({ i }, 20))
+    await sleep(50)
+    const sweeping = store.sweep()
+    await call(store, 'clear')
+    await sweeping
+    assert.equal(await call(store, 'length'), 0)
+    await call(store, 'set', 'a', record({ n: 1 }))
+    assert.equal((await call(store, 'get', 'a')).n, 1)
+    assert.deepEqual(await call(store, 'ids'), ['a'])
+  })
+})
+
 describe('MemoryStore all, ids, length, clear', () => {
   test('all gives an object keyed by id, without expired sessions', async () => {
     const store = quiet()
