@@ -114,7 +114,7 @@ app.get('/read', (req, res) => {
  * class there changes nothing else.
  */
 function counted(target) {
-  for (const method of ['get', 'set', 'touch', 'destroy']) {
+  for (const method of ['get', 'set', 'touch', 'destroy', 'getVersioned', 'setIfVersion']) {
     let owner = target
     while (owner !== null && !Object.prototype.hasOwnProperty.call(owner, method)) owner = Object.getPrototypeOf(owner)
     if (owner === null || typeof owner[method] !== 'function') continue
