@@ -225,7 +225,7 @@ export class CookieLifecycle extends RequestLifecycle {
       if (!needed) return undefined
       current = this.getSession()
     }
-    const session = this.currentSession()
+    const session = this.currentSession(current) // read once: a descriptor read allocates
     const clear = this.values.length > 0 && (session === undefined || this.goneIds !== undefined || this.revokedCookie)
     if (session === undefined || !this.shouldSend(session)) return clear ? this.expiredCookie() : undefined
     if (!this.canSend(session.cookie)) return undefined

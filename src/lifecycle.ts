@@ -139,8 +139,7 @@ export abstract class RequestLifecycle implements SessionController, CommitSteps
   }
 
   /** The current session if there is one, or undefined (never made, destroyed, unset, replaced by a non-session). */
-  currentSession(): Session | undefined {
-    const now = this.current()
+  currentSession(now: Slot | object = this.current()): Session | undefined {
     // An app that set `req.sessionID` to something that is not an id gets nothing saved and no cookie.
     const usable = now instanceof Session && typeof now.id === 'string' && now.id.length > 0 && (this.id === undefined || typeof this.id === 'string')
     return usable ? now : undefined

@@ -195,7 +195,7 @@ export class StoreLifecycle extends RequestLifecycle {
       if (!this.options.saveUninitialized) return { kind: 'none' }
       current = this.generate()
     }
-    const session = this.currentSession()
+    const session = this.currentSession(current) // read once: a descriptor read allocates
     if (session === undefined) {
       // `req.session = null`, `delete req.session`, destroyed, or an id that is not a string.
       if (current instanceof Session || !this.options.unsetDestroy || this.id === undefined || this.goneIds?.has(this.id)) return { kind: 'none' }
@@ -268,6 +268,9 @@ export class StoreLifecycle extends RequestLifecycle {
     const current = this.touchAfterEnd
     if (current === undefined) return
     this.touchAfterEnd = undefined
+    // The owner index entry lives as long as the session it names; nothing else to do after a versioned load.
+    const indexed = this.options.index !== undefined && this.options.indexBy !== undefined
+    if (this.loadTouched(current) && !indexed) return
     let touched: Promise<void>
     if (this.loadTouched(current)) {
       touched = Promise.resolve()
@@ -278,8 +281,7 @@ export class StoreLifecycle extends RequestLifecycle {
     } else {
       touched = call(this.access, 'touch', [current.id, current])
     }
-    // The owner index entry lives as long as the session it names.
-    touched.then(() => indexSession(this.options, current)).catch((err: unknown) => {
+    ;(indexed ? touched.then(() => indexSession(this.options, current)) : touched).catch((err: unknown) => {
       // A session another request destroyed has nothing left to touch; that is not this request's error.
       if (err instanceof SessionError && err.code === 'SESSION_GONE') return
       const storeError = err instanceof SessionError ? err : new SessionError('SESSION_STORE_FAILED', String(err), { cause: err })
@@ -296,7 +298,7 @@ export class StoreLifecycle extends RequestLifecycle {
       if (!this.options.saveUninitialized) return
       current = this.generate()
     }
-    const session = this.currentSession()
+    const session = this.currentSession(current) // read once: a descriptor read allocates
     if (session === undefined || this.goneIds?.has(session.id) || !this.shouldSetCookie(session, this.committedJson ?? dataJsonIfAny(session))) {
       if (this.clientSessionGone()) this.appendSetCookie(this.expiredCookie())
       return
