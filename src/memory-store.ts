@@ -368,7 +368,29 @@ function grown<T extends Float64Array | Int32Array>(from: T, to: T): T {
 function noop(): void {}
 
 // Store callbacks are asynchronous, as they would be for any networked store, so that code written
-// against this store does not come to rely on synchronous completion.
+// against this store does not come to rely on synchronous completion; sessionkit's own calls are
+// answered at once (see answeringAtOnce), so that a request whose store is in memory never waits a tick.
+let atOnce = false
+
 function defer<T>(callback: StoreCallback<T>, err: unknown, result?: T): void {
+  if (atOnce) {
+    atOnce = false
+    callback(err, result)
+    return
+  }
   process.nextTick(callback, err, result)
+}
+
+/**
+ * Makes one call of a MemoryStore method, which answers through its callback before it returns. Only
+ * the call itself: what the callback does, a store call of its own included, is answered as usual.
+ * @internal
+ */
+export function answeringAtOnce(call: () => void): void {
+  atOnce = true
+  try {
+    call()
+  } finally {
+    atOnce = false
+  }
 }

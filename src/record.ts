@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { SessionError } from './errors.js'
 import type { CookieRecord } from './cookie.js'
 import { debug } from './lifecycle.js'
 import { COOKIE_DOMAIN, COOKIE_PATH } from './options.js'
@@ -40,4 +41,9 @@ export function recordProblem(record: unknown): string | undefined {
 /** How debug output names a session: a short hash, never the id, which is a bearer credential. */
 export function sessionLabel(sid: string): string {
   return debug.enabled ? createHash('sha256').update(sid).digest('hex').slice(0, 8) : ''
+}
+
+/** The error for a session whose data, as `json`, is over the `maxSessionBytes` limit. */
+export function oversizeError(json: string, limit: number): SessionError {
+  return new SessionError('SESSION_SERIALIZE', `sessionkit: the session's data is ${Buffer.byteLength(json)} bytes as JSON, over the maxSessionBytes limit of ${limit}`)
 }

@@ -1,5 +1,8 @@
 import type { SessionRecord, SessionStore } from './store.js'
 
+/** How a write reports its end: an error, or its result. */
+export type WriteDone<T> = (err: unknown, result?: T) => void
+
 /**
  * What one process knows about the writes of one store, per session id: they run one after another in
  * the order they were asked for, and a session destroyed here is never written back by a request that
@@ -8,8 +11,12 @@ import type { SessionRecord, SessionStore } from './store.js'
  * @internal
  */
 export class SessionWrites {
-  /** The last write asked for, per id: the next one starts after it. */
-  readonly #tails = new Map<string, Promise<unknown>>()
+  /**
+   * The ids with a write running, each with the writes waiting behind it, in the order they were asked
+   * for. Callbacks rather than a chain of Promises: a store that answers at once (the MemoryStore)
+   * completes the write in the same turn, and the response need not be held for it.
+   */
+  readonly #queues = new Map<string, (() => void)[]>()
   /**
    * When each recent destroy finished (performance.now()); Infinity while it runs. Bounded: the oldest
    * go first, and only requests that loaded the session before the destroy need the entry.
@@ -32,20 +39,39 @@ export class SessionWrites {
   }
 
   /** Runs `write` after the writes of `sid` asked for before it; `since` is when it was asked for. */
-  run<T>(sid: string, write: (since: number) => Promise<T>): Promise<T> {
+  run<T>(sid: string, write: (since: number, done: WriteDone<T>) => void, done: WriteDone<T>): void {
     const since = performance.now()
-    const previous = this.#tails.get(sid)
-    if (previous !== undefined) this.#queuedBehind.add(sid)
-    const next = previous === undefined ? write(since) : previous.then(() => write(since), () => write(since))
-    this.#tails.set(sid, next)
-    const release = (): void => {
-      if (this.#tails.get(sid) !== next) return
-      this.#tails.delete(sid)
-      this.#queuedBehind.delete(sid)
-      this.#written.delete(sid)
+    const start = (): void => {
+      let finished = false
+      const finish: WriteDone<T> = (err, result) => {
+        if (finished) return
+        finished = true
+        this.#startNext(sid)
+        done(err, result)
+      }
+      try {
+        write(since, finish)
+      } catch (err) {
+        finish(err)
+      }
     }
-    next.then(release, release)
-    return next
+    const queue = this.#queues.get(sid)
+    if (queue === undefined) {
+      this.#queues.set(sid, [])
+      start()
+    } else {
+      this.#queuedBehind.add(sid)
+      queue.push(start)
+    }
+  }
+
+  /** A write of `sid` ended: the next one waiting starts, or `sid` has nothing queued any more. */
+  #startNext(sid: string): void {
+    const following = this.#queues.get(sid)?.shift()
+    if (following !== undefined) return following()
+    this.#queues.delete(sid)
+    this.#queuedBehind.delete(sid)
+    this.#written.delete(sid)
   }
 
   /**
@@ -65,9 +91,12 @@ export class SessionWrites {
   }
 
   /** Destroys `sid` through `destroy`, in order with its other writes; from now on it counts as destroyed. */
-  destroy(sid: string, destroy: (since: number) => Promise<void>): Promise<void> {
+  destroy(sid: string, destroy: (since: number, done: WriteDone<void>) => void, done: WriteDone<void>): void {
     this.#mark(sid, Infinity)
-    return this.run(sid, destroy).finally(() => this.#mark(sid, performance.now()))
+    this.run(sid, destroy, (err) => {
+      this.#mark(sid, performance.now())
+      done(err)
+    })
   }
 
   /** Whether `sid` was destroyed in this process after `loadedAt` (or is being destroyed now). */

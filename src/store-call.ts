@@ -1,5 +1,5 @@
 import { SessionError } from './errors.js'
-import { MemoryStore } from './memory-store.js'
+import { answeringAtOnce, MemoryStore } from './memory-store.js'
 import type { SessionStore } from './store.js'
 
 type StoreMethod = 'get' | 'set' | 'destroy' | 'touch' | 'getVersioned' | 'setIfVersion' | 'idsOf'
@@ -39,13 +39,27 @@ export function callStore<T>(
   // A method that names a callback parameter answers through it; its returned Promise may resolve
   // early (an `async` function that hands the work to a callback API), so only its rejection counts.
   const answersByCallback = fn.length > args.length
+  const inMemory = alwaysAnswers(store, method)
   let returned: unknown
+  // An answer given during the call is handed on after it, outside the try: what the caller then does
+  // (the app's handlers, when the request goes on) may throw, and that is not the store's error.
+  let calling = true
+  let answered: { err: unknown; result: T | undefined } | undefined
+  const callback = (err: unknown, result?: T): void => {
+    if (calling) answered ??= { err, result }
+    else finish(err, result)
+  }
   try {
-    returned = fn.call(store, ...args, (err: unknown, result?: T) => finish(err, result))
+    if (inMemory) answeringAtOnce(() => fn.call(store, ...args, callback))
+    else returned = fn.call(store, ...args, callback)
   } catch (err) {
-    finish(err ?? new Error(`store.${method} threw ${String(err)}`))
+    calling = false
+    if (answered !== undefined) finish(answered.err, answered.result)
+    else finish(err ?? new Error(`store.${method} threw ${String(err)}`))
     return
   }
+  calling = false
+  if (answered !== undefined) finish(answered.err, answered.result)
   if (isThenable(returned)) {
     returned.then(
       (result) => {
@@ -54,7 +68,7 @@ export function callStore<T>(
       (err: unknown) => finish(err ?? new Error(`store.${method} rejected without a reason`)),
     )
   }
-  if (!settled && timeoutMs > 0 && Number.isFinite(timeoutMs) && !alwaysAnswers(store, method)) {
+  if (!settled && timeoutMs > 0 && Number.isFinite(timeoutMs) && !inMemory) {
     watched = deadlinesFor(timeoutMs)
     watch = watched.watch(since, () => {
       finish(new SessionError('SESSION_STORE_TIMEOUT', `sessionkit: store.${method} did not answer within ${timeoutMs} ms`, { status: 503 }))
@@ -125,8 +139,8 @@ function deadlinesFor(timeoutMs: number): Deadlines {
 }
 
 /**
- * The built-in MemoryStore answers every call on the next tick and cannot hang, so its calls need no
- * watch; a subclass or an instance that replaces the method gets one like any other store.
+ * The built-in MemoryStore cannot hang, and answers sessionkit's own calls before they return, so its
+ * calls need no watch; a subclass or an instance that replaces the method gets one like any other store.
  */
 function alwaysAnswers(store: SessionStore, method: StoreMethod): boolean {
   return store instanceof MemoryStore && (store as unknown as Record<string, unknown>)[method] === (MemoryStore.prototype as unknown as Record<string, unknown>)[method]

@@ -5,18 +5,18 @@ import { SessionError } from './errors.js'
 import { debug, keptValues, LAZY, RequestLifecycle, type LifecycleRequest } from './lifecycle.js'
 import { goneError } from './merge.js'
 import type { ParsedOptions } from './options.js'
-import { recordProblem, sessionLabel } from './record.js'
+import { oversizeError, recordProblem, sessionLabel } from './record.js'
 import { cookieKey, dataJsonIfAny, serializeCookie, serializeData } from './request.js'
 import { Session, type RegenerateOptions } from './session.js'
 import { indexSession, unindexSession } from './session-index.js'
-import { writesOf } from './session-writes.js'
+import { writesOf, type WriteDone } from './session-writes.js'
 import { makeId, makeIdAsync } from './genid.js'
 import { expiryDue, shouldSave, type EndAction, type StoreModeContext } from './store-rules.js'
 import { readRequestSessionId, signSessionId, type RequestSigning } from './signature.js'
 import type { SessionRecord } from './store.js'
 import type { VersionedRecord } from './capabilities.js'
 import { callStore } from './store-call.js'
-import { call, destroySession, loadVersioned, usesVersions, writeSession, type StoreAccess } from './store-writes.js'
+import { atOnceOrLater, call, destroySession, destroySessionNow, readSession, usesVersions, writeSession, type StoreAccess } from './store-writes.js'
 
 /**
  * A request whose session lives in a store (`session()`): the cookie carries a signed id, the store the
@@ -250,10 +250,10 @@ export class StoreLifecycle extends RequestLifecycle {
     const action = this.decide()
     switch (action.kind) {
       case 'save':
-        return this.save(action.session, action.json)
+        return atOnceOrLater((done) => this.write(action.session, action.json, done))
       case 'destroy':
         this.report({ type: 'destroyed' })
-        return destroySession(this.access, action.id)
+        return atOnceOrLater((done) => destroySessionNow(this.access, action.id, done))
       case 'touch':
         this.touchAfterEnd = action.session
         return undefined
@@ -314,40 +314,45 @@ export class StoreLifecycle extends RequestLifecycle {
 
   /** Writes `target` to the store; `json` is its data's JSON when the caller has just computed it. */
   save(target: Session, json?: string): Promise<void> {
-    if (this.goneIds?.has(target.id)) return Promise.reject(new SessionError('SESSION_GONE', 'sessionkit: cannot save a session that was destroyed or regenerated'))
+    return new Promise((resolve, reject) => this.write(target, json, (err) => (err === null || err === undefined ? resolve() : reject(err))))
+  }
+
+  /** {@link save} through a callback, called before this returns when the store answers at once. */
+  write(target: Session, json: string | undefined, done: WriteDone<void>): void {
+    if (this.goneIds?.has(target.id)) return done(new SessionError('SESSION_GONE', 'sessionkit: cannot save a session that was destroyed or regenerated'))
     try {
       json ??= serializeData(target)
     } catch (err) {
       if (this.phase === 'open') this.refusedJson = null
-      return Promise.reject(err)
+      return done(err)
     }
     const limit = this.options.maxSessionBytes
     if (limit > 0 && json.length > limit / 3 && Buffer.byteLength(json) > limit) {
       if (this.phase === 'open') this.refusedJson = json
-      const size = Buffer.byteLength(json)
-      return Promise.reject(new SessionError('SESSION_SERIALIZE', `sessionkit: the session's data is ${size} bytes as JSON, over the maxSessionBytes limit of ${limit}`))
+      return done(oversizeError(json, limit))
     }
     const written = json
     if (target === this.slot) this.saved = { json: written, cookieKey: cookieKey(target.cookie) }
-    // Forget the save when it fails, so that the end of the response tries again rather than think it stored.
-    const forget = (err: unknown): never => {
-      if (this.saved?.json === written) this.saved = undefined
-      throw err
-    }
     const base = this.mergeBase ?? (target.id === this.cookieId ? this.snapshot?.json : undefined)
     const merging = this.options.merge && base !== undefined && target.id === this.snapshot?.id
     const version = !this.versioned ? undefined : this.version?.id === target.id ? this.version.value : target.id === this.cookieId ? undefined : null
     const write = { target, json: written, mergeBase: merging ? base : undefined, version, loadedAt: this.loadedAt }
-    return writeSession(this.access, write).then((outcome) => {
-      if (!outcome.stored) {
+    writeSession(this.access, write, (err, outcome) => {
+      // A failed save is forgotten, so that the end of the response tries again rather than think it stored.
+      if (err !== null && err !== undefined) {
+        if (this.saved?.json === written) this.saved = undefined
+        return done(err)
+      }
+      if (outcome?.stored !== true) {
         this.noteGone(target)
-        throw goneError()
+        return done(goneError())
       }
       this.reportCreated(target.id)
       if (outcome.version !== undefined) this.version = { id: target.id, value: outcome.version, touched: this.version?.touched === true && this.version.id === target.id }
       if (this.options.merge) this.mergeBase = written
-      return indexSession(this.options, target)
-    }, forget)
+      if (this.options.index === undefined || this.options.indexBy === undefined) return done(null)
+      indexSession(this.options, target).then(() => done(null), done)
+    })
   }
 
   destroy(target: Session): Promise<void> {
@@ -381,13 +386,7 @@ export class StoreLifecycle extends RequestLifecycle {
   }
 
   reload(target: Session): Promise<void> {
-    const read = this.versioned
-      ? loadVersioned(this.access, target.id, false)
-      : call<SessionRecord | null | undefined>(this.access, 'get', [target.id]).then((record) => (record === null || record === undefined ? record : { record, version: undefined }))
-    const load = read.then((found) => {
-      if (found === null || found === undefined || recordProblem(found.record) !== undefined) {
-        throw new SessionError('SESSION_NOT_FOUND', 'sessionkit: failed to load session: the store no longer has it', { status: 404 })
-      }
+    const load = readSession(this.access, target.id, this.versioned).then((found) => {
       this.slot = new Session(this.req, found.record)
       if (found.version !== undefined) this.version = { id: target.id, value: found.version, touched: false }
     })

@@ -1,10 +1,12 @@
 import { isConditionalStore, type ConditionalStore, type ConditionalWriteOutcome, type VersionedRecord } from './capabilities.js'
+import { SessionError } from './errors.js'
 import { conflictError, mergedRecord, WRITE_ATTEMPTS } from './merge.js'
 import type { Session } from './session.js'
-import { writesOf } from './session-writes.js'
+import { writesOf, type WriteDone } from './session-writes.js'
 import type { SessionRecord, SessionStore } from './store.js'
 import { callStore } from './store-call.js'
 import { serializeData } from './request.js'
+import { recordProblem } from './record.js'
 
 /**
  * How the store mode reads and writes a session: in order with this process's other writes of the same
@@ -47,6 +49,17 @@ export function loadVersioned(access: StoreAccess, sid: string, touch: boolean):
   return call(access, 'getVersioned', [sid, { touch }])
 }
 
+/** Reads a session for `reload()`: its record (and version), or SESSION_NOT_FOUND when the store has no usable one. */
+export async function readSession(access: StoreAccess, sid: string, versioned: boolean): Promise<{ record: SessionRecord; version: string | undefined }> {
+  const found = versioned
+    ? await loadVersioned(access, sid, false)
+    : await call<SessionRecord | null | undefined>(access, 'get', [sid]).then((record) => (record === null || record === undefined ? record : { record, version: undefined }))
+  if (found === null || found === undefined || recordProblem(found.record) !== undefined) {
+    throw new SessionError('SESSION_NOT_FOUND', 'sessionkit: failed to load session: the store no longer has it', { status: 404 })
+  }
+  return found
+}
+
 /** A session to write and what the request knows about it. */
 export interface SessionWrite {
   readonly target: Session
@@ -65,25 +78,43 @@ export type WriteOutcome = { stored: true; version: string | undefined } | { sto
 
 const GONE: WriteOutcome = { stored: false }
 
-/** Writes a session; see the module comment. Rejects with SESSION_CONFLICT after {@link WRITE_ATTEMPTS} changed versions. */
-export function writeSession(access: StoreAccess, write: SessionWrite): Promise<WriteOutcome> {
+/**
+ * Writes a session; see the module comment. Reports SESSION_CONFLICT after {@link WRITE_ATTEMPTS}
+ * changed versions. With a store that answers at once, `done` is called before this returns.
+ */
+export function writeSession(access: StoreAccess, write: SessionWrite, done: WriteDone<WriteOutcome>): void {
   const writes = writesOf(access.store)
   const sid = write.target.id
-  return writes.run(sid, async (since) => {
-    if (writes.destroyedSince(sid, write.loadedAt)) return GONE
-    if (write.version !== undefined && usesVersions(access.store)) return writeVersioned(access, write, since)
-    let record: SessionRecord = write.target as unknown as SessionRecord
-    if (write.mergeBase !== undefined) {
-      const latest = await call<SessionRecord | null | undefined>(access, 'get', [sid], since)
-      if (latest === null || latest === undefined || typeof latest !== 'object') return GONE
-      record = mergedRecord(latest, write.mergeBase, write.json, write.target)
-    }
-    await call(access, 'set', [sid, record], since)
-    return { stored: true, version: undefined }
-  })
+  writes.run<WriteOutcome>(
+    sid,
+    (since, finish) => {
+      if (writes.destroyedSince(sid, write.loadedAt)) return finish(null, GONE)
+      if (write.version !== undefined) return writeVersioned(access, write, since, finish)
+      const set = (record: SessionRecord): void => {
+        callStore(access.store, 'set', [sid, record], access.timeoutMs, (err) => (err === null ? finish(null, STORED) : finish(err)), since)
+      }
+      if (write.mergeBase === undefined) return set(write.target as unknown as SessionRecord)
+      const mergeBase = write.mergeBase
+      callStore<SessionRecord | null | undefined>(access.store, 'get', [sid], access.timeoutMs, (err, latest) => {
+        if (err !== null) return finish(err)
+        if (latest === null || latest === undefined || typeof latest !== 'object') return finish(null, GONE)
+        let merged: SessionRecord
+        try {
+          merged = mergedRecord(latest, mergeBase, write.json, write.target)
+        } catch (mergeError) {
+          return finish(mergeError)
+        }
+        set(merged)
+      }, since)
+    },
+    done,
+  )
 }
 
-async function writeVersioned(access: StoreAccess, write: SessionWrite, since: number): Promise<WriteOutcome> {
+const STORED: WriteOutcome = { stored: true, version: undefined }
+
+/** A conditional write from the version the request read, retried from the latest one while another process wins. */
+function writeVersioned(access: StoreAccess, write: SessionWrite, since: number, done: WriteDone<WriteOutcome>): void {
   const sid = write.target.id
   const writes = writesOf(access.store)
   let record: SessionRecord = write.target as unknown as SessionRecord
@@ -94,27 +125,67 @@ async function writeVersioned(access: StoreAccess, write: SessionWrite, since: n
     expected = local.version
     if (write.mergeBase !== undefined) record = mergedRecord(local.record, write.mergeBase, write.json, write.target)
   }
-  for (let attempt = 1; ; attempt++) {
-    const outcome = await call<ConditionalWriteOutcome>(access, 'setIfVersion', [sid, record, expected], attempt === 1 ? since : undefined)
-    if (outcome.written) {
-      const written = record
-      writes.wrote(sid, outcome.version, () => (written === (write.target as unknown) ? write.json : serializeData(written)), write.target.cookie)
-      return { stored: true, version: outcome.version }
-    }
-    if (outcome.reason === 'gone') return GONE
-    if (attempt === WRITE_ATTEMPTS) throw conflictError()
-    // Another process wrote meanwhile: with `merge`, this request's own changes go onto its version;
-    // without, the last write wins, as with any store, but never over a destroy.
-    const latest = outcome.current ?? (await loadVersioned(access, sid, false))
-    if (latest === null || latest === undefined) return GONE
-    expected = latest.version
-    if (write.mergeBase !== undefined) record = mergedRecord(latest.record, write.mergeBase, write.json, write.target)
-    // After a few lost rounds, a short random pause lets writers in lockstep part ways.
-    if (attempt >= 3) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(attempt, 10)))
+  const attempt = (number: number): void => {
+    callStore<ConditionalWriteOutcome>(access.store, 'setIfVersion', [sid, record, expected], access.timeoutMs, (err, outcome) => {
+      if (err !== null) return done(err)
+      if (outcome === undefined || outcome === null) return done(new SessionError('SESSION_STORE_FAILED', 'sessionkit: store.setIfVersion answered nothing', { status: 503 }))
+      if (outcome.written) {
+        const written = record
+        writes.wrote(sid, outcome.version, () => (written === (write.target as unknown) ? write.json : serializeData(written)), write.target.cookie)
+        return done(null, { stored: true, version: outcome.version })
+      }
+      if (outcome.reason === 'gone') return done(null, GONE)
+      if (number === WRITE_ATTEMPTS) return done(conflictError())
+      // Another process wrote meanwhile: with `merge`, this request's own changes go onto its version;
+      // without, the last write wins, as with any store, but never over a destroy.
+      const retry = (latest: VersionedRecord | null | undefined): void => {
+        if (latest === null || latest === undefined) return done(null, GONE)
+        expected = latest.version
+        try {
+          if (write.mergeBase !== undefined) record = mergedRecord(latest.record, write.mergeBase, write.json, write.target)
+        } catch (mergeError) {
+          return done(mergeError)
+        }
+        // After a few lost rounds, a short random pause lets writers in lockstep part ways.
+        if (number >= 3) setTimeout(attempt, Math.random() * Math.min(number, 10), number + 1)
+        else attempt(number + 1)
+      }
+      if (outcome.current !== undefined) return retry(outcome.current)
+      callStore<VersionedRecord | null | undefined>(access.store, 'getVersioned', [sid, { touch: false }], access.timeoutMs, (loadError, latest) => (loadError === null ? retry(latest) : done(loadError)))
+    }, number === 1 ? since : undefined)
   }
+  attempt(1)
 }
 
 /** Destroys a session in order with this process's other writes of it; a request that loaded it before cannot write it back. */
+export function destroySessionNow(access: StoreAccess, sid: string, done: WriteDone<void>): void {
+  writesOf(access.store).destroy(sid, (since, finish) => callStore(access.store, 'destroy', [sid], access.timeoutMs, (err) => finish(err), since), done)
+}
+
+/** {@link destroySessionNow} as a Promise. */
 export function destroySession(access: StoreAccess, sid: string): Promise<void> {
-  return writesOf(access.store).destroy(sid, (since) => call(access, 'destroy', [sid], since))
+  return new Promise((resolve, reject) => destroySessionNow(access, sid, (err) => (err === null || err === undefined ? resolve() : reject(err))))
+}
+
+/**
+ * Starts work that reports through a callback: undefined when it ended before this returns (its error
+ * is thrown), otherwise a Promise of its end. A response whose commit ends at once need not be held.
+ */
+export function atOnceOrLater(start: (done: WriteDone<void>) => void): Promise<void> | undefined {
+  let ended = false
+  let failure: unknown = null
+  let settle: ((err: unknown) => void) | undefined
+  start((err) => {
+    if (ended) return
+    ended = true
+    failure = err ?? null
+    settle?.(failure)
+  })
+  if (ended) {
+    if (failure !== null) throw failure
+    return undefined
+  }
+  return new Promise((resolve, reject) => {
+    settle = (err) => (err === null ? resolve() : reject(err))
+  })
 }
