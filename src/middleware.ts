@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import uid from 'uid-safe'
+import { randomFillSync } from 'node:crypto'
 import { SessionError } from './errors.js'
 import type { SessionEventListener } from './events.js'
 import { idsAtRest } from './hashed-ids.js'
@@ -44,13 +44,27 @@ export interface SessionMiddleware {
 }
 
 /**
- * The default `genid`: 24 random bytes in base64url, from uid-safe, as express-session makes them.
- * (A hand-rolled pool of random bytes was measured at 0.1 us an id against uid-safe's 2.5 us; it was
- * left out on purpose: the id is the session's only secret, and its generator stays the audited one.)
+ * The default `genid`: 24 random bytes (192 bits) in base64url, as express-session makes them with
+ * uid-safe. The bytes come from the same CSPRNG (crypto.randomFillSync), filled for 128 ids at a time,
+ * as Node does for crypto.randomUUID(): one call into it per id cost about 2.5 µs, most of a new
+ * session's id and signature. Each id's bytes are zeroed once taken, so that the pool never holds an
+ * id that was handed out.
  */
 export function generateSessionId(): string {
-  return uid.sync(24)
+  if (idPoolOffset === idPool.length) {
+    randomFillSync(idPool)
+    idPoolOffset = 0
+  }
+  const start = idPoolOffset
+  idPoolOffset += ID_BYTES
+  const id = idPool.toString('base64url', start, idPoolOffset)
+  idPool.fill(0, start, idPoolOffset)
+  return id
 }
+
+const ID_BYTES = 24
+const idPool = Buffer.alloc(ID_BYTES * 128)
+let idPoolOffset = idPool.length
 
 /**
  * Creates the session middleware: the session lives in `options.store` (default: a MemoryStore), the

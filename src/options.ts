@@ -29,7 +29,7 @@ export interface SessionOptions {
    */
   key?: string
   /**
-   * Makes a session id; default 24 random bytes in base64url (uid-safe). An `async function` works
+   * Makes a session id; default 24 random bytes in base64url, from the CSPRNG. An `async function` works
    * too: its id is then made before the app runs, on every request that has no session yet.
    */
   genid?: (req: IncomingMessage) => string | Promise<string>

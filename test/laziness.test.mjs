@@ -14,8 +14,8 @@ import { counting, methodsCalled, sidOf, signedCookie } from './support/stores.m
 const SECRET = 'laziness secret'
 
 // Counts the node:crypto work done while a request is in flight. cookie-signature signs and verifies
-// with createHmac, uid-safe makes ids with randomBytes; sessionkit's own code may hash with createHash.
-const cryptoCalls = { createHmac: 0, createHash: 0, randomBytes: 0, timingSafeEqual: 0 }
+// with createHmac, ids come from randomFillSync (128 at a time); sessionkit's own code may hash with createHash.
+const cryptoCalls = { createHmac: 0, createHash: 0, randomBytes: 0, randomFillSync: 0, timingSafeEqual: 0 }
 const originals = {}
 function countCrypto() {
   for (const name of Object.keys(cryptoCalls)) {

@@ -431,3 +431,19 @@ describe('Session API: destroy clears the cookie with its own name, path and dom
     assert.notEqual(body.id, sid)
   })
 })
+
+describe('the default genid', () => {
+  test('gives 24 random bytes in base64url, distinct across many refills of its pool of random bytes', async () => {
+    const { generateSessionId } = await import('sessionkit')
+    const ids = new Set()
+    for (let i = 0; i < 1000; i++) {
+      const id = generateSessionId()
+      assert.match(id, /^[A-Za-z0-9_-]{32}$/)
+      assert.equal(Buffer.from(id, 'base64url').length, 24)
+      ids.add(id)
+    }
+    assert.equal(ids.size, 1000)
+    // Not the zeroed bytes the pool keeps once an id is taken.
+    assert.ok(![...ids].some((id) => id === Buffer.alloc(24).toString('base64url')))
+  })
+})
