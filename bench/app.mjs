@@ -165,6 +165,22 @@ function clearStore() {
   return new Promise((resolve) => store.clear((err) => (err ? console.error('clear:', err.message) : undefined, resolve())))
 }
 
+/**
+ * Resolves once the PostgreSQL pool has been idle for a few polls in a row (at most 5 s). autocannon
+ * stops with up to one request per connection in flight, and with PostgreSQL these queue for the
+ * pool's 10 connections: a slow cell can still be working through them long after the parent's short
+ * wait. Without this their CPU time would count for no request, they would compete with the next
+ * cell's measurement, and at the end they would fail against an ended pool.
+ */
+async function settle() {
+  if (pgPool === undefined) return
+  const deadline = Date.now() + 5000
+  for (let quiet = 0; quiet < 3 && Date.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    quiet = pgPool.waitingCount === 0 && pgPool.idleCount === pgPool.totalCount ? quiet + 1 : 0
+  }
+}
+
 const server = app.listen(0, '127.0.0.1', () => {
   process.send?.({ ready: server.address().port })
 })
@@ -172,6 +188,7 @@ server.keepAliveTimeout = 60_000
 
 process.on('message', async (message) => {
   if (message === 'cpu') {
+    await settle()
     // CPU time is what a noisy, shared machine distorts least: the parent divides it by the requests.
     const { user, system } = process.cpuUsage()
     process.send?.({ cpu: user + system, requests: requestsSeen, storeCalls: { ...storeCalls } })
@@ -180,6 +197,7 @@ process.on('message', async (message) => {
     globalThis.gc?.()
     process.send?.({ reset: true })
   } else if (message === 'stop') {
+    await settle()
     await clearStore()
     if (impl === 'sessionkit-own') await store.close?.()
     await redisClient?.quit().catch(() => {})
