@@ -54,7 +54,7 @@ const opts = {
   evictMax: Number(args['evict-max'] ?? args.expired ?? 1_000_000),
   out: args.out ?? join(root, 'bench/results/latest.json'),
   chart: args['no-chart'] !== true && args.chart !== false,
-  // --cpu-prof profiles the sessionkit app; --cpu-prof=none (or express-session) another one.
+  // --cpu-prof profiles the sessionkit app; --cpu-prof=none (or express-session, sessionkit-own) another one.
   cpuProf: args['cpu-prof'] === true ? 'sessionkit' : args['cpu-prof'],
 }
 
@@ -80,6 +80,11 @@ try {
         const port = { redis: 6379, postgres: 5432 }[store]
         if (port !== undefined && !(await portOpen(port))) {
           console.log(`\n(skipping ${framework} + ${store}: nothing answers on 127.0.0.1:${port})`)
+          continue
+        }
+        // --impls=sessionkit-own alone has nothing to run against the memory store.
+        if (implsFor(store, opts.impls).length === 0) {
+          console.log(`\n(skipping ${framework} + ${store}: none of --impls=${opts.impls.join(',')} runs with it)`)
           continue
         }
         result.groups.push(await runGroup(framework, store))
