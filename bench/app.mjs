@@ -2,17 +2,22 @@
 // process by bench/run.mjs so that each implementation gets a fresh heap and a CPU of its own.
 //
 // Configuration comes from the environment (the parent sets it):
-//   BENCH_IMPL       none | step | express-session | sessionkit
+//   BENCH_IMPL       none | step | express-session | sessionkit | sessionkit-own
 //                    (step: a middleware that only turns req and res into dictionary mode, the first
-//                    thing sessionkit does; the baseline that shows what the session itself costs)
+//                    thing sessionkit does; the baseline that shows what the session itself costs.
+//                    sessionkit-own: sessionkit with its first-party store of BENCH_STORE's kind,
+//                    sessionkit/redis or sessionkit/postgres; there is none for memory)
 //   BENCH_FRAMEWORK  express4 | express5
-//   BENCH_STORE      memory | redis (connect-redis) | postgres (connect-pg-simple)
+//   BENCH_STORE      memory | redis (connect-redis) | postgres (connect-pg-simple); express-session
+//                    and sessionkit get the same store, sessionkit-own its own one of that kind
 //   BENCH_REDIS_URL  default redis://127.0.0.1:6379
 //   BENCH_PG_URL     default postgres://postgres@127.0.0.1:5432/test
 //   BENCH_PREFIX     Redis key prefix for this process, and the name of its PostgreSQL schema
 //                    (both removed on exit)
 //   BENCH_SESSIONKIT path of the built sessionkit CommonJS entry (a private copy of dist/, so that a
-//                    rebuild by someone else in the middle of a run cannot pull the files away)
+//                    rebuild by someone else in the middle of a run cannot pull the files away); the
+//                    store entries are taken from beside it, where package.json's exports map
+//                    sessionkit/redis and sessionkit/postgres (stores/redis.js, stores/postgres.js)
 // It answers the parent over IPC: { ready: port } once listening; 'reset' empties the store; 'cpu'
 // reports the CPU time this process has used, in microseconds, the requests it has seen and the store
 // calls made so far by method (the store's methods are wrapped to count them).
@@ -45,24 +50,41 @@ let pgPool
 // A schema of this process's own, so that connect-pg-simple's table and index names cannot meet another
 // run's; dropped when the app stops.
 const pgSchema = prefix.replace(/[^a-z0-9]+/gi, '_').toLowerCase()
+// connect-pg-simple's fixed table name, or the first-party store's default one.
+const pgTable = impl === 'sessionkit-own' ? 'sessionkit_sessions' : 'session'
 const storeCalls = {}
-if (storeKind === 'redis' && impl !== 'none' && impl !== 'step') {
+const sessionkitEntry = process.env.BENCH_SESSIONKIT ?? require.resolve('sessionkit')
+const hasSession = impl === 'express-session' || impl === 'sessionkit' || impl === 'sessionkit-own'
+if (impl === 'sessionkit-own' && storeKind !== 'redis' && storeKind !== 'postgres') {
+  // Fail loudly rather than measure sessionkit's MemoryStore a second time under another name.
+  throw new Error(`sessionkit-own needs BENCH_STORE=redis or postgres, not ${storeKind}`)
+}
+if (storeKind === 'redis' && hasSession) {
   const { createClient } = require('redis')
-  const { RedisStore } = require('connect-redis')
   redisClient = createClient({ url: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379' })
   redisClient.on('error', (err) => console.error('redis:', err.message))
   await redisClient.connect()
+  // The same client and prefix for both stores, so that only the store differs. sessionkit/redis
+  // puts the id in braces after the prefix, still inside this process's own key space.
+  const { RedisStore } = require(impl === 'sessionkit-own' ? storeEntry('redis') : 'connect-redis')
   store = new RedisStore({ client: redisClient, prefix })
-} else if (storeKind === 'postgres' && impl !== 'none' && impl !== 'step') {
+} else if (storeKind === 'postgres' && hasSession) {
   const { Pool } = require('pg')
   pgPool = new Pool({ connectionString: process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', max: 10 })
   await pgPool.query(`CREATE SCHEMA IF NOT EXISTS "${pgSchema}"`)
-  const PgStore = require('connect-pg-simple')(require(impl === 'sessionkit' ? sessionkitEntryPath() : 'express-session'))
-  store = new PgStore({ pool: pgPool, schemaName: pgSchema, createTableIfMissing: true, pruneSessionInterval: false })
+  if (impl === 'sessionkit-own') {
+    const { PostgresStore } = require(storeEntry('postgres'))
+    // No pruning timer, as for connect-pg-simple: a prune in the middle of a round would be noise.
+    store = new PostgresStore({ pool: pgPool, schemaName: pgSchema, tableName: pgTable, createTable: true, pruneInterval: 0 })
+  } else {
+    const PgStore = require('connect-pg-simple')(require(impl === 'sessionkit' ? sessionkitEntry : 'express-session'))
+    store = new PgStore({ pool: pgPool, schemaName: pgSchema, createTableIfMissing: true, pruneSessionInterval: false })
+  }
 }
 
-function sessionkitEntryPath() {
-  return process.env.BENCH_SESSIONKIT ?? require.resolve('sessionkit')
+/** A first-party store's CommonJS module in the same private copy of dist/ as the entry. */
+function storeEntry(kind) {
+  return join(dirname(sessionkitEntry), 'stores', `${kind}.js`)
 }
 
 // Requests counted as the app sees them, the divisor of CPU time and store calls: autocannon's count
@@ -73,12 +95,11 @@ app.use((req, res, next) => {
   next()
 })
 
-const sessionkitEntry = sessionkitEntryPath()
 if (impl === 'express-session') {
   const session = require('express-session')
   store ??= new session.MemoryStore()
   app.use(session({ ...sessionOptions, store: counted(store) }))
-} else if (impl === 'sessionkit') {
+} else if (impl === 'sessionkit' || impl === 'sessionkit-own') {
   const session = require(sessionkitEntry)
   store ??= new session.MemoryStore()
   app.use(session({ ...sessionOptions, store: counted(store) }))
@@ -133,13 +154,31 @@ function counted(target) {
 function clearStore() {
   if (store === undefined) return Promise.resolve()
   if (pgPool !== undefined) {
-    // connect-pg-simple has no clear(); its table appears with the first query.
-    return pgPool.query(`TRUNCATE "${pgSchema}"."session"`).then(
+    // connect-pg-simple has no clear(), and sessionkit/postgres's is a DELETE that would leave dead
+    // rows behind for the next round to wade through: TRUNCATE both. The table may not exist yet
+    // (connect-pg-simple creates it with the first query).
+    return pgPool.query(`TRUNCATE "${pgSchema}"."${pgTable}"`).then(
       () => {},
       (err) => (err.code === '42P01' ? undefined : console.error('truncate:', err.message)),
     )
   }
   return new Promise((resolve) => store.clear((err) => (err ? console.error('clear:', err.message) : undefined, resolve())))
+}
+
+/**
+ * Resolves once the PostgreSQL pool has been idle for a few polls in a row (at most 5 s). autocannon
+ * stops with up to one request per connection in flight, and with PostgreSQL these queue for the
+ * pool's 10 connections: a slow cell can still be working through them long after the parent's short
+ * wait. Without this their CPU time would count for no request, they would compete with the next
+ * cell's measurement, and at the end they would fail against an ended pool.
+ */
+async function settle() {
+  if (pgPool === undefined) return
+  const deadline = Date.now() + 5000
+  for (let quiet = 0; quiet < 3 && Date.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    quiet = pgPool.waitingCount === 0 && pgPool.idleCount === pgPool.totalCount ? quiet + 1 : 0
+  }
 }
 
 const server = app.listen(0, '127.0.0.1', () => {
@@ -149,6 +188,7 @@ server.keepAliveTimeout = 60_000
 
 process.on('message', async (message) => {
   if (message === 'cpu') {
+    await settle()
     // CPU time is what a noisy, shared machine distorts least: the parent divides it by the requests.
     const { user, system } = process.cpuUsage()
     process.send?.({ cpu: user + system, requests: requestsSeen, storeCalls: { ...storeCalls } })
@@ -157,7 +197,9 @@ process.on('message', async (message) => {
     globalThis.gc?.()
     process.send?.({ reset: true })
   } else if (message === 'stop') {
+    await settle()
     await clearStore()
+    if (impl === 'sessionkit-own') await store.close?.()
     await redisClient?.quit().catch(() => {})
     await pgPool?.query(`DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`).catch((err) => console.error('drop schema:', err.message))
     await pgPool?.end().catch(() => {})

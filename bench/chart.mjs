@@ -1,14 +1,23 @@
 // Draws the benchmark's SVG chart from its JSON result (no chart library): one panel per framework +
-// store, throughput of the app without sessions, express-session and sessionkit as a fraction of the
-// same app with only the dictionary-mode step (the baseline), with each scenario's target marked.
+// store, throughput of the app without sessions, express-session and sessionkit (in Redis and
+// PostgreSQL panels twice: on the third-party store and on its own) as a fraction of the same app with
+// only the dictionary-mode step (the baseline), with each scenario's target marked over the row it is
+// judged on.
 //   node bench/chart.mjs [bench/results/latest.json]   rewrites the .svg next to the JSON
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { SCENARIOS, sweepsOf, targetOf } from './targets.mjs'
+import { labelOf, storeNameOf } from './impls.mjs'
+import { SCENARIOS, stepTargetImplOf, sweepsOf, targetOf } from './targets.mjs'
 
-const COLORS = { none: '#d9dee4', 'express-session': '#9aa5b1', sessionkit: '#2f6fdf', target: '#d64545' }
-const BARS = ['none', 'express-session', 'sessionkit']
-const LABELS = { none: 'no session', 'express-session': 'express-session', sessionkit: 'sessionkit' }
+const COLORS = { none: '#d9dee4', 'express-session': '#9aa5b1', sessionkit: '#2f6fdf', 'sessionkit-own': '#173f86', target: '#d64545' }
+const BARS = ['none', 'express-session', 'sessionkit', 'sessionkit-own']
+// The legend is for every panel at once; each bar's tooltip names its exact store.
+const LEGEND = {
+  none: 'no session',
+  'express-session': 'express-session',
+  sessionkit: 'sessionkit',
+  'sessionkit-own': 'sessionkit on its own store',
+}
 /** A row's throughput against the baseline: the step-only app, or for older results the app without sessions. */
 const ratioOf = (row) => row?.vsStep ?? row?.vsNone
 const PANEL_W = 440
@@ -35,13 +44,14 @@ export function renderChart(result) {
   out.push(text(14, 40, `${m.cpu}, ${m.cores} cores, Node ${m.node}; autocannon ${result.options.connections} connections, median of ${result.options.rounds} × ${result.options.duration} s; ${result.date.slice(0, 10)}`, { size: 11, fill: '#555' }))
   // Legend.
   let lx = 14
-  for (const [label, color] of BARS.map((impl) => [LABELS[impl], COLORS[impl]])) {
+  const present = BARS.filter((impl) => groups.some((g) => Object.values(g.scenarios).some((s) => s[impl])))
+  for (const [label, color] of present.map((impl) => [LEGEND[impl], COLORS[impl]])) {
     out.push(`<rect x="${lx}" y="49" width="12" height="10" fill="${color}"/>`)
     out.push(text(lx + 16, 58, label, { size: 11 }))
     lx += 16 + label.length * 6.5 + 14
   }
   out.push(`<line x1="${lx}" y1="54" x2="${lx + 16}" y2="54" stroke="${COLORS.target}" stroke-width="2" stroke-dasharray="4 2"/>`)
-  out.push(text(lx + 20, 58, 'target for sessionkit', { size: 11 }))
+  out.push(text(lx + 20, 58, 'target', { size: 11 }))
 
   groups.forEach((group, index) => {
     const x0 = (index % columns) * PANEL_W + 10
@@ -75,8 +85,12 @@ function panel(group, x0, y0, top) {
   const left = x0 + MARGIN.left
   const base = y0 + MARGIN.top + h
   const y = (ratio) => base - (Math.min(ratio, top) / top) * h
-  const store = { memory: 'in-memory store', redis: 'Redis (connect-redis)', postgres: 'PostgreSQL (connect-pg-simple)' }[group.store] ?? group.store
-  out.push(text(left, y0 + 20, `${group.framework === 'express4' ? 'Express 4' : 'Express 5'}, ${store}`, { size: 13, weight: 600 }))
+  const store = { memory: 'in-memory store', redis: 'Redis', postgres: 'PostgreSQL' }[group.store] ?? group.store
+  const title = `${group.framework === 'express4' ? 'Express 4' : 'Express 5'}, ${store}`
+  out.push(text(left, y0 + 20, title, { size: 13, weight: 600 }))
+  // The stores in smaller type after the title: spelled out in the title they would run into the next panel.
+  const stores = ['sessionkit', 'sessionkit-own'].map((impl) => storeNameOf(impl, group.store)).filter(Boolean)
+  if (group.store !== 'memory') out.push(text(left + title.length * 7.6 + 8, y0 + 20, stores.join(' · '), { size: 11, fill: '#555' }))
   for (let tick = 0; tick <= top + 1e-9; tick += 0.2) {
     const ty = y(tick)
     out.push(`<line x1="${left}" y1="${ty.toFixed(1)}" x2="${left + w}" y2="${ty.toFixed(1)}" stroke="${Math.abs(tick - 1) < 1e-9 ? '#444' : '#e3e3e3'}" stroke-width="1"/>`)
@@ -84,21 +98,30 @@ function panel(group, x0, y0, top) {
   }
   const scenarios = SCENARIOS.filter((s) => group.scenarios[s.key])
   const slot = w / Math.max(1, scenarios.length)
-  const barW = Math.min(28, slot / 4)
+  // The same bar width in every panel, four bars' worth, so that panels with three line up with the rest.
+  const gap = 4
+  const barW = Math.min(24, (slot - 12) / BARS.length - gap)
+  const judged = stepTargetImplOf(group.store)
   scenarios.forEach((scenario, i) => {
     const cx = left + slot * i + slot / 2
     const rowsOf = group.scenarios[scenario.key]
-    BARS.forEach((impl, j) => {
+    const bars = BARS.filter((impl) => ratioOf(rowsOf[impl]) !== undefined)
+    const x0 = cx - (bars.length * (barW + gap) - gap) / 2
+    let targetX
+    bars.forEach((impl, j) => {
       const ratio = ratioOf(rowsOf[impl])
-      if (ratio === undefined) return
-      const bx = cx - (barW * 3) / 2 - 4 + j * (barW + 4)
+      const bx = x0 + j * (barW + gap)
       const by = y(ratio)
-      out.push(`<rect x="${bx.toFixed(1)}" y="${by.toFixed(1)}" width="${barW.toFixed(1)}" height="${(base - by).toFixed(1)}" fill="${COLORS[impl]}"><title>${LABELS[impl]}: ${Math.round(rowsOf[impl].rps)} req/s, ${ratio.toFixed(2)}× the baseline</title></rect>`)
-      out.push(text(bx + barW / 2, by - 4, ratio.toFixed(2), { size: 10, anchor: 'middle' }))
+      if (impl === judged) targetX = bx
+      out.push(`<rect x="${bx.toFixed(1)}" y="${by.toFixed(1)}" width="${barW.toFixed(1)}" height="${(base - by).toFixed(1)}" fill="${COLORS[impl]}"><title>${impl === 'none' ? LEGEND.none : labelOf(impl, group.store)}: ${Math.round(rowsOf[impl].rps)} req/s, ${ratio.toFixed(2)}× the baseline</title></rect>`)
+      out.push(text(bx + barW / 2, by - 4, ratio.toFixed(2), { size: 9, anchor: 'middle' }))
     })
     const target = targetOf(scenario, group.store)
-    const ty = y(target ?? 0)
-    if (target !== undefined) out.push(`<line x1="${(cx + barW / 2 - 2).toFixed(1)}" y1="${ty.toFixed(1)}" x2="${(cx + (barW * 3) / 2 + 8).toFixed(1)}" y2="${ty.toFixed(1)}" stroke="${COLORS.target}" stroke-width="2" stroke-dasharray="4 2"/>`)
+    // Over the bar the target is judged on, a little wider than it; no line when that bar is missing.
+    if (target !== undefined && targetX !== undefined) {
+      const ty = y(target)
+      out.push(`<line x1="${(targetX - 3).toFixed(1)}" y1="${ty.toFixed(1)}" x2="${(targetX + barW + 3).toFixed(1)}" y2="${ty.toFixed(1)}" stroke="${COLORS.target}" stroke-width="2" stroke-dasharray="4 2"/>`)
+    }
     const [route, rest] = scenario.label.split(', ')
     out.push(text(cx, base + 16, route, { size: 11, anchor: 'middle' }))
     out.push(text(cx, base + 30, rest, { size: 10, anchor: 'middle', fill: '#555' }))

@@ -2,6 +2,7 @@
 // Throughput targets are judged against the app that does only sessionkit's dictionary-mode step
 // (`step`), not against the app without sessions: that step alone makes Express faster, and measured
 // against "no session" it hid what the session itself costs (docs/performance.md).
+import { labelOf } from './impls.mjs'
 
 export const SCENARIOS = [
   { key: 'hello', label: '/hello, no cookie', path: '/hello', cookie: false, target: { memory: 0.98, redis: 0.98 } },
@@ -26,20 +27,44 @@ export function targetOf(scenario, store) {
   return scenario.target[store]
 }
 
-/** Every target that the result has the numbers for, each with pass, actual and target. */
+/**
+ * The row the step-only targets are judged on. The issue's Redis figures are "with a first-party
+ * Redis store", so in Redis groups that is sessionkit/redis; sessionkit + connect-redis there is
+ * reported beside it, not judged. Undefined where there are no such targets (postgres).
+ */
+export function stepTargetImplOf(store) {
+  return { memory: 'sessionkit', redis: 'sessionkit-own' }[store]
+}
+
+/**
+ * Every target that the result has the numbers for, each with pass, actual and target. Entries with
+ * `info: true` are ratios reported beside a target without being judged (pass is undefined).
+ */
 export function checkTargets(result) {
   const targets = []
   for (const group of result.groups) {
     const where = `${group.framework}/${group.store}`
+    const judgedImpl = stepTargetImplOf(group.store)
+    const expressSession = labelOf('express-session', group.store)
     for (const scenario of SCENARIOS) {
-      const row = group.scenarios[scenario.key]?.sessionkit
-      if (!row) continue
+      const rows = group.scenarios[scenario.key]
+      if (!rows) continue
       const target = targetOf(scenario, group.store)
-      if (row.vsStep !== undefined && target !== undefined) {
-        targets.push({ name: `${where} ${scenario.label}: sessionkit vs the step-only app`, actual: `${row.vsStep.toFixed(2)}×`, target: `≥ ${target}×`, pass: row.vsStep >= target })
-      }
-      if (row.vsExpressSession !== undefined) {
-        targets.push({ name: `${where} ${scenario.label}: sessionkit vs express-session`, actual: `${row.vsExpressSession.toFixed(2)}×`, target: `≥ ${VS_EXPRESS_SESSION}×`, pass: row.vsExpressSession >= VS_EXPRESS_SESSION })
+      for (const impl of ['sessionkit', 'sessionkit-own']) {
+        const row = rows[impl]
+        if (!row) continue
+        const label = labelOf(impl, group.store)
+        if (row.vsStep !== undefined && target !== undefined) {
+          const name = `${where} ${scenario.label}: ${label} vs the step-only app`
+          const actual = `${row.vsStep.toFixed(2)}×`
+          if (impl === judgedImpl) targets.push({ name, actual, target: `≥ ${target}×`, pass: row.vsStep >= target })
+          else targets.push({ name, actual, target: `informational: the ≥ ${target}× target is judged on ${labelOf(judgedImpl, group.store)}`, info: true })
+        }
+        // Against express-session on the third-party store for both sessionkit rows: the first-party
+        // store has to beat the very setup people are replacing.
+        if (row.vsExpressSession !== undefined) {
+          targets.push({ name: `${where} ${scenario.label}: ${label} vs ${expressSession}`, actual: `${row.vsExpressSession.toFixed(2)}×`, target: `≥ ${VS_EXPRESS_SESSION}×`, pass: row.vsExpressSession >= VS_EXPRESS_SESSION })
+        }
       }
     }
   }
