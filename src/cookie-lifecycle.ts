@@ -120,6 +120,10 @@ export class CookieLifecycle extends RequestLifecycle {
     return this.openedId
   }
 
+  holdsFromStart(): boolean {
+    return this.values.length > 0 || this.cookieConfig.saveUninitialized
+  }
+
   // --- lazy access -----------------------------------------------------------------------------------
 
   getSession(): Session | null | undefined {

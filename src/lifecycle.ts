@@ -89,6 +89,8 @@ export abstract class RequestLifecycle implements SessionController, CommitSteps
   pendingOperation: Promise<void> | undefined
   /** The new sessions already reported as created, so that saving one twice reports it once. */
   #reportedCreated: Set<string> | undefined
+  /** Whether the response is held for the commit (see {@link hold}). */
+  #held = false
 
   constructor(
     readonly config: LifecycleConfig,
@@ -112,14 +114,31 @@ export abstract class RequestLifecycle implements SessionController, CommitSteps
     return true
   }
 
-  /** Makes `req.session` lazy and holds the response; the mode then reads its cookie. */
+  /** Makes `req.session` lazy and, when the end may have work, holds the response; the mode then reads its cookie. */
   install(): void {
     const { req, res } = this
     toDictionaryMode(req, res)
     req[controllerKey] = this
     Object.defineProperty(req, 'session', sessionProperty)
     Object.defineProperty(req, 'sessionID', sessionIdProperty)
-    holdResponse(req, res, this)
+    if (this.holdsFromStart()) this.hold()
+  }
+
+  /**
+   * Whether the end of the response may have work even if the app never touches the session: the
+   * client sent a session cookie, or new sessions are stored untouched (`saveUninitialized`).
+   * Otherwise the response is held only once the app reads or sets `req.session` or `req.sessionID`.
+   */
+  abstract holdsFromStart(): boolean
+
+  /**
+   * Hooks the response's end and headers for the commit, once. A request that never touches its
+   * session and brought no cookie has nothing to commit, and so pays nothing for the hooks.
+   */
+  hold(): void {
+    if (this.#held || this.res.writableEnded) return
+    this.#held = true
+    holdResponse(this.req, this.res, this)
   }
 
   // --- what the app sees ----------------------------------------------------------------------
@@ -310,10 +329,14 @@ const sessionProperty: PropertyDescriptor = {
   configurable: true,
   enumerable: true,
   get(this: LifecycleRequest) {
-    return (this[controllerKey] as RequestLifecycle).getSession()
+    const lifecycle = this[controllerKey] as RequestLifecycle
+    lifecycle.hold()
+    return lifecycle.getSession()
   },
   set(this: LifecycleRequest, value: unknown) {
-    ;(this[controllerKey] as RequestLifecycle).assign(value)
+    const lifecycle = this[controllerKey] as RequestLifecycle
+    lifecycle.hold()
+    lifecycle.assign(value)
   },
 }
 
@@ -321,9 +344,13 @@ const sessionIdProperty: PropertyDescriptor = {
   configurable: true,
   enumerable: true,
   get(this: LifecycleRequest) {
-    return (this[controllerKey] as RequestLifecycle).getId()
+    const lifecycle = this[controllerKey] as RequestLifecycle
+    lifecycle.hold()
+    return lifecycle.getId()
   },
   set(this: LifecycleRequest, value: unknown) {
-    ;(this[controllerKey] as RequestLifecycle).id = value as string
+    const lifecycle = this[controllerKey] as RequestLifecycle
+    lifecycle.hold()
+    lifecycle.id = value as string
   },
 }

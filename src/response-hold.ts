@@ -45,27 +45,90 @@ type HoldPhase = 'open' | 'ending' | 'held' | 'passed' | 'failed'
  * the session's cookie) rather than call the error handlers a second time.
  */
 export function holdResponse(req: IncomingMessage, res: ServerResponse, steps: CommitSteps): void {
-  let phase: HoldPhase = 'open'
+  const hold = new ResponseHold(req, res, steps)
+  const hooked = res as HookedResponse
+  hooked[holdKey] = hold
+  // The hooks are functions shared by every response, which find their hold on it: a closure per hook
+  // and per response was a good part of what a request that touched its session cost.
+  onHeaders(res, beforeHeaders)
+  hold.writeHead = res.writeHead as (...args: unknown[]) => ServerResponse
+  res.writeHead = heldWriteHead as ServerResponse['writeHead']
+  res.end = heldEnd as ServerResponse['end']
+}
+
+const holdKey: unique symbol = Symbol('sessionkit.hold')
+
+interface HookedResponse extends ServerResponse {
+  [holdKey]: ResponseHold
+}
+
+/** One response's hold: where it is, and the response's own `end` and (header-hooked) `writeHead`. */
+class ResponseHold {
+  phase: HoldPhase = 'open'
   /** A Set-Cookie that failed while the app streamed (its own writeHead or write): the end is cut off. */
-  let headerFailure: { error: unknown } | undefined
+  headerFailure: { error: unknown } | undefined
+  readonly passEnd: (...args: unknown[]) => ServerResponse
+  writeHead: ((...args: unknown[]) => ServerResponse) | undefined
 
-  onHeaders(res, () => {
-    if (phase === 'failed') return
-    try {
-      steps.writeHeaders()
-    } catch (err) {
-      // Inside our own end, nothing has been written yet: the throw stops the write and fails cleanly.
-      if (phase === 'ending') throw err
-      headerFailure = { error: err }
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly steps: CommitSteps,
+  ) {
+    this.passEnd = res.end as (...args: unknown[]) => ServerResponse
+  }
+
+  errorReplacesAnswer(): boolean {
+    return !this.res.headersSent && this.res.statusCode < 400
+  }
+
+  end(args: unknown[]): ServerResponse {
+    const { res, steps } = this
+    if (this.headerFailure !== undefined) {
+      this.fail(this.headerFailure.error, args)
+      return res
     }
-  })
-  flattenHeaderPairs(res, () => phase === 'held')
+    let work: Promise<void> | undefined
+    try {
+      work = steps.commit()
+    } catch (err) {
+      this.fail(err, args)
+      return res
+    }
+    if (work === undefined) {
+      this.pass(args)
+      return res
+    }
+    const release = endAsHeld(this.req, res)
+    this.phase = 'held'
+    const failHeld = (err: unknown): void => {
+      release(this.errorReplacesAnswer() ? 'replaced' : 'passed')
+      this.fail(err, args)
+    }
+    work.then(() => {
+      if (this.headerFailure !== undefined) return failHeld(this.headerFailure.error)
+      release('passed')
+      this.pass(args)
+    }, failHeld)
+    return res
+  }
 
-  const passEnd = res.end as (...args: unknown[]) => ServerResponse
-  const errorReplacesAnswer = (): boolean => !res.headersSent && res.statusCode < 400
-  const fail = (err: unknown, endArgs: unknown[]): void => {
-    phase = 'failed'
-    steps.failed(err, errorReplacesAnswer())
+  pass(endArgs: unknown[]): void {
+    this.phase = 'ending'
+    try {
+      this.passEnd.apply(this.res, endArgs)
+    } catch (err) {
+      this.fail(err, endArgs)
+      return
+    }
+    this.phase = 'passed'
+    this.steps.afterEnd()
+  }
+
+  fail(err: unknown, endArgs: unknown[]): void {
+    const { res, steps } = this
+    this.phase = 'failed'
+    steps.failed(err, this.errorReplacesAnswer())
     if (res.headersSent) {
       // The status line is out: the response can only be cut off, never completed as if stored.
       setImmediate(() => {
@@ -74,60 +137,34 @@ export function holdResponse(req: IncomingMessage, res: ServerResponse, steps: C
       })
       return
     }
-    if (!errorReplacesAnswer()) {
-      passEnd.apply(res, endArgs)
+    if (!this.errorReplacesAnswer()) {
+      this.passEnd.apply(res, endArgs)
       return
     }
     // The error handler answers instead; headers of the app's answer must not leak into that one.
     for (const header of RESPONSE_HEADERS) res.removeHeader(header)
     setImmediate(() => steps.next(err))
   }
-  const pass = (endArgs: unknown[]): void => {
-    phase = 'ending'
-    try {
-      passEnd.apply(res, endArgs)
-    } catch (err) {
-      fail(err, endArgs)
-      return
-    }
-    phase = 'passed'
-    steps.afterEnd()
-  }
+}
 
-  res.end = function end(this: ServerResponse, ...args: unknown[]): ServerResponse {
-    if (phase === 'held') return endAgain(res, args)
-    if (phase !== 'open') return passEnd.apply(this, args)
-    if (headerFailure !== undefined) {
-      fail(headerFailure.error, args)
-      return res
-    }
-    let work: Promise<void> | undefined
-    try {
-      work = steps.commit()
-    } catch (err) {
-      fail(err, args)
-      return res
-    }
-    if (work === undefined) {
-      pass(args)
-      return res
-    }
-    const release = endAsHeld(req, res)
-    phase = 'held'
-    const failHeld = (err: unknown): void => {
-      release(errorReplacesAnswer() ? 'replaced' : 'passed')
-      fail(err, args)
-    }
-    work.then(
-      () => {
-        if (headerFailure !== undefined) return failHeld(headerFailure.error)
-        release('passed')
-        pass(args)
-      },
-      failHeld,
-    )
-    return res
-  } as ServerResponse['end']
+function heldEnd(this: HookedResponse, ...args: unknown[]): ServerResponse {
+  const hold = this[holdKey]
+  if (hold.phase === 'held') return endAgain(this, args)
+  if (hold.phase !== 'open') return hold.passEnd.apply(this, args)
+  return hold.end(args)
+}
+
+/** on-headers' listener: the session's Set-Cookie, right before the headers are written. */
+function beforeHeaders(this: ServerResponse): void {
+  const hold = (this as HookedResponse)[holdKey]
+  if (hold.phase === 'failed') return
+  try {
+    hold.steps.writeHeaders()
+  } catch (err) {
+    // Inside our own end, nothing has been written yet: the throw stops the write and fails cleanly.
+    if (hold.phase === 'ending') throw err
+    hold.headerFailure = { error: err }
+  }
 }
 
 /**
@@ -135,17 +172,15 @@ export function holdResponse(req: IncomingMessage, res: ServerResponse, steps: C
  * writeHead(200, [['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2']]) the second cookie would replace the
  * first. The flat form carries the same headers and on-headers appends its duplicates.
  */
-function flattenHeaderPairs(res: ServerResponse, held: () => boolean): void {
-  const hookedWriteHead = res.writeHead as (...args: unknown[]) => ServerResponse
-  res.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]): ServerResponse {
-    if (held()) throw headersSentError('write')
-    const at = typeof args[1] === 'string' ? 2 : 1
-    const headers = args[at]
-    if (Array.isArray(headers) && headers.length > 0 && Array.isArray(headers[0])) {
-      args[at] = (headers as unknown[][]).flatMap((pair) => [pair[0], pair[1]])
-    }
-    return hookedWriteHead.apply(this, args)
-  } as ServerResponse['writeHead']
+function heldWriteHead(this: HookedResponse, ...args: unknown[]): ServerResponse {
+  const hold = this[holdKey]
+  if (hold.phase === 'held') throw headersSentError('write')
+  const at = typeof args[1] === 'string' ? 2 : 1
+  const headers = args[at]
+  if (Array.isArray(headers) && headers.length > 0 && Array.isArray(headers[0])) {
+    args[at] = (headers as unknown[][]).flatMap((pair) => [pair[0], pair[1]])
+  }
+  return (hold.writeHead as (...a: unknown[]) => ServerResponse).apply(this, args)
 }
 
 const HEADER_METHODS = { setHeader: 'set', setHeaders: 'set', appendHeader: 'append', removeHeader: 'remove' } as const

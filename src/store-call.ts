@@ -39,7 +39,7 @@ export function callStore<T>(
   // A method that names a callback parameter answers through it; its returned Promise may resolve
   // early (an `async` function that hands the work to a callback API), so only its rejection counts.
   const answersByCallback = fn.length > args.length
-  const inMemory = alwaysAnswers(store, method)
+  const inMemory = answersAtOnce(store, method)
   let returned: unknown
   // An answer given during the call is handed on after it, outside the try: what the caller then does
   // (the app's handlers, when the request goes on) may throw, and that is not the store's error.
@@ -142,7 +142,7 @@ function deadlinesFor(timeoutMs: number): Deadlines {
  * The built-in MemoryStore cannot hang, and answers sessionkit's own calls before they return, so its
  * calls need no watch; a subclass or an instance that replaces the method gets one like any other store.
  */
-function alwaysAnswers(store: SessionStore, method: StoreMethod): boolean {
+export function answersAtOnce(store: SessionStore, method: StoreMethod): boolean {
   return store instanceof MemoryStore && (store as unknown as Record<string, unknown>)[method] === (MemoryStore.prototype as unknown as Record<string, unknown>)[method]
 }
 

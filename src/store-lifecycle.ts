@@ -15,8 +15,8 @@ import { expiryDue, shouldSave, type EndAction, type StoreModeContext } from './
 import { readRequestSessionId, signSessionId, type RequestSigning } from './signature.js'
 import type { SessionRecord } from './store.js'
 import type { VersionedRecord } from './capabilities.js'
-import { callStore } from './store-call.js'
-import { atOnceOrLater, call, destroySession, destroySessionNow, readSession, usesVersions, writeSession, type StoreAccess } from './store-writes.js'
+import { answersAtOnce, callStore } from './store-call.js'
+import { atOnceOrLater, destroySession, destroySessionNow, readSession, usesVersions, writeSession, type StoreAccess } from './store-writes.js'
 
 /**
  * A request whose session lives in a store (`session()`): the cookie carries a signed id, the store the
@@ -73,6 +73,10 @@ export class StoreLifecycle extends RequestLifecycle {
     return this.cookieId
   }
 
+  holdsFromStart(): boolean {
+    return this.cookieId !== undefined || this.options.saveUninitialized
+  }
+
   /** Installs the accessors and the hold, then loads the cookie's session (if any) and hands on. */
   start(): void {
     this.install()
@@ -83,7 +87,10 @@ export class StoreLifecycle extends RequestLifecycle {
     // Callbacks, not Promises: a store that answers at once lets the request go on in the same turn.
     const { store, storeTimeout } = this.options
     if (this.versioned) {
-      callStore<VersionedRecord | null | undefined>(store, 'getVersioned', [sid, { touch: this.options.touchAfter === 0 }], storeTimeout, (err, found) => this.loaded(sid, found, err))
+      // An in-memory store touches at the end instead, when the session was not saved anyway: there it
+      // costs no round trip, and a touch at load that a save then overwrites was wasted work.
+      const touch = this.options.touchAfter === 0 && !answersAtOnce(store, 'touch')
+      callStore<VersionedRecord | null | undefined>(store, 'getVersioned', [sid, { touch }], storeTimeout, (err, found) => this.loaded(sid, found, err, touch))
       return
     }
     callStore<SessionRecord | null | undefined>(store, 'get', [sid], storeTimeout, (err, record) => {
@@ -91,7 +98,7 @@ export class StoreLifecycle extends RequestLifecycle {
     })
   }
 
-  loaded(sid: string, found: { record: unknown; version?: string } | null | undefined, err: SessionError | null): void {
+  loaded(sid: string, found: { record: unknown; version?: string } | null | undefined, err: SessionError | null, touched = false): void {
     // A response ended meanwhile (a timeout middleware) knew nothing of the session: it stays untouched.
     if (!this.advance('loading', 'open')) return this.proceed()
     if (err !== null && (err.cause as { code?: unknown } | undefined)?.code !== 'ENOENT') {
@@ -100,7 +107,7 @@ export class StoreLifecycle extends RequestLifecycle {
     }
     // (ENOENT: session-file-store's "no such session".)
     if (found === null || found === undefined) debug('session %s not found', sessionLabel(sid))
-    else if (this.inflate(sid, found.record) && this.versioned) this.version = { id: sid, value: found.version ?? null, touched: this.options.touchAfter === 0 }
+    else if (this.inflate(sid, found.record) && this.versioned) this.version = { id: sid, value: found.version ?? null, touched }
     if (this.slot === LAZY) this.reportLoadMiss(found?.record)
     this.proceed()
   }
@@ -108,13 +115,10 @@ export class StoreLifecycle extends RequestLifecycle {
   /** Hands the request on; an asynchronous `genid` cannot run inside a getter, so its id is made first. */
   proceed(): void {
     if (!this.options.genidIsAsync || this.slot !== LAZY || this.id !== undefined) return this.next()
-    makeIdAsync(this.options.genid, this.req).then(
-      (id) => {
-        this.id = id
-        this.next()
-      },
-      (err: unknown) => this.next(err),
-    )
+    makeIdAsync(this.options.genid, this.req).then((id) => {
+      this.id = id
+      this.next()
+    }, this.next)
   }
 
   /** Adopts a record from the store, or treats it as absent (and removes it) when it is corrupt. */
@@ -271,24 +275,23 @@ export class StoreLifecycle extends RequestLifecycle {
     // The owner index entry lives as long as the session it names; nothing else to do after a versioned load.
     const indexed = this.options.index !== undefined && this.options.indexBy !== undefined
     if (this.loadTouched(current) && !indexed) return
-    let touched: Promise<void>
-    if (this.loadTouched(current)) {
-      touched = Promise.resolve()
-    } else if (this.options.rewriteOnTouch) {
-      // Writes the data back with the moved expiry, for stores whose touch moves only their own TTL.
-      if (this.snapshot === undefined) this.snapshotLoaded(current)
-      touched = this.save(current)
-    } else {
-      touched = call(this.access, 'touch', [current.id, current])
-    }
-    ;(indexed ? touched.then(() => indexSession(this.options, current)) : touched).catch((err: unknown) => {
+    const failed = (err: unknown): void => {
       // A session another request destroyed has nothing left to touch; that is not this request's error.
       if (err instanceof SessionError && err.code === 'SESSION_GONE') return
       const storeError = err instanceof SessionError ? err : new SessionError('SESSION_STORE_FAILED', String(err), { cause: err })
       debug('touching session %s failed: %s', sessionLabel(current.id), storeError.code) // a store's message may name the id
       this.context.reportStoreError(storeError, 'touch')
       this.report({ type: 'storeError', operation: 'touch', error: storeError })
-    })
+    }
+    const touched = (err: unknown): void => {
+      if (err !== null && err !== undefined) return failed(err)
+      if (indexed) indexSession(this.options, current).catch(failed)
+    }
+    if (this.loadTouched(current)) return touched(null)
+    if (!this.options.rewriteOnTouch) return callStore(this.options.store, 'touch', [current.id, current], this.options.storeTimeout, touched)
+    // Writes the data back with the moved expiry, for stores whose touch moves only their own TTL.
+    if (this.snapshot === undefined) this.snapshotLoaded(current)
+    this.write(current, undefined, touched)
   }
 
   writeHeaders(): void {

@@ -208,13 +208,17 @@ describe('the middleware leaves req and res as it found them, apart from what it
       app.get('/', (req, res) => {
         seen.reqAfter = snapshot(req)
         seen.resAfter = snapshot(res)
+        // Until the app touches its session, a request without a session cookie has nothing to commit:
+        // the response is hooked only now.
+        void req.session
+        seen.resUsed = snapshot(res)
         res.send('ok')
       })
       const { server, base } = await (await import('./support/http.mjs')).listen(app)
       try {
         const res = await fetch(base + '/')
         assert.equal(res.status, 200)
-        const added = { req: ['session', 'sessionID', 'sessionStore'], res: ['writeHead', 'end'] }
+        const added = { req: ['session', 'sessionID', 'sessionStore'], res: [] }
         for (const side of ['req', 'res']) {
           const before = seen[side]
           const after = seen[`${side}After`].filter(([key]) => before.some(([k]) => k === key))
@@ -222,7 +226,10 @@ describe('the middleware leaves req and res as it found them, apart from what it
           assert.ok(sameValues(after, before), `${side}: and their values`)
           const newKeys = seen[`${side}After`].map(([key]) => key).filter((key) => !before.some(([k]) => k === key) && !key.startsWith('Symbol('))
           for (const key of added[side]) assert.ok(newKeys.includes(key), `${side}.${key} is added`)
+          if (side === 'res') assert.deepEqual(newKeys, [], 'res: nothing is added before the session is used')
         }
+        const hooked = seen.resUsed.map(([key]) => key).filter((key) => !seen.res.some(([k]) => k === key) && !key.startsWith('Symbol('))
+        assert.deepEqual(hooked.sort(), ['end', 'writeHead'], 'res: its end and writeHead are hooked once the session is used')
       } finally {
         await server.close()
       }

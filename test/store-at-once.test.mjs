@@ -133,3 +133,47 @@ describe('a store that answers synchronously', () => {
     assert.equal(thrown.message, 'boom from the app')
   })
 })
+
+describe('a request without a session cookie is hooked only once it uses its session', () => {
+  test('a session first used after the headers went out is still saved (without a cookie, as before)', async () => {
+    const store = new MemoryStore()
+    const app = express()
+    app.use(session({ secret: 'late', store, resave: false, saveUninitialized: false }))
+    let sid
+    app.get('/', (req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' })
+      res.write('streaming; ')
+      req.session.late = true
+      sid = req.sessionID
+      res.end('done')
+    })
+    const server = await listen(app)
+    try {
+      const res = await request(server.base, '/')
+      assert.equal(res.status, 200)
+      assert.equal(res.text, 'streaming; done')
+      assert.equal(res.setCookies.length, 0)
+      const stored = await new Promise((resolve, reject) => store.get(sid, (err, record) => (err ? reject(err) : resolve(record))))
+      assert.equal(stored?.late, true)
+    } finally {
+      await server.close()
+    }
+  })
+
+  test('with saveUninitialized, an untouched request still gets its new session and cookie', async () => {
+    const store = new MemoryStore()
+    const app = express()
+    app.use(session({ secret: 'eager', store, resave: false, saveUninitialized: true }))
+    app.get('/', (req, res) => res.send('untouched'))
+    const server = await listen(app)
+    try {
+      const res = await request(server.base, '/')
+      assert.equal(res.status, 200)
+      assert.equal(res.setCookies.length, 1)
+      const length = await new Promise((resolve, reject) => store.length((err, n) => (err ? reject(err) : resolve(n))))
+      assert.equal(length, 1)
+    } finally {
+      await server.close()
+    }
+  })
+})
