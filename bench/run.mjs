@@ -187,18 +187,25 @@ async function runGroup(framework, store) {
 
 async function measure(child, scenario, seconds) {
   await child.call('reset')
-  let cookie
+  // With a cookie, each connection is a client of its own with a session of its own, as 50 users
+  // would be: a real session for the session middlewares, a cookie of the same shape for the apps
+  // without one, so that every app parses the same requests. (Until issue 16, all connections shared
+  // one session; sessionkit keeps one session's writes in order, so that measured one hot session.)
+  let cookies = []
   if (scenario.cookie) {
-    // A real session for the session middlewares; a cookie of the same shape for the app without one,
-    // so every app parses the same request.
-    cookie = !SESSION_IMPLS.includes(child.impl) ? `connect.sid=s%3A${'x'.repeat(32)}.${'y'.repeat(43)}` : await sessionCookie(child.port)
+    cookies = !SESSION_IMPLS.includes(child.impl)
+      ? Array.from({ length: opts.connections }, () => `connect.sid=s%3A${'x'.repeat(32)}.${'y'.repeat(43)}`)
+      : await Promise.all(Array.from({ length: opts.connections }, () => sessionCookie(child.port)))
   }
+  let nextClient = 0
   const before = await child.call('cpu')
   const run = await autocannon({
     url: `http://127.0.0.1:${child.port}${scenario.path}`,
     connections: opts.connections,
     duration: seconds,
-    headers: cookie ? { cookie } : {},
+    setupClient: (client) => {
+      if (cookies.length > 0) client.setHeaders({ cookie: cookies[nextClient++ % cookies.length] })
+    },
   })
   // Let the app finish the requests that were in flight when autocannon stopped.
   await new Promise((resolve) => setTimeout(resolve, 20))
