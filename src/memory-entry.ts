@@ -1,26 +1,93 @@
 import { Cookie } from './cookie.js'
 import type { SessionRecord } from './store.js'
 
-// How MemoryStore keeps a session: as JSON text, with the session's cookie written as its last key, so
-// that a touch can replace the cookie without parsing and re-serializing the app's data. @internal
+// How MemoryStore keeps a session: the app's data as JSON text, and its cookie apart, as the cookie's
+// attributes (JSON text that sessions with the same attributes share) and its expiry (a number). A
+// touch then moves a number instead of rewriting text, and a load parses only the app's data. A cookie
+// that does not fit that form (not an object, an expiry that is no date) stays inside the data's JSON,
+// as a whole record. @internal
 
-/** A session's JSON: its data, then its cookie, so that the cookie is the last key. */
-export function dataOf(session: SessionRecord): string {
+/** A session as the store keeps it; `cookie` undefined means `data` is the whole record. */
+export interface Entry {
+  readonly data: string
+  readonly cookie: string | undefined
+  /** The cookie's expiry in ms since the epoch; NaN for `expires: null`, -Infinity for no `expires` key. */
+  readonly expires: number
+}
+
+/** No `expires` key in the cookie (as opposed to `expires: null`). */
+export const NO_EXPIRES = -Infinity
+
+/** A session as an {@link Entry}. Throws what JSON.stringify throws for data that cannot be stored. */
+export function entryOf(session: SessionRecord): Entry {
   const { cookie, ...data } = session as SessionRecord & Record<string, unknown>
-  const cookieRecord = cookieRecordOf(cookie)
-  if (cookieRecord !== undefined) data['cookie'] = cookieRecord
-  return copied(JSON.stringify(data))
+  const split = splitCookie(cookie)
+  if (split === undefined) {
+    if (cookie !== undefined) data['cookie'] = cookie
+    return { data: copied(JSON.stringify(data)), cookie: undefined, expires: NO_EXPIRES }
+  }
+  return { data: copied(JSON.stringify(data)), cookie: split.attributes, expires: split.expires }
 }
 
 /**
- * A session's JSON with a new cookie and the same data. When the stored cookie can be found as the last
- * key, the data's JSON is kept as text; otherwise it is parsed and written anew.
+ * The cookie's attributes as shared JSON text (its `expires` a placeholder, so that the keys keep their
+ * order) and its expiry; undefined when the cookie is absent or does not fit (see the module comment).
  */
-export function touched(stored: string, cookie: SessionRecord['cookie']): string {
-  const cookieJson = JSON.stringify(cookieRecordOf(cookie)) as string | undefined
-  const at = cookieAt(stored)
-  if (at === -1 || cookieJson === undefined) return dataOf({ ...(JSON.parse(stored) as SessionRecord), cookie })
-  return flat(`${stored.slice(0, at)}"cookie":${cookieJson}}`)
+export function splitCookie(cookie: unknown): { attributes: string; expires: number } | undefined {
+  if (cookie === null || typeof cookie !== 'object' || Array.isArray(cookie)) return undefined
+  // A Cookie's toJSON() builds a fresh object; anything else is copied before its expiry is replaced.
+  const record = (cookie instanceof Cookie ? cookie.toJSON() : { ...cookie }) as Record<string, unknown>
+  const value = record['expires']
+  let expires: number
+  if (value === undefined) expires = NO_EXPIRES
+  else if (value === null) expires = NaN
+  else {
+    expires = value instanceof Date ? value.getTime() : typeof value === 'number' || typeof value === 'string' ? new Date(value).getTime() : NaN
+    if (Number.isNaN(expires)) return undefined
+    record['expires'] = null
+  }
+  return { attributes: interned(JSON.stringify(record)), expires }
+}
+
+/** The session an entry holds, a fresh object each time, its cookie's expiry a Date. */
+export function recordOf(data: string, cookie: string | undefined, expires: number): SessionRecord {
+  const record = JSON.parse(data) as SessionRecord
+  if (cookie === undefined) return reviveDates(record)
+  const attributes = { ...parsedAttributes(cookie) } as Record<string, unknown>
+  if (expires !== NO_EXPIRES) attributes['expires'] = Number.isNaN(expires) ? null : new Date(expires)
+  ;(record as unknown as Record<string, unknown>)['cookie'] = attributes
+  return record
+}
+
+function reviveDates(record: SessionRecord): SessionRecord {
+  const cookie = record.cookie
+  if (cookie && (typeof cookie.expires === 'string' || typeof cookie.expires === 'number')) cookie.expires = new Date(cookie.expires)
+  return record
+}
+
+// Cookie attributes differ between apps and settings, rarely between sessions: the same text is kept
+// once, and parsed once. Bounded, because an attribute that differs per session (absoluteExpires) would
+// otherwise add an entry per session: past the bound, a session keeps its own copy, as before.
+const INTERNED_LIMIT = 1_000
+const internedTexts = new Map<string, string>()
+const parsedTexts = new Map<string, Readonly<Record<string, unknown>>>()
+
+function interned(text: string): string {
+  const known = internedTexts.get(text)
+  if (known !== undefined) return known
+  const own = copied(text)
+  if (internedTexts.size < INTERNED_LIMIT) internedTexts.set(own, own)
+  return own
+}
+
+function parsedAttributes(text: string): Readonly<Record<string, unknown>> {
+  const known = parsedTexts.get(text)
+  if (known !== undefined) return known
+  const parsed = JSON.parse(text) as Record<string, unknown>
+  // Shared only while every value is a primitive: a nested object would be shared by every load.
+  const flat = Object.values(parsed).every((value) => value === null || typeof value !== 'object')
+  if (flat && parsedTexts.size < INTERNED_LIMIT) parsedTexts.set(text, parsed)
+  return parsed
 }
 
 /**
@@ -30,61 +97,10 @@ export function touched(stored: string, cookie: SessionRecord['cookie']): string
  * garbage at once. This was the largest part of a stored session's heap.
  */
 function copied(text: string): string {
-  return text.length < 2 ? text : flat(text.slice(0, 1) + text.slice(1))
-}
-
-/**
- * The same text as one flat string. V8 keeps a string joined from pieces as a tree of them (a cons
- * string, here holding a slice of the old text) until something reads its characters; reading one
- * makes V8 flatten it into a new string, and the garbage collector then drops the tree.
- */
-function flat(text: string): string {
-  text.charCodeAt(0)
-  return text
-}
-
-/**
- * The cookie as the store keeps it, with its expiry as milliseconds since the epoch: a Date in JSON is
- * an ISO string, which costs more to write and to read back than the rest of the cookie (get() gives a
- * Date again). Undefined for a record without a cookie.
- */
-function cookieRecordOf(cookie: unknown): unknown {
-  if (cookie === null || typeof cookie !== 'object') return cookie
-  // A Cookie's toJSON() builds a fresh object; anything else is copied before its expiry is replaced.
-  const record = (cookie instanceof Cookie ? cookie.toJSON() : { ...cookie }) as Record<string, unknown>
-  if (record['expires'] instanceof Date) record['expires'] = record['expires'].getTime()
-  return record
-}
-
-const COOKIE_KEY = '"cookie":'
-
-/**
- * Where the stored cookie's `"cookie":` key starts, or -1 when it cannot be told for sure. The key can
- * sit inside the data too (a nested object, never a string: inside a JSON string every quote is
- * escaped), so the last one counts only if its value is a flat object, `{` then no brace until the
- * `}` that the session's own closing `}` follows: then that value belongs to the session object itself.
- * A cookie whose strings hold a brace takes the slower path; it is never misread.
- */
-function cookieAt(stored: string): number {
-  const end = stored.length - 2 // where a last value's closing brace sits: `...}}`
-  if (stored.charCodeAt(end) !== 125 || stored.charCodeAt(end + 1) !== 125) return -1
-  let at = stored.lastIndexOf(',' + COOKIE_KEY)
-  if (at !== -1) at += 1
-  else if (stored.charCodeAt(0) === 123 && stored.startsWith(COOKIE_KEY, 1)) at = 1 // `{"cookie":` when the data is empty
-  else return -1
-  const value = at + COOKIE_KEY.length
-  if (stored.charCodeAt(value) !== 123) return -1
-  if (stored.indexOf('{', value + 1) !== -1 || stored.indexOf('}', value + 1) !== end) return -1
-  return at
-}
-
-/** The session a stored JSON text holds, its cookie's expiry a Date again. */
-export function recordOf(stored: string): SessionRecord {
-  return reviveDates(JSON.parse(stored) as SessionRecord)
-}
-
-function reviveDates(record: SessionRecord): SessionRecord {
-  const cookie = record.cookie
-  if (cookie && (typeof cookie.expires === 'string' || typeof cookie.expires === 'number')) cookie.expires = new Date(cookie.expires)
-  return record
+  if (text.length < 2) return text
+  const copy = text.slice(0, 1) + text.slice(1)
+  // V8 keeps a string joined from pieces as a tree of them until something reads its characters;
+  // reading one flattens it into a string of its own, and the garbage collector drops the tree.
+  copy.charCodeAt(0)
+  return copy
 }

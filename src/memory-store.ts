@@ -1,5 +1,6 @@
 import type { ConditionalStore, ConditionalWriteOutcome, VersionedRecord } from './capabilities.js'
-import { dataOf, recordOf, touched } from './memory-entry.js'
+import { entryOf, recordOf, splitCookie, type Entry } from './memory-entry.js'
+import { LruOrder } from './memory-lru.js'
 import { Store, type SessionRecord, type StoreCallback } from './store.js'
 import { touchedExpiry } from './touch-expiry.js'
 
@@ -15,19 +16,16 @@ export interface MemoryStoreOptions {
 
 // Where the sessions are kept: each session in a numbered slot of a few parallel arrays, and an index
 // from session id to slot.
-// - `#data[slot]`: the session as JSON text, its cookie written as the last key. Text, not the object,
-//   so that what a request changes in `req.session` never reaches the store before `save()`; the cookie
-//   last so that touch() can replace it without parsing the app's data (see cookieAt()).
+// - `#data[slot]`, `#cookies[slot]`, `#cookieExpires[slot]`: the session as memory-entry.ts keeps it:
+//   the app's data as JSON text, the cookie's attributes as text shared between sessions, and the
+//   cookie's expiry. Text, not the object, so that what a request changes in `req.session` never
+//   reaches the store before `save()`; the cookie apart, so that a touch moves a number.
 // - `#expires[slot]`: when it expires, in a Float64Array: the sweeper reads it for every session, and
 //   an unboxed number in a flat array costs it neither a parse nor a cache miss per session.
 // - `#versions[slot]`: its version (ConditionalStore), from a store-wide counter, so that a version
 //   never repeats for an id, not even after a destroy and a new set; a touch keeps it.
 // - `#ids[slot]`: its id, to find its index entry again from the slot (sweeping, eviction).
-// - `#older[slot]`, `#newer[slot]` (a store with `max` only): the least-recently-used order as a doubly
-//   linked list of slots, so that using a session moves it to the front and eviction takes the last one
-//   in constant time. (A Map's insertion order did this before, with eviction by a fresh keys()
-//   iterator, which walks every slot deleted since the Map last rehashed: eviction grew slower with
-//   every eviction, to 60 times an insert at max 1,000,000: bench/memory.mjs evict.)
+// - `#lru` (a store with `max` only): the least-recently-used order of the slots (memory-lru.ts).
 // Freed slots are reused; the arrays keep the length of the most sessions held at once (some 30 bytes
 // a slot) until clear(). The index is split over several Maps because V8 grows or shrinks a Map by
 // copying every entry in one go; with a million sessions in one Map that copy blocks the event loop
@@ -55,13 +53,12 @@ export class MemoryStore extends Store implements ConditionalStore {
   readonly #index: Map<string, Slot>[] = Array.from({ length: SHARDS }, () => new Map<string, Slot>())
   #ids: (string | undefined)[] = []
   #data: (string | undefined)[] = []
+  #cookies: (string | undefined)[] = []
+  #cookieExpires = new Float64Array(FIRST_CAPACITY)
   #expires = new Float64Array(FIRST_CAPACITY)
   #versions = new Float64Array(FIRST_CAPACITY)
   #lastVersion = 0
-  #older: Int32Array | undefined
-  #newer: Int32Array | undefined
-  #newest: Slot = NONE
-  #oldest: Slot = NONE
+  #lru: LruOrder | undefined
   #free = new Int32Array(FIRST_CAPACITY)
   #freeCount = 0
   #size = 0
@@ -79,8 +76,7 @@ export class MemoryStore extends Store implements ConditionalStore {
     if (!(this.#max >= 1)) throw new TypeError('MemoryStore: max must be a number of sessions, 1 or more')
     if (!(this.#ttl > 0)) throw new TypeError('MemoryStore: ttl must be a number of milliseconds, more than 0')
     if (this.#max !== Infinity) {
-      this.#older = new Int32Array(FIRST_CAPACITY)
-      this.#newer = new Int32Array(FIRST_CAPACITY)
+      this.#lru = new LruOrder(FIRST_CAPACITY)
     }
     if (checkPeriod > 0) {
       this.#timer = setInterval(() => this.sweep(), checkPeriod)
@@ -91,31 +87,41 @@ export class MemoryStore extends Store implements ConditionalStore {
   override get(sid: string, callback: StoreCallback<SessionRecord | null>): void {
     const slot = this.#live(sid)
     if (slot === NONE) return defer(callback, null, null)
-    this.#used(slot)
-    defer(callback, null, recordOf(this.#data[slot] as string))
+    this.#lru?.used(slot)
+    defer(callback, null, this.#recordAt(slot))
   }
 
   override set(sid: string, session: SessionRecord, callback: StoreCallback = noop): void {
-    let data: string
+    let entry: Entry
     try {
-      data = dataOf(session)
+      entry = entryOf(session)
     } catch (err) {
       return defer(callback, err)
     }
-    this.#write(sid, data, this.#expiryOf(session))
+    this.#write(sid, entry, this.#expiryOf(session))
     defer(callback, null)
   }
 
   override touch(sid: string, session: SessionRecord, callback: StoreCallback = noop): void {
     const slot = this.#live(sid)
     if (slot !== NONE) {
+      const split = splitCookie(session.cookie)
       try {
-        this.#data[slot] = touched(this.#data[slot] as string, session.cookie)
+        if (split === undefined || this.#cookies[slot] === undefined) {
+          // A cookie that does not fit beside the data, or data kept as a whole record: the record is rewritten.
+          const entry = entryOf({ ...this.#recordAt(slot), cookie: session.cookie })
+          this.#data[slot] = entry.data
+          this.#cookies[slot] = entry.cookie
+          this.#cookieExpires[slot] = entry.expires
+        } else {
+          this.#cookies[slot] = split.attributes
+          this.#cookieExpires[slot] = split.expires
+        }
       } catch (err) {
         return defer(callback, err)
       }
       this.#expires[slot] = this.#expiryOf(session)
-      this.#used(slot)
+      this.#lru?.used(slot)
     }
     defer(callback, null)
   }
@@ -126,17 +132,18 @@ export class MemoryStore extends Store implements ConditionalStore {
     if (slot === NONE) return defer(callback, null, null)
     let found: VersionedRecord
     try {
-      found = { record: recordOf(this.#data[slot] as string), version: String(this.#versions[slot]) }
+      found = { record: this.#recordAt(slot), version: String(this.#versions[slot]) }
       if (options?.touch === true && found.record.cookie) {
         const { cookieExpires, storeExpires } = touchedExpiry(found.record.cookie, Date.now(), this.#ttl)
         found.record.cookie.expires = cookieExpires === null ? null : new Date(cookieExpires)
-        this.#data[slot] = touched(this.#data[slot] as string, found.record.cookie)
+        if (this.#cookies[slot] !== undefined) this.#cookieExpires[slot] = cookieExpires === null ? NaN : cookieExpires
+        else this.#data[slot] = entryOf(found.record).data
         this.#expires[slot] = storeExpires
       }
     } catch (err) {
       return defer(callback, err)
     }
-    this.#used(slot)
+    this.#lru?.used(slot)
     defer(callback, null, found)
   }
 
@@ -147,19 +154,19 @@ export class MemoryStore extends Store implements ConditionalStore {
     if (slot !== NONE && String(this.#versions[slot]) !== expected) {
       let current: VersionedRecord
       try {
-        current = { record: recordOf(this.#data[slot] as string), version: String(this.#versions[slot]) }
+        current = { record: this.#recordAt(slot), version: String(this.#versions[slot]) }
       } catch (err) {
         return defer(callback, err)
       }
       return defer(callback, null, { written: false, reason: 'changed', current })
     }
-    let data: string
+    let entry: Entry
     try {
-      data = dataOf(session)
+      entry = entryOf(session)
     } catch (err) {
       return defer(callback, err)
     }
-    const version = this.#write(sid, data, this.#expiryOf(session))
+    const version = this.#write(sid, entry, this.#expiryOf(session))
     defer(callback, null, { written: true, version: String(version) })
   }
 
@@ -172,7 +179,7 @@ export class MemoryStore extends Store implements ConditionalStore {
   /** Every live session, keyed by id, as express-session's MemoryStore gives them. */
   override all(callback: StoreCallback<Record<string, SessionRecord>>): void {
     const result: Record<string, SessionRecord> = Object.create(null) as Record<string, SessionRecord>
-    this.#eachLive((sid, slot) => (result[sid] = recordOf(this.#data[slot] as string)))
+    this.#eachLive((sid, slot) => (result[sid] = this.#recordAt(slot)))
     defer(callback, null, result)
   }
 
@@ -192,16 +199,14 @@ export class MemoryStore extends Store implements ConditionalStore {
     for (const shard of this.#index) shard.clear()
     this.#ids = []
     this.#data = []
+    this.#cookies = []
+    this.#cookieExpires = new Float64Array(FIRST_CAPACITY)
     this.#expires = new Float64Array(FIRST_CAPACITY)
     this.#versions = new Float64Array(FIRST_CAPACITY)
     this.#free = new Int32Array(FIRST_CAPACITY)
     this.#freeCount = 0
     this.#size = 0
-    this.#newest = this.#oldest = NONE
-    if (this.#older !== undefined) {
-      this.#older = new Int32Array(FIRST_CAPACITY)
-      this.#newer = new Int32Array(FIRST_CAPACITY)
-    }
+    if (this.#lru !== undefined) this.#lru = new LruOrder(FIRST_CAPACITY)
     defer(callback, null)
   }
 
@@ -246,6 +251,11 @@ export class MemoryStore extends Store implements ConditionalStore {
     this.#timer = undefined
   }
 
+  /** The session in `slot`, as a fresh record. */
+  #recordAt(slot: Slot): SessionRecord {
+    return recordOf(this.#data[slot] as string, this.#cookies[slot], this.#cookieExpires[slot] as number)
+  }
+
   /** The slot of a session that has not expired, or NONE; an expired one found on the way is removed. */
   #live(sid: string): Slot {
     const slot = this.#shard(sid).get(sid)
@@ -258,7 +268,7 @@ export class MemoryStore extends Store implements ConditionalStore {
   }
 
   /** Stores a session's data and expiry, as the most recently used, under a new version; evicts past `max`. */
-  #write(sid: string, data: string, expiresAt: number): number {
+  #write(sid: string, entry: Entry, expiresAt: number): number {
     const shard = this.#shard(sid)
     let slot = shard.get(sid)
     if (slot === undefined) {
@@ -266,15 +276,17 @@ export class MemoryStore extends Store implements ConditionalStore {
       shard.set(sid, slot)
       this.#ids[slot] = sid
       this.#size++
-      this.#link(slot)
+      this.#lru?.link(slot)
     } else {
-      this.#used(slot)
+      this.#lru?.used(slot)
     }
-    this.#data[slot] = data
+    this.#data[slot] = entry.data
+    this.#cookies[slot] = entry.cookie
+    this.#cookieExpires[slot] = entry.expires
     this.#expires[slot] = expiresAt
     const version = ++this.#lastVersion
     this.#versions[slot] = version
-    while (this.#size > this.#max) this.#remove(this.#oldest)
+    while (this.#size > this.#max && this.#lru !== undefined) this.#remove(this.#lru.oldest)
     return version
   }
 
@@ -282,8 +294,9 @@ export class MemoryStore extends Store implements ConditionalStore {
     this.#shard(this.#ids[slot] as string).delete(this.#ids[slot] as string)
     this.#ids[slot] = undefined
     this.#data[slot] = undefined
+    this.#cookies[slot] = undefined
     this.#size--
-    this.#unlink(slot)
+    this.#lru?.unlink(slot)
     this.#free[this.#freeCount++] = slot
   }
 
@@ -293,47 +306,16 @@ export class MemoryStore extends Store implements ConditionalStore {
     if (slot === this.#expires.length) {
       const capacity = slot * 2
       this.#expires = grown(this.#expires, new Float64Array(capacity))
+      this.#cookieExpires = grown(this.#cookieExpires, new Float64Array(capacity))
       this.#versions = grown(this.#versions, new Float64Array(capacity))
       this.#free = grown(this.#free, new Int32Array(capacity))
-      if (this.#older !== undefined && this.#newer !== undefined) {
-        this.#older = grown(this.#older, new Int32Array(capacity))
-        this.#newer = grown(this.#newer, new Int32Array(capacity))
-      }
+      this.#lru?.grow(capacity)
     }
     // Pushed, so that the arrays stay packed and V8 grows them itself.
     this.#ids.push(undefined)
     this.#data.push(undefined)
+    this.#cookies.push(undefined)
     return slot
-  }
-
-  /** Marks a session as the most recently used; only a store with `max` keeps that order. */
-  #used(slot: Slot): void {
-    if (this.#older === undefined || slot === this.#newest) return
-    this.#unlink(slot)
-    this.#link(slot)
-  }
-
-  #link(slot: Slot): void {
-    const older = this.#older
-    const newer = this.#newer
-    if (older === undefined || newer === undefined) return
-    older[slot] = this.#newest
-    newer[slot] = NONE
-    if (this.#newest === NONE) this.#oldest = slot
-    else newer[this.#newest] = slot
-    this.#newest = slot
-  }
-
-  #unlink(slot: Slot): void {
-    const older = this.#older
-    const newer = this.#newer
-    if (older === undefined || newer === undefined) return
-    const before = older[slot] as Slot
-    const after = newer[slot] as Slot
-    if (before === NONE) this.#oldest = after
-    else newer[before] = after
-    if (after === NONE) this.#newest = before
-    else older[after] = before
   }
 
   #eachLive(visit: (sid: string, slot: Slot) => void): void {
