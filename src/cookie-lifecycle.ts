@@ -3,7 +3,7 @@ import { Cookie, type CookieOptions, type CookieRecord } from './cookie.js'
 import { SessionError } from './errors.js'
 import type { ExpiryReason, TamperReason } from './events.js'
 import { debug, keptValues, LAZY, RequestLifecycle, type LifecycleConfig, type LifecycleRequest } from './lifecycle.js'
-import { cookieKey, serializeData } from './request.js'
+import { sameAttributes, serializeData } from './request.js'
 import { openSealed, type SealKey } from './seal.js'
 import { ATTRIBUTES, newSealedId, readPayload, sealedCookie, type Payload } from './sealed-payload.js'
 import { RESERVED_KEYS, Session, type RegenerateOptions } from './session.js'
@@ -251,7 +251,7 @@ export class CookieLifecycle extends RequestLifecycle {
     if (json === this.refusedJson) return false
     if (this.savedSession === current) return true
     const found = this.snapshot
-    const changed = found === undefined || json !== found.json || cookieKey(current.cookie) !== found.cookieKey
+    const changed = found === undefined || json !== found.json || !sameAttributes(found.attributes, current.cookie)
     if (current.id !== this.openedId) return this.cookieConfig.saveUninitialized || changed
     // Sealed again with the first secret, so that the older one can be retired without logging anyone out.
     if (this.cookieConfig.rolling || changed || this.olderKey) return true

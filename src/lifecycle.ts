@@ -5,7 +5,7 @@ import { debug } from './debug.js'
 import { whyBrowserDrops, whyNotSent } from './diagnostics.js'
 import { SessionError } from './errors.js'
 import type { ReportedEvent, SessionEvents } from './events.js'
-import { appendSetCookie, cookieKey, expiredCookie, isSecure, serializeData, toDictionaryMode } from './request.js'
+import { appendSetCookie, cookieAttributes, sameAttributes, type CookieAttributes, expiredCookie, isSecure, serializeData, toDictionaryMode } from './request.js'
 import { holdResponse, type CommitSteps } from './response-hold.js'
 import { controllerKey, RESERVED_KEYS, Session, type RegenerateOptions, type SessionController, type SessionRequest } from './session.js'
 
@@ -50,7 +50,7 @@ export interface Snapshot {
   readonly id: string
   /** The data as JSON; the JSON text is kept rather than a hash: comparing strings is cheaper. */
   readonly json: string
-  readonly cookieKey: string
+  readonly attributes: CookieAttributes
 }
 
 /** What both modes are configured with. */
@@ -184,19 +184,19 @@ export abstract class RequestLifecycle implements SessionController, CommitSteps
     this.id = id
     const created = new Session(this.req, { cookie })
     this.slot = created
-    this.snapshot = { id, json: '{}', cookieKey: cookieKey(cookie) }
+    this.snapshot = { id, json: '{}', attributes: cookieAttributes(cookie) }
     return created
   }
 
   takeSnapshot(current: Session): Snapshot {
-    this.snapshot = { id: current.id, json: serializeData(current), cookieKey: cookieKey(current.cookie) }
+    this.snapshot = { id: current.id, json: serializeData(current), attributes: cookieAttributes(current.cookie) }
     return this.snapshot
   }
 
   /** Whether `current` (whose data is `json`) differs from the session as found. */
   isModified(current: Session, json: string): boolean {
     const found = this.snapshot
-    return found === undefined || found.id !== current.id || found.json !== json || found.cookieKey !== cookieKey(current.cookie)
+    return found === undefined || found.id !== current.id || found.json !== json || !sameAttributes(found.attributes, current.cookie)
   }
 
   /** The session is over: nothing may save it, and the client's cookie is cleared unless a new one replaces it. */

@@ -101,8 +101,40 @@ export function dataJsonIfAny(current: object): string | undefined {
 }
 
 /** The cookie's attributes apart from its moving expiry: a change here is a change to save. */
-export function cookieKey(cookie: Cookie): string {
-  return `${cookie.originalMaxAge}|${cookie.absoluteExpires?.getTime()}|${cookie.path}|${cookie.domain}|${cookie.secure}|${cookie.httpOnly}|${cookie.sameSite}|${cookie.partitioned}|${cookie.priority}`
+export interface CookieAttributes {
+  readonly originalMaxAge: number | null
+  readonly absoluteExpires: number | undefined
+  readonly path: string
+  readonly domain: string | undefined
+  readonly secure: boolean | undefined
+  readonly httpOnly: boolean
+  readonly sameSite: Cookie['sameSite']
+  readonly partitioned: boolean | undefined
+  readonly priority: Cookie['priority']
+}
+
+/** The attributes of `cookie` now, to compare with {@link sameAttributes} later. */
+export function cookieAttributes(cookie: Cookie): CookieAttributes {
+  const { originalMaxAge, path, domain, secure, httpOnly, sameSite, partitioned, priority } = cookie
+  return { originalMaxAge, absoluteExpires: cookie.absoluteExpires?.getTime(), path, domain, secure, httpOnly, sameSite, partitioned, priority }
+}
+
+/**
+ * Whether `cookie` still has the attributes `found` recorded. Compared field by field: building a key
+ * string for each comparison (numbers and all) was a visible part of a request that reads its session.
+ */
+export function sameAttributes(found: CookieAttributes, cookie: Cookie): boolean {
+  return (
+    Object.is(found.originalMaxAge, cookie.originalMaxAge) &&
+    found.path === cookie.path &&
+    found.httpOnly === cookie.httpOnly &&
+    found.domain === cookie.domain &&
+    found.secure === cookie.secure &&
+    found.sameSite === cookie.sameSite &&
+    found.partitioned === cookie.partitioned &&
+    found.priority === cookie.priority &&
+    Object.is(found.absoluteExpires, cookie.absoluteExpires?.getTime())
+  )
 }
 
 const scratchA = Symbol('sessionkit.scratchA')

@@ -6,7 +6,7 @@ import { debug, keptValues, LAZY, RequestLifecycle, type LifecycleRequest } from
 import { goneError } from './merge.js'
 import type { ParsedOptions } from './options.js'
 import { oversizeError, recordProblem, sessionLabel } from './record.js'
-import { cookieKey, dataJsonIfAny, serializeCookie, serializeData } from './request.js'
+import { cookieAttributes, sameAttributes, type CookieAttributes, dataJsonIfAny, serializeCookie, serializeData } from './request.js'
 import { Session, type RegenerateOptions } from './session.js'
 import { indexSession, unindexSession } from './session-index.js'
 import { writesOf, type WriteDone } from './session-writes.js'
@@ -28,7 +28,7 @@ export class StoreLifecycle extends RequestLifecycle {
   /** That cookie's value when the current secret signed it: sending the same id back reuses it. */
   cookieValue: string | undefined
   /** What the store holds for the current session as far as this request knows; undefined for nothing. */
-  saved: { json: string; cookieKey: string } | undefined
+  saved: { json: string; attributes: CookieAttributes } | undefined
   /** With `merge`: the data as this request last wrote it, what the next save diffs against. */
   mergeBase: string | undefined
   /** The session whose expiry this response restarted (once: the store and the cookie then agree). */
@@ -154,7 +154,7 @@ export class StoreLifecycle extends RequestLifecycle {
   /** The first look at a loaded session: what it was, and (without `resave`) what the store holds. */
   snapshotLoaded(loaded: Session): void {
     const found = this.takeSnapshot(loaded)
-    if (!this.options.resave) this.saved = { json: found.json, cookieKey: found.cookieKey }
+    if (!this.options.resave) this.saved = { json: found.json, attributes: found.attributes }
   }
 
   /** A new session: a fresh id (unless one was already handed out for it) and the configured cookie. */
@@ -175,7 +175,7 @@ export class StoreLifecycle extends RequestLifecycle {
     // With touchAfter, rolling re-sends the cookie when its expiry moved, so it says what the store has.
     if (this.options.rolling) return this.expiryDue(current) || this.isModified(current, json)
     if (!this.isModified(current, json)) return false
-    return current.cookie.expires !== null || this.snapshot.cookieKey !== cookieKey(current.cookie)
+    return current.cookie.expires !== null || !sameAttributes(this.snapshot.attributes, current.cookie)
   }
 
   /** Restarts the session's expiry once per response, so the store and the cookie agree on it. */
@@ -335,7 +335,7 @@ export class StoreLifecycle extends RequestLifecycle {
       return done(oversizeError(json, limit))
     }
     const written = json
-    if (target === this.slot) this.saved = { json: written, cookieKey: cookieKey(target.cookie) }
+    if (target === this.slot) this.saved = { json: written, attributes: cookieAttributes(target.cookie) }
     const base = this.mergeBase ?? (target.id === this.cookieId ? this.snapshot?.json : undefined)
     const merging = this.options.merge && base !== undefined && target.id === this.snapshot?.id
     const version = !this.versioned ? undefined : this.version?.id === target.id ? this.version.value : target.id === this.cookieId ? undefined : null

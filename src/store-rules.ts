@@ -1,6 +1,6 @@
 import type { SessionError } from './errors.js'
 import type { ParsedOptions } from './options.js'
-import { cookieKey } from './request.js'
+import { sameAttributes, type CookieAttributes } from './request.js'
 import type { Session } from './session.js'
 
 /**
@@ -11,9 +11,9 @@ import type { Session } from './session.js'
 /** What the request knows when it decides. */
 export interface SaveFacts {
   /** The session as found: its id, data JSON and cookie attributes; undefined when never looked at. */
-  readonly found: { readonly id: string; readonly json: string; readonly cookieKey: string } | undefined
+  readonly found: { readonly id: string; readonly json: string; readonly attributes: CookieAttributes } | undefined
   /** What the store holds for it as far as the request knows; undefined for nothing. */
-  readonly saved: { readonly json: string; readonly cookieKey: string } | undefined
+  readonly saved: { readonly json: string; readonly attributes: CookieAttributes } | undefined
   /** The id the client's cookie named. */
   readonly cookieId: string | undefined
   readonly saveUninitialized: boolean
@@ -23,7 +23,7 @@ export interface SaveFacts {
 export function shouldSave(facts: SaveFacts, current: Session, json: string, modified: boolean): boolean {
   // A new session the app did not change is not stored without saveUninitialized.
   if (!facts.saveUninitialized && facts.saved === undefined && facts.cookieId !== current.id) return modified
-  const stored = facts.found?.id === current.id && facts.saved?.json === json && facts.saved.cookieKey === cookieKey(current.cookie)
+  const stored = facts.found?.id === current.id && facts.saved?.json === json && sameAttributes(facts.saved.attributes, current.cookie)
   return !stored
 }
 
