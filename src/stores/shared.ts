@@ -1,15 +1,26 @@
 // What the first-party stores share: versions, owners, expiries and the callback-or-Promise style.
-import { randomBytes } from 'node:crypto'
+import { randomFillSync } from 'node:crypto'
+import { Cookie } from '../cookie.js'
 import type { SessionRecord, StoreCallback } from '../store.js'
 
 /**
  * A fresh version: a random 63-bit number in decimal (it fits PostgreSQL's bigint). Random rather
  * than counted so that a version never repeats for an id, not even when a destroyed id is written
- * again, and no shared counter (another key, another slot) is needed.
+ * again, and no shared counter (another key, another slot) is needed. The random bytes are drawn for
+ * 256 versions at a time: one call into the CSPRNG per write cost some 6 µs of a save.
  */
 export function newVersion(): string {
-  return (randomBytes(8).readBigUInt64BE() >> 1n).toString()
+  if (versionOffset === versionPool.length) {
+    randomFillSync(versionPool)
+    versionOffset = 0
+  }
+  const version = (versionPool.readBigUInt64BE(versionOffset) >> 1n).toString()
+  versionOffset += 8
+  return version
 }
+
+const versionPool = Buffer.alloc(8 * 256)
+let versionOffset = versionPool.length
 
 /**
  * The owner a session belongs to under `indexBy`, as a string, as the middleware's own index names it
@@ -26,9 +37,20 @@ export function ownerOf(record: SessionRecord, indexBy: string | undefined): str
 /** A session's parts as the stores keep them apart: the app's data, and the cookie as a plain record. */
 export function partsOf(record: SessionRecord): { data: Record<string, unknown>; cookie: SessionRecord['cookie'] } {
   const { cookie, ...data } = record as SessionRecord & Record<string, unknown>
-  // JSON and back: a live Cookie gives its stored shape, a Date turns into its ISO string.
-  const plain = cookie === undefined || cookie === null ? { originalMaxAge: null } : (JSON.parse(JSON.stringify(cookie)) as SessionRecord['cookie'])
-  return { data, cookie: plain }
+  return { data, cookie: plainCookie(cookie) }
+}
+
+/** The cookie as JSON would give it back: its stored shape, dates as ISO strings. */
+function plainCookie(cookie: unknown): SessionRecord['cookie'] {
+  if (cookie === undefined || cookie === null) return { originalMaxAge: null }
+  if (!(cookie instanceof Cookie)) return JSON.parse(JSON.stringify(cookie)) as SessionRecord['cookie']
+  // A live Cookie's own shape without the round trip through text, which cost more than the rest of a write.
+  const plain = cookie.toJSON() as unknown as Record<string, unknown>
+  for (const key of ['expires', 'absoluteExpires']) {
+    const value = plain[key]
+    if (value instanceof Date) plain[key] = Number.isNaN(value.getTime()) ? null : value.toISOString()
+  }
+  return plain as unknown as SessionRecord['cookie']
 }
 
 /**
