@@ -14,15 +14,23 @@ import type { ServerResponse } from 'node:http'
  */
 export function keepFromSharedCaches(res: ServerResponse): void {
   if (res.headersSent) return
-  const directives = listOf(res.getHeader('Cache-Control'))
+  const cacheControl = res.getHeader('Cache-Control')
+  const vary = res.getHeader('Vary')
+  if (cacheControl === undefined && vary === undefined) {
+    // Most responses set neither: the same result as below, without parsing two empty lists.
+    res.setHeader('Cache-Control', 'private')
+    res.setHeader('Vary', 'Cookie')
+    return
+  }
+  const directives = listOf(cacheControl)
   const names = directives.map(directiveName)
   // `private="Set-Cookie"` names only some headers as private: the rest stays cacheable, so it does not count.
   const strict = names.includes('no-store') || directives.some((directive) => directive.toLowerCase() === 'private')
   if (!strict) res.setHeader('Cache-Control', ['private', ...directives.filter((_, i) => names[i] !== 'public')].join(', '))
   if (names.includes('no-store')) return
-  const vary = listOf(res.getHeader('Vary'))
-  if (vary.some((field) => field === '*' || field.toLowerCase() === 'cookie')) return
-  res.setHeader('Vary', [...vary, 'Cookie'].join(', '))
+  const fields = listOf(vary)
+  if (fields.some((field) => field === '*' || field.toLowerCase() === 'cookie')) return
+  res.setHeader('Vary', [...fields, 'Cookie'].join(', '))
 }
 
 /** The comma-separated items of a header, however it was set (a string, a number, an array); a quoted comma stays inside its item. */
