@@ -18,8 +18,20 @@ export interface Entry {
 /** No `expires` key in the cookie (as opposed to `expires: null`). */
 export const NO_EXPIRES = -Infinity
 
+/**
+ * The JSON of a session's data (without its cookie) that the middleware computed the moment before it
+ * writes that very session to the store: the store need not serialize it again. Set only around one
+ * call that the store answers at once, and removed before anything else runs.
+ */
+export const knownDataJson = new WeakMap<object, string>()
+
 /** A session as an {@link Entry}. Throws what JSON.stringify throws for data that cannot be stored. */
 export function entryOf(session: SessionRecord): Entry {
+  const known = knownDataJson.get(session)
+  if (known !== undefined) {
+    const split = splitCookie(session.cookie)
+    if (split !== undefined) return { data: copied(known), cookie: split.attributes, expires: split.expires }
+  }
   const { cookie, ...data } = session as SessionRecord & Record<string, unknown>
   const split = splitCookie(cookie)
   if (split === undefined) {

@@ -4,7 +4,8 @@ import { conflictError, mergedRecord, WRITE_ATTEMPTS } from './merge.js'
 import type { Session } from './session.js'
 import { writesOf, type WriteDone } from './session-writes.js'
 import type { SessionRecord, SessionStore } from './store.js'
-import { callStore } from './store-call.js'
+import { answersAtOnce, callStore } from './store-call.js'
+import { knownDataJson } from './memory-entry.js'
 import { serializeData } from './request.js'
 import { recordProblem } from './record.js'
 
@@ -85,11 +86,13 @@ const GONE: WriteOutcome = { stored: false }
 export function writeSession(access: StoreAccess, write: SessionWrite, done: WriteDone<WriteOutcome>): void {
   const writes = writesOf(access.store)
   const sid = write.target.id
+  // A write that starts before run() returns was asked for just now: its JSON is the session's own.
+  let askedNow = true
   writes.run<WriteOutcome>(
     sid,
     (since, finish) => {
       if (writes.destroyedSince(sid, write.loadedAt)) return finish(null, GONE)
-      if (write.version !== undefined) return writeVersioned(access, write, since, finish)
+      if (write.version !== undefined) return writeVersioned(access, write, since, askedNow, finish)
       const set = (record: SessionRecord): void => {
         callStore(access.store, 'set', [sid, record], access.timeoutMs, (err) => (err === null ? finish(null, STORED) : finish(err)), since)
       }
@@ -109,12 +112,13 @@ export function writeSession(access: StoreAccess, write: SessionWrite, done: Wri
     },
     done,
   )
+  askedNow = false
 }
 
 const STORED: WriteOutcome = { stored: true, version: undefined }
 
 /** A conditional write from the version the request read, retried from the latest one while another process wins. */
-function writeVersioned(access: StoreAccess, write: SessionWrite, since: number, done: WriteDone<WriteOutcome>): void {
+function writeVersioned(access: StoreAccess, write: SessionWrite, since: number, askedNow: boolean, done: WriteDone<WriteOutcome>): void {
   const sid = write.target.id
   const writes = writesOf(access.store)
   let record: SessionRecord = write.target as unknown as SessionRecord
@@ -126,7 +130,11 @@ function writeVersioned(access: StoreAccess, write: SessionWrite, since: number,
     if (write.mergeBase !== undefined) record = mergedRecord(local.record, write.mergeBase, write.json, write.target)
   }
   const attempt = (number: number): void => {
+    // The in-memory store answers during the call: it can take the JSON computed a moment ago.
+    const hinted = askedNow && number === 1 && record === (write.target as unknown) && answersAtOnce(access.store, 'setIfVersion')
+    if (hinted) knownDataJson.set(record, write.json)
     callStore<ConditionalWriteOutcome>(access.store, 'setIfVersion', [sid, record, expected], access.timeoutMs, (err, outcome) => {
+      if (hinted) knownDataJson.delete(record)
       if (err !== null) return done(err)
       if (outcome === undefined || outcome === null) return done(new SessionError('SESSION_STORE_FAILED', 'sessionkit: store.setIfVersion answered nothing', { status: 503 }))
       if (outcome.written) {
