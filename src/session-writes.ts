@@ -16,7 +16,7 @@ export class SessionWrites {
    * for. Callbacks rather than a chain of Promises: a store that answers at once (the MemoryStore)
    * completes the write in the same turn, and the response need not be held for it.
    */
-  readonly #queues = new Map<string, (() => void)[]>()
+  readonly #queues = new Map<string, (() => void)[] | null>()
   /**
    * When each recent destroy finished (performance.now()); Infinity while it runs. Bounded: the oldest
    * go first, and only requests that loaded the session before the destroy need the entry.
@@ -29,8 +29,6 @@ export class SessionWrites {
    */
   readonly #written = new Map<string, { version: string; json: string; cookie: SessionRecord['cookie']; at: number }>()
 
-  /** Ids with a write waiting behind another. */
-  readonly #queuedBehind = new Set<string>()
   /** When this process last moved each session's expiry (Date.now()), for `touchAfter`; bounded like #destroyed. */
   readonly #moved = new Map<string, number>()
 
@@ -55,12 +53,14 @@ export class SessionWrites {
         finish(err)
       }
     }
+    // null: a write runs and none waits, so a lone save allocates no queue.
     const queue = this.#queues.get(sid)
     if (queue === undefined) {
-      this.#queues.set(sid, [])
+      this.#queues.set(sid, null)
       start()
+    } else if (queue === null) {
+      this.#queues.set(sid, [start])
     } else {
-      this.#queuedBehind.add(sid)
       queue.push(start)
     }
   }
@@ -70,7 +70,6 @@ export class SessionWrites {
     const following = this.#queues.get(sid)?.shift()
     if (following !== undefined) return following()
     this.#queues.delete(sid)
-    this.#queuedBehind.delete(sid)
     this.#written.delete(sid)
   }
 
@@ -79,7 +78,8 @@ export class SessionWrites {
    * writes queued behind it; only while some are, so a lone save pays nothing for it.
    */
   wrote(sid: string, version: string, json: () => string, cookie: SessionRecord['cookie']): void {
-    if (!this.#queuedBehind.has(sid)) return
+    // A queue (an array) once a write waited behind another, until the last of them ends.
+    if (!Array.isArray(this.#queues.get(sid))) return
     this.#written.set(sid, { version, json: json(), cookie, at: performance.now() })
   }
 
