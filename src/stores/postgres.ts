@@ -15,7 +15,7 @@ import { Store, type SessionRecord, type StoreCallback } from '../store.js'
 import { timeOf } from '../touch-expiry.js'
 import { statementsFor, type Statements } from './postgres-sql.js'
 import { escapedVersion, isEscapedVersion, storableJson, storableText, unescapedValue } from './postgres-text.js'
-import { answer, newVersion, ownerOf, partsOf } from './shared.js'
+import { answer, newVersion, ownerOf, partsOf, warnWithoutErrorListener } from './shared.js'
 
 const debug = createDebug('sessionkit:postgres')
 
@@ -70,6 +70,7 @@ export class PostgresStore extends Store implements ConditionalStore {
   readonly #pruneBatch: number
   #timer: NodeJS.Timeout | undefined
   #pruning: Promise<number> | undefined
+  #checkedPool = false
 
   constructor(options: PostgresStoreOptions) {
     super()
@@ -219,6 +220,10 @@ export class PostgresStore extends Store implements ConditionalStore {
   }
 
   async #query(text: string, values: unknown[]): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }> {
+    if (!this.#checkedPool) {
+      this.#checkedPool = true
+      warnWithoutErrorListener(this.#pool, "sessionkit/postgres: the pg Pool has no 'error' listener, so the first idle connection PostgreSQL closes (a restart, a failover) will end the process. Add one: pool.on('error', (err) => console.error('postgres:', err.message))")
+    }
     if (this.#createTable) await this.#ready()
     return this.#pool.query(text, values)
   }
