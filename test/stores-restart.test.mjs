@@ -23,8 +23,8 @@ const redisSkip = missingRedisBinaries()
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const USERS = 10
 // A request that fails must have been in flight during an outage or started within this long after
-// the database answered again (the client's next reconnect attempt, a pooled connection found dead).
-const RECOVERY_MS = 2500
+// the database answered again: node-redis waits up to about 2.2 s between reconnect attempts.
+const RECOVERY_MS = 3500
 
 /** The server process: restart-app.mjs running README snippet `name`. Resolves once it listens. */
 async function startApp(name, env, t) {
