@@ -19,22 +19,27 @@ import { answer, newVersion, ownerOf, partsOf, warnWithoutErrorListener } from '
 
 const debug = createDebug('sessionkit:postgres')
 
-/** What the store needs of a `pg` Pool (or Client): parameterized queries. */
+/**
+ * What the store needs of a `pg` Pool: parameterized queries. The Pool is the app's, and so are its
+ * listeners: it needs an 'error' listener, or the first idle connection PostgreSQL closes ends the
+ * process (the store warns once, at its first query, when it has none).
+ */
 export interface PgPool {
   query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>
 }
 
 /** Options of {@link PostgresStore}. */
 export interface PostgresStoreOptions {
-  /** A `pg` Pool; the app creates and ends it. */
+  /** A `pg` Pool with an 'error' listener; the app creates and ends it. */
   pool: PgPool
   /** The table. Default `'sessionkit_sessions'`. */
   tableName?: string
   /** The table's schema. Default: the connection's search_path. */
   schemaName?: string
   /**
-   * Create the table and its indexes when missing (safe when several processes start at once). The
-   * table: `sid text PRIMARY KEY, data jsonb NOT NULL, expires timestamptz NOT NULL, version bigint
+   * Create the table and its indexes when missing (safe when several processes start at once).
+   * Started when the store is made; should that fail (PostgreSQL not up yet), the next call tries
+   * again. The table: `sid text PRIMARY KEY, data jsonb NOT NULL, expires timestamptz NOT NULL, version bigint
    * NOT NULL, owner text`, indexed on `expires` and `owner`. Default false.
    */
   createTable?: boolean
