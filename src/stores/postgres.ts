@@ -39,8 +39,8 @@ export interface PostgresStoreOptions {
   /**
    * Create the table and its indexes when missing (safe when several processes start at once).
    * Started when the store is made; should that fail (PostgreSQL not up yet), the next call tries
-   * again. The table: `sid text PRIMARY KEY, data jsonb NOT NULL, expires timestamptz NOT NULL, version bigint
-   * NOT NULL, owner text`, indexed on `expires` and `owner`. Default false.
+   * again. The table: `sid text PRIMARY KEY, data jsonb NOT NULL, expires timestamptz NOT NULL,
+   * version bigint NOT NULL, owner text`, indexed on `expires` and `owner`. Default false.
    */
   createTable?: boolean
   /** Lifetime in ms of sessions whose cookie has no expiry (browser-session cookies). Default one day. */
