@@ -177,8 +177,9 @@ describe('sessionkit/postgres across PostgreSQL restarts', { skip: pgSkip }, () 
       },
     })
     const counts = await assertSurvived(app, result)
-    // "terminating connection due to administrator command" reached idle pooled connections.
-    assert.ok(idleAtStop >= 3, `only ${idleAtStop} idle connections when PostgreSQL stopped`)
+    // "terminating connection due to administrator command" reached idle pooled connections (one is
+    // enough to end a process without a listener; the burst after the logins usually leaves 3 to 8).
+    assert.ok(idleAtStop >= 1, `no idle pooled connection when PostgreSQL stopped`)
     t.diagnostic(`${counts.requests} requests, ${counts.failed} failed during 2 outages (the last ${counts.tail.join(' and ')} ms after PostgreSQL was back), ${idleAtStop} idle pooled connections at a stop`)
   })
 })
