@@ -5,6 +5,8 @@ import { createHmac, getHashes, timingSafeEqual } from 'node:crypto'
  * logs no one out: its value is base64 JSON in plain sight, and a second cookie `<name>.sig` holds a
  * keygrip signature (HMAC of `<name>=<value>`, SHA-1 by default, base64 without padding, `+/` as `-_`).
  * A pair that verifies under one of the app's keys is the session's data; anything else is no session.
+ * koa-session's cookie mode writes the same pair (`koa.sess`, `koa.sess.sig`), with its own bookkeeping
+ * in the data: `_expire` and `_maxAge`, or `_session` for a browser-session cookie.
  */
 
 /** A Keygrip instance, as cookie-session takes in `keys`: only `index` is used, to verify old cookies. */
@@ -61,5 +63,16 @@ export function readLegacyCookie(name: string, value: string, signature: string 
     return undefined
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) return undefined
-  return data as Record<string, unknown>
+  return withoutKoaBookkeeping(data as Record<string, unknown>, Date.now())
+}
+
+/**
+ * koa-session's data without its bookkeeping keys, or undefined when its `_expire` has passed (koa-session
+ * refuses such a cookie too). Only a cookie that carries them as koa-session writes them is changed.
+ */
+function withoutKoaBookkeeping(data: Record<string, unknown>, now: number): Record<string, unknown> | undefined {
+  const { _expire: expire, _maxAge: maxAge, _session: browserSession, ...rest } = data
+  if (typeof expire === 'number' && typeof maxAge === 'number') return expire < now ? undefined : rest
+  if (browserSession === true && expire === undefined && maxAge === undefined) return rest
+  return data
 }

@@ -220,6 +220,56 @@ describe('adopting cookies the real cookie-session made', () => {
   })
 })
 
+describe("adopting cookies the real koa-session made (its cookie mode)", () => {
+  const Koa = require('koa')
+  const koaSession = require('koa-session').default
+
+  /** The Cookie header of a koa-session session holding `data`, made by koa-session in a Koa app. */
+  async function koaCookies(options, data) {
+    const app = new Koa()
+    app.keys = ['koa key']
+    app.use(koaSession(options, app))
+    app.use((ctx) => {
+      Object.assign(ctx.session, data)
+      ctx.body = 'ok'
+    })
+    const response = await request(await serve(app.callback()), '/')
+    assert.equal(response.setCookies.length, 2, 'koa-session sets koa.sess and koa.sess.sig')
+    return response.setCookies.map((header) => header.split(';')[0]).join('; ')
+  }
+
+  function sessionkitApp(options) {
+    const app = express()
+    app.use(require('sessionkit/cookie-session')(options))
+    app.get('/who', (req, res) => res.json({ ...req.session, isNew: req.session.isNew }))
+    return app
+  }
+
+  test('a valid koa.sess pair is adopted without its bookkeeping, and sealed', async () => {
+    const cookie = await koaCookies({}, { user: 'ada' })
+    const base = await serve(sessionkitApp({ name: 'koa.sess', keys: ['koa key'] }))
+    const first = await request(base, '/who', { cookie })
+    assert.deepEqual(JSON.parse(first.text), { user: 'ada', isNew: false }, 'no _expire or _maxAge in the session')
+    const set = first.setCookies.map(parseSetCookie)
+    const sealed = set.find((c) => c.name === 'koa.sess' && c.value !== '')
+    assert.ok(sealed, 'sealed under the same name')
+    assert.ok(set.some((c) => c.name === 'koa.sess.sig' && c.value === ''), 'the .sig is cleared')
+    assert.deepEqual(JSON.parse((await request(base, '/who', { cookie: `koa.sess=${sealed.value}` })).text), { user: 'ada', isNew: false })
+    const browserSession = await koaCookies({ maxAge: 'session' }, { user: 'bo' })
+    assert.deepEqual(JSON.parse((await request(base, '/who', { cookie: browserSession })).text), { user: 'bo', isNew: false })
+  })
+
+  test("a koa-session cookie past its _expire, or forged, is a fresh session", async () => {
+    const base = await serve(sessionkitApp({ name: 'koa.sess', keys: ['koa key'] }))
+    const expired = await koaCookies({ maxAge: 50 }, { user: 'ada' })
+    await sleep(100)
+    assert.deepEqual(JSON.parse((await request(base, '/who', { cookie: expired })).text), { isNew: true })
+    const [, sig] = (await koaCookies({}, { user: 'ada' })).split('; ')
+    const forged = Buffer.from(JSON.stringify({ user: 'admin', _expire: Date.now() + 1e6, _maxAge: 1e6 })).toString('base64')
+    assert.deepEqual(JSON.parse((await request(base, '/who', { cookie: `koa.sess=${forged}; ${sig}` })).text), { isNew: true })
+  })
+})
+
 describe('sessionkit/cookie-session behaves as cookie-session documents', () => {
   const cookieSession = () => require('sessionkit/cookie-session')
 
