@@ -191,14 +191,17 @@ class CompatRequest {
 
   /** The Set-Cookie headers for `session`, or undefined when none is due or it cannot be sent. */
   sealed(session: CookieSessionObject, options: CookieSessionCookieOptions, attributes: SerializeOptions): string[] | undefined {
-    const due = ((!session.isNew || session.isPopulated) && session.isChanged) || (this.mustSend && !session.isNew)
-    if (!due) return this.leftovers(-1, attributes)
     let json: string
     try {
       json = JSON.stringify(session)
     } catch (err) {
+      // Thrown here it would escape from writeHead; the response goes out without the cookie instead.
       return say('serialize', `sessionkit/cookie-session: the session cannot be saved, it is not JSON (${err instanceof Error ? err.message : String(err)}); the client keeps its previous cookie`)
     }
+    const { isNew, json: foundJson } = session[contextKey]
+    // cookie-session's rule: a changed session is sent unless it is new and empty.
+    const due = ((!isNew || session.isPopulated) && (isNew || json !== foundJson)) || (this.mustSend && !isNew)
+    if (!due) return this.leftovers(-1, attributes)
     const now = Date.now()
     const maxAge = typeof options.maxAge === 'number' ? options.maxAge : undefined
     const expires = maxAge !== undefined ? new Date(now + maxAge) : options.expires

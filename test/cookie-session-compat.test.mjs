@@ -398,6 +398,26 @@ describe('sessionkit/cookie-session behaves as cookie-session documents', () => 
     assert.equal(typeof cookieSession()({ secret: 'one key' }), 'function', 'secret alone is one key, as in cookie-session')
   })
 
+  test('a session that is not JSON answers without a cookie rather than failing the response', async () => {
+    const base = await serve(
+      app({ keys: ['k'] }, {
+        '/in': (req, res) => {
+          req.session.user = 'ada'
+          res.end('in')
+        },
+        '/bigint': (req, res) => {
+          req.session.count = 1n
+          res.end('answered')
+        },
+      }),
+    )
+    // A loaded session: whether it changed is measured by its JSON, which a BigInt has none of.
+    const response = await request(base, '/bigint', { cookie: (await request(base, '/in')).cookie })
+    assert.equal(response.status, 200)
+    assert.equal(response.text, 'answered')
+    assert.deepEqual(response.setCookies, [])
+  })
+
   test('req.session can only be set to null or an object; an object is a new session', async () => {
     const base = await serve(
       app({ keys: ['k'] }, {
