@@ -6,8 +6,32 @@
  * session, never a partial one. A value that fits one cookie is written as it always was (no count).
  */
 
+import { configError } from './errors.js'
+import { sessionCookieValues } from './signature.js'
+
 /** The most cookies one session may use: every request carries them all, and Node refuses request heads over 16 KB by default. */
 export const MAX_COOKIES = 3
+
+/** The `maxCookies` option, checked at startup: 1 (no splitting) when not given. */
+export function parseMaxCookies(value: unknown): number {
+  const maxCookies = value ?? 1
+  if (typeof maxCookies !== 'number' || !Number.isInteger(maxCookies) || maxCookies < 1 || maxCookies > MAX_COOKIES) {
+    throw configError(`option "maxCookies" must be a whole number from 1 to ${MAX_COOKIES} (got ${JSON.stringify(maxCookies)}); keep larger sessions on the server with session({ store })`)
+  }
+  return maxCookies
+}
+
+/** The first value of each cookie of a split session, read from the Cookie `header`. */
+export function partOf(header: string | undefined, name: string, index: number): string | undefined {
+  return sessionCookieValues(header, chunkName(name, index), 1)[0]
+}
+
+/** The names of the parts past the first `kept` (at least the first) that the Cookie `header` carries: to be cleared. */
+export function carriedParts(header: string | undefined, name: string, maxCookies: number, kept: number): string[] {
+  const names: string[] = []
+  for (let index = Math.max(kept, 1); index < maxCookies; index++) if (partOf(header, name, index) !== undefined) names.push(chunkName(name, index))
+  return names
+}
 
 /** The name of the `index`-th cookie of a session named `name` (the first keeps the name itself). */
 export function chunkName(name: string, index: number): string {

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { serialize, type SerializeOptions } from 'cookie'
 import onHeaders from 'on-headers'
 import { keepFromSharedCaches } from './cache-headers.js'
-import { chunkName, joinSealed, MAX_COOKIES, splitSealed } from './cookie-session-chunks.js'
+import { carriedParts, chunkName, joinSealed, MAX_COOKIES, partOf, splitSealed } from './cookie-session-chunks.js'
 import { readLegacyCookie } from './cookie-session-legacy.js'
 import { attributeProblem, parseCompatOptions, type CompatConfig, type CookieSessionCompatOptions, type CookieSessionCookieOptions } from './cookie-session-options.js'
 import { debug } from './debug.js'
@@ -137,7 +137,7 @@ class CompatRequest {
     const { name, keys, maxCookies } = this.config
     const now = Date.now()
     for (const value of sessionCookieValues(this.cookieHeader, name)) {
-      const sealed = joinSealed(value, maxCookies, (index) => this.cookie(chunkName(name, index)))
+      const sealed = joinSealed(value, maxCookies, (index) => partOf(this.cookieHeader, name, index))
       if (sealed === undefined) continue
       const opened = openSealed(sealed, keys, name, maxCookies * COOKIE_SIZE_LIMIT)
       const payload = 'text' in opened ? readPayload(opened.text, now) : undefined
@@ -229,9 +229,7 @@ class CompatRequest {
   leftovers(sent: number, attributes: SerializeOptions): string[] {
     const { name, maxCookies } = this.config
     const names: string[] = this.session === null ? [name] : []
-    if (sent !== -1) {
-      for (let index = Math.max(sent, 1); index < maxCookies; index++) if (this.cookie(chunkName(name, index)) !== undefined) names.push(chunkName(name, index))
-    }
+    if (sent !== -1) names.push(...carriedParts(this.cookieHeader, name, maxCookies, sent))
     if (this.cookie(`${name}.sig`) !== undefined) names.push(`${name}.sig`)
     const gone = { ...attributes, expires: new Date(0) }
     return names.map((cleared) => serialize(cleared, '', gone))

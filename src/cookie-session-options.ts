@@ -1,4 +1,4 @@
-import { MAX_COOKIES } from './cookie-session-chunks.js'
+import { parseMaxCookies } from './cookie-session-chunks.js'
 import { isKeygripLike, legacyVerifier, type KeygripLike, type LegacyVerifier } from './cookie-session-legacy.js'
 import { configError } from './errors.js'
 import { COOKIE_NAME } from './options.js'
@@ -100,10 +100,7 @@ export function parseCompatOptions(given: CookieSessionCompatOptions | undefined
   }
   const ttl = options.ttl ?? 86_400_000
   if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) throw configError(`option "ttl" must be a positive number of milliseconds (got ${JSON.stringify(ttl)})`)
-  const maxCookies = options.maxCookies ?? 1
-  if (!Number.isInteger(maxCookies) || maxCookies < 1 || maxCookies > MAX_COOKIES) {
-    throw configError(`option "maxCookies" must be a whole number from 1 to ${MAX_COOKIES} (got ${JSON.stringify(maxCookies)}); keep larger sessions on the server with session({ store })`)
-  }
+  const maxCookies = parseMaxCookies(options.maxCookies)
   const problem = attributeProblem(options)
   if (problem !== undefined) throw configError(`option ${problem}`)
   let legacy: LegacyVerifier | undefined

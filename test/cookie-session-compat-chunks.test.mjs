@@ -85,3 +85,38 @@ test('over the bound nothing is sent and the client keeps its previous session',
   const single = await serve({})
   assert.deepEqual((await request(single, '/fill?n=5000')).setCookies, [])
 })
+
+// The same opt-in in sessionkit's own cookieSession(): req.session as with session(), split when large.
+test("cookieSession({ maxCookies }) splits a large session, opens only the whole set, and names the bound when over it", async () => {
+  const { cookieSession: sealedSessions } = await import('sessionkit')
+  const app = express()
+  app.use(sealedSessions({ secret: 'a long random secret for the chunked cookieSession test', maxCookies: 2, cookie: { maxAge: 3_600_000 } }))
+  app.get('/fill', (req, res) => {
+    req.session.blob = String(req.query.tag ?? 'x') + 'y'.repeat(Number(req.query.n))
+    res.end('filled')
+  })
+  app.get('/read', (req, res) => res.json({ length: req.session.blob?.length ?? 0, tag: req.session.blob?.[0] ?? null }))
+  app.use((err, req, res, next) => res.status(500).json({ code: err.code, message: err.message }))
+  const server = await listen(app)
+  servers.push(server)
+  const base = server.base
+
+  const a = pairs(await request(base, '/fill?n=5000&tag=a'))
+  assert.deepEqual(a.map(([name]) => name), ['session', 'session.1'])
+  assert.deepEqual(JSON.parse((await request(base, '/read', { cookie: header(a) })).text), { length: 5001, tag: 'a' })
+  const b = pairs(await request(base, '/fill?n=5000&tag=b'))
+  const fresh = { length: 0, tag: null }
+  assert.deepEqual(JSON.parse((await request(base, '/read', { cookie: header([a[0]]) })).text), fresh, 'the second part missing')
+  assert.deepEqual(JSON.parse((await request(base, '/read', { cookie: header([a[0], b[1]]) })).text), fresh, 'a part of another session')
+  assert.deepEqual(JSON.parse((await request(base, '/read', { cookie: header([[a[0][0], a[1][1]], [a[1][0], a[0][1]]]) })).text), fresh, 'parts swapped')
+
+  const shrunk = (await request(base, '/fill?n=10', { cookie: header(a) })).setCookies.map(parseSetCookie)
+  assert.deepEqual(shrunk.map((c) => [c.name, c.value === '']), [['session', false], ['session.1', true]], 'the unused part is cleared')
+
+  const over = await request(base, '/fill?n=9000')
+  assert.equal(over.status, 500)
+  assert.equal(JSON.parse(over.text).code, 'SESSION_SERIALIZE')
+  assert.match(JSON.parse(over.text).message, /does not fit in 2 cookies of 4096 bytes \(maxCookies: 2/)
+  assert.deepEqual(over.setCookies, [])
+  assert.throws(() => sealedSessions({ secret: 's', maxCookies: 4 }), /maxCookies/)
+})
