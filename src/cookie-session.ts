@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { CookieOptions } from './cookie.js'
+import { parseMaxCookies } from './cookie-session-chunks.js'
 import { CookieLifecycle, type CookieModeConfig, type SealedSessionInfo } from './cookie-lifecycle.js'
 import { configError } from './errors.js'
 import { SessionEvents, type SessionEventListener } from './events.js'
@@ -54,6 +55,12 @@ export interface CookieSessionOptions {
   revoked?: (session: SealedSessionInfo) => boolean | Promise<boolean>
   /** The session key that names its owner, such as `'userId'`, told to `revoked` as `owner`. */
   indexBy?: string
+  /**
+   * Split a session too large for one 4096-byte cookie over up to this many cookies (`<name>`,
+   * `<name>.1`, `<name>.2`), at most 3, all sent with every request. Only the whole set opens: a
+   * missing or reordered part gives a new session. Default 1: a larger session is an error.
+   */
+  maxCookies?: number
 }
 
 export type { SealedSessionInfo } from './cookie-lifecycle.js'
@@ -72,7 +79,7 @@ interface CookieConfig extends CookieModeConfig {
   cookie: (req: IncomingMessage) => CookieOptions
 }
 
-const KNOWN = new Set(['secret', 'name', 'key', 'cookie', 'rolling', 'saveUninitialized', 'proxy', 'ttl', 'absoluteTimeout', 'cacheControl', 'revoked', 'indexBy'])
+const KNOWN = new Set(['secret', 'name', 'key', 'cookie', 'rolling', 'saveUninitialized', 'proxy', 'ttl', 'absoluteTimeout', 'cacheControl', 'revoked', 'indexBy', 'maxCookies'])
 // Options of session() that have no meaning without a store: said once rather than ignored silently.
 const STORE_ONLY = new Set(['resave', 'genid', 'unset', 'merge', 'index', 'storeTimeout', 'hashIds'])
 const warned = new Set<string>()
@@ -155,6 +162,7 @@ function parseCookieSessionOptions(options: CookieSessionOptions | undefined): C
     cacheControl: options.cacheControl ?? true,
     revoked: options.revoked,
     indexBy: options.indexBy,
+    maxCookies: parseMaxCookies(options.maxCookies),
     events: new SessionEvents('cookie'),
   }
 }
