@@ -6,10 +6,12 @@ import { carriedParts, chunkName, joinSealed, MAX_COOKIES, partOf, splitSealed }
 import { readLegacyCookie } from './cookie-session-legacy.js'
 import { attributeProblem, parseCompatOptions, type CompatConfig, type CookieSessionCompatOptions, type CookieSessionCookieOptions } from './cookie-session-options.js'
 import { debug } from './debug.js'
+import { COOKIE_NOT_SET } from './diagnostics.js'
 import { isSecure, type RoutedRequest } from './request.js'
 import { openSealed, seal, type SealKey } from './seal.js'
 import { COOKIE_SIZE_LIMIT, newSealedId, readPayload, type Payload } from './sealed-payload.js'
 import { sessionCookieValues } from './signature.js'
+import { warnOnce } from './warn-once.js'
 
 export type { CookieSessionCompatOptions, CookieSessionCookieOptions } from './cookie-session-options.js'
 export type { KeygripLike } from './cookie-session-legacy.js'
@@ -255,14 +257,9 @@ function setCookies(res: ServerResponse, headers: string[], overwrite: boolean):
   res.setHeader('Set-Cookie', [...kept, ...headers])
 }
 
-const warned = new Set<string>()
-
 /** Why no cookie was sent: a debug line every time, a process warning the first time. */
 function say(cause: string, message: string): undefined {
   debug(message)
-  if (!warned.has(cause)) {
-    warned.add(cause)
-    process.emitWarning(message, { code: 'SESSIONKIT_COOKIE_NOT_SET' })
-  }
+  warnOnce(`compat-not-set-${cause}`, message, COOKIE_NOT_SET)
   return undefined
 }

@@ -1,9 +1,11 @@
 import { parseMaxCookies } from './cookie-session-chunks.js'
 import { isKeygripLike, legacyVerifier, type KeygripLike, type LegacyVerifier } from './cookie-session-legacy.js'
 import { configError } from './errors.js'
-import { COOKIE_NAME } from './options.js'
+import { COOKIE_NAME } from './cookie-options.js'
+import { meantOption } from './option-spelling.js'
 import { deriveKeys, type SealKey } from './seal.js'
 import { isSecret, type Secret } from './signature.js'
+import { warnOnce } from './warn-once.js'
 
 /**
  * The cookie attributes of `sessionkit/cookie-session`, as cookie-session takes them at the top level
@@ -79,17 +81,16 @@ export interface CompatConfig {
 
 const OWN = new Set(['name', 'keys', 'secret', 'adopt', 'legacyAlgorithm', 'ttl', 'maxCookies', 'proxy', 'cacheControl'])
 const ATTRIBUTES = new Set(['maxAge', 'expires', 'path', 'domain', 'partitioned', 'priority', 'sameSite', 'secure', 'httpOnly', 'signed', 'overwrite'])
-const warned = new Set<string>()
 
 /** Checks the options once, at startup: anything that cannot work throws with what to change. @internal */
 export function parseCompatOptions(given: CookieSessionCompatOptions | undefined): CompatConfig {
   const options: CookieSessionCompatOptions = given ?? {}
   if (typeof options !== 'object') throw configError('cookieSession() takes an options object, e.g. cookieSession({ name: "session", keys: [process.env.SESSION_KEY] })')
   for (const key of Object.keys(options)) {
-    if (!OWN.has(key) && !ATTRIBUTES.has(key) && !warned.has(key)) {
-      warned.add(key)
-      process.emitWarning(`sessionkit/cookie-session: unknown option "${key}" is ignored; check its spelling`, { code: 'SESSIONKIT_OPTION' })
-    }
+    if (OWN.has(key) || ATTRIBUTES.has(key)) continue
+    // cookie-session ignores keys it does not know; only one that looks like a mistake is said.
+    const meant = meantOption(key, [...OWN, ...ATTRIBUTES])
+    if (meant !== undefined) warnOnce(`compat-unknown-${key}`, `sessionkit/cookie-session: option "${key}" is not a cookieSession() option and is ignored; did you mean "${meant}"?`)
   }
   const name = options.name ?? 'session'
   if (typeof name !== 'string' || !COOKIE_NAME.test(name)) throw configError(`option "name" must be a cookie name made of letters, digits and !#$%&'*+-.^_\`|~ (got ${JSON.stringify(name)})`)

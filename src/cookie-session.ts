@@ -7,6 +7,8 @@ import { SessionEvents, type SessionEventListener } from './events.js'
 import type { LifecycleRequest } from './lifecycle.js'
 import type { NextFunction } from './middleware.js'
 import { COOKIE_NAME, parseCookieOption } from './cookie-options.js'
+import { meantOption } from './option-spelling.js'
+import { warnOnce } from './warn-once.js'
 import { enterRequest } from './request.js'
 import { deriveKeys } from './seal.js'
 import type { Secret } from './signature.js'
@@ -82,7 +84,6 @@ interface CookieConfig extends CookieModeConfig {
 const KNOWN = new Set(['secret', 'name', 'key', 'cookie', 'rolling', 'saveUninitialized', 'proxy', 'ttl', 'absoluteTimeout', 'cacheControl', 'revoked', 'indexBy', 'maxCookies'])
 // Options of session() that have no meaning without a store: said once rather than ignored silently.
 const STORE_ONLY = new Set(['resave', 'genid', 'unset', 'merge', 'index', 'storeTimeout', 'hashIds'])
-const warned = new Set<string>()
 
 /**
  * Creates the cookie-session middleware: `req.session` as with `session()`, but the whole session
@@ -125,7 +126,11 @@ function parseCookieSessionOptions(options: CookieSessionOptions | undefined): C
   }
   for (const key of Object.keys(options)) {
     if (STORE_ONLY.has(key)) warnOnce(`cookie-${key}`, `sessionkit: option "${key}" of session() has no effect in cookieSession() and is ignored`)
-    else if (!KNOWN.has(key)) warnOnce(`cookie-unknown-${key}`, `sessionkit: unknown option "${key}" of cookieSession() is ignored; check its spelling`)
+    else if (!KNOWN.has(key)) {
+      // As in session(): only a key that looks like a mistake is said; other keys are a framework's own.
+      const meant = meantOption(key, [...KNOWN])
+      if (meant !== undefined) warnOnce(`cookie-unknown-${key}`, `sessionkit: option "${key}" is not a cookieSession() option and is ignored; did you mean "${meant}"?`)
+    }
   }
   const secrets = Array.isArray(options.secret) ? (options.secret as unknown[]) : [options.secret]
   if (secrets.length === 0) throw configError('option "secret" is an empty array; give at least one secret (the first one seals)')
@@ -167,8 +172,3 @@ function parseCookieSessionOptions(options: CookieSessionOptions | undefined): C
   }
 }
 
-function warnOnce(key: string, message: string): void {
-  if (warned.has(key)) return
-  warned.add(key)
-  process.emitWarning(message, { code: 'SESSIONKIT_OPTION' })
-}
