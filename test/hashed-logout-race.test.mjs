@@ -11,13 +11,17 @@ import { setImmediate as turn } from 'node:timers/promises'
 import express from 'express'
 import { RedisStore } from 'connect-redis'
 import { createClient } from 'redis'
+import pg from 'pg'
 import session, { MemoryStore, RedisIndex } from 'sessionkit'
+import { PostgresStore } from 'sessionkit/postgres'
+import { RedisStore as KitRedisStore } from 'sessionkit/redis'
 import { listen, request } from './support/http.mjs'
 import { requireService } from './support/services.mjs'
 
 const TRIALS = 200
 const SECRET = 'a race between a logout everywhere and a save'
 const { skip: noRedis } = await requireService('redis')
+const { skip: noPostgres } = await requireService('postgres')
 const prefix = `sk-hashed-race-${randomUUID()}:`
 let client
 
@@ -87,12 +91,33 @@ async function trial(server, base, holds, hashIds, i) {
   return seen !== 'nobody' || Boolean(await holds(storeKeyOf(login.text, hashIds)))
 }
 
+/** Whether `store` holds a session under `key`, asked through its own get. */
+const holdsIn = (store) => (key) => new Promise((resolve, reject) => store.get(key, (err, found) => (err ? reject(err) : resolve(found))))
+
 const cases = [
   {
     name: 'MemoryStore',
     make: () => {
       const store = new MemoryStore()
-      return { options: { store }, holds: (key) => new Promise((resolve, reject) => store.get(key, (err, found) => (err ? reject(err) : resolve(found)))) }
+      return { options: { store }, holds: holdsIn(store) }
+    },
+  },
+  {
+    name: 'sessionkit/redis with its own index',
+    redis: true,
+    make: (run) => {
+      const store = new KitRedisStore({ client, prefix: `${prefix}${run}:kit:`, indexBy: 'userId' })
+      return { options: { store }, holds: holdsIn(store) }
+    },
+  },
+  {
+    name: 'sessionkit/postgres with its own index',
+    postgres: true,
+    make: (run) => {
+      const pool = new pg.Pool({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test', max: 4 })
+      const tableName = `sk_race_${run.replace(/\W+/g, '_')}_${process.pid}`.toLowerCase()
+      const store = new PostgresStore({ pool, tableName, createTable: true, indexBy: 'userId', pruneInterval: 0 })
+      return { options: { store }, holds: holdsIn(store), close: async () => (await pool.query(`DROP TABLE IF EXISTS "${tableName}"`), await pool.end()) }
     },
   },
   {
@@ -117,7 +142,7 @@ const cases = [
 for (const kind of cases) {
   for (const hashIds of [false, true]) {
     const run = `${kind.name.replace(/\W+/g, '-')}-${hashIds ? 'hashed' : 'raw'}`
-    test(`${TRIALS} logouts everywhere racing a save in flight, ${hashIds ? 'with' : 'without'} hashIds — ${kind.name}: 0 sessions alive`, { skip: kind.redis ? noRedis : false }, async (t) => {
+    test(`${TRIALS} logouts everywhere racing a save in flight, ${hashIds ? 'with' : 'without'} hashIds — ${kind.name}: 0 sessions alive`, { skip: kind.redis ? noRedis : kind.postgres ? noPostgres : false }, async (t) => {
       const made = kind.make(run)
       const server = raceServer({ ...made.options, hashIds })
       const { base, close } = await listen(server.app)
@@ -126,6 +151,7 @@ for (const kind of cases) {
         for (let i = 0; i < TRIALS; i++) if (await trial(server, base, made.holds, hashIds, i)) alive++
       } finally {
         await close()
+        await made.close?.()
       }
       t.diagnostic(`sessions alive after ${TRIALS} races: ${alive}`)
       assert.equal(alive, 0, 'no session destroyed by destroySessionsOf may be written back by the request in flight')
