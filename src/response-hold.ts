@@ -317,7 +317,8 @@ function guardedDestroy(this: Socket, ...args: unknown[]): Socket {
  */
 function endAgain(res: ServerResponse, args: unknown[], nodeEnd: ((...a: unknown[]) => ServerResponse) | undefined): ServerResponse {
   const callback = args.find((arg) => typeof arg === 'function') as ((err?: unknown) => void) | undefined
-  if (typeof args[0] !== 'function' && args[0] !== undefined && args[0] !== null) {
+  // Data as Node's end tells it: a chunk that is truthy ('' and 0 end bare).
+  if (typeof args[0] !== 'function' && Boolean(args[0])) {
     if (callback !== undefined) process.nextTick(callback, nodeError('ERR_STREAM_WRITE_AFTER_END', 'write after end'))
   } else if (nodeEnd !== undefined) nodeEnd.apply(res, args)
   else if (callback !== undefined) res.once('finish', () => callback())
