@@ -1,9 +1,10 @@
 // "Log out everywhere" racing a request of the same user that is in flight, in one process: the
 // request loaded the session before destroySessionsOf ran and saves it after, and the session must stay
 // destroyed. Checked with and without hashIds (the store then holds a keyed hash of the id, and
-// destroySessionsOf works in those store keys while the request works in ids), on MemoryStore and on
-// connect-redis, found by a scan of the store or through a RedisIndex. Bounded: 200 trials per case,
-// every key under a prefix of this run's own on the Redis at 127.0.0.1:6379.
+// destroySessionsOf works in those store keys while the request works in ids), on MemoryStore, on
+// sessionkit/redis and sessionkit/postgres, and on connect-redis found by a scan of the store or through a
+// RedisIndex. Bounded: 200 trials per case, every Redis key under a prefix of this run's own, every
+// PostgreSQL table named for this run and dropped after it.
 import assert from 'node:assert/strict'
 import { createHmac, hkdfSync, randomUUID } from 'node:crypto'
 import { after, before, test } from 'node:test'
