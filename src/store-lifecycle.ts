@@ -148,8 +148,27 @@ export class StoreLifecycle extends RequestLifecycle implements TouchSteps {
     return (this.id ??= makeId(this.options.genid, this.req))
   }
 
-  assign(value: unknown): void {
+  /** `req.session = null` (or `delete req.session`): with `unset: 'destroy'` the end destroys the session. */
+  unset(value: unknown): void {
     this.slot = value as Session | null | undefined
+  }
+
+  /** The loaded session, or the new one the app already used; LAZY is none. */
+  replaceable(): Session | undefined {
+    return this.slot instanceof Session ? this.slot : undefined
+  }
+
+  /** Destroys the record of the session an assignment replaces, as regenerate() does; the response fails if that fails. */
+  endReplaced(previous: Session | undefined): void {
+    if (this.options.genidIsAsync && (previous !== undefined || this.id === undefined)) {
+      throw new SessionError('SESSION_CONFIG', 'sessionkit: req.session = { ... } needs a new id at once, which an async genid cannot give; use `await req.session.regenerate()` and then set the values')
+    }
+    if (previous === undefined) return
+    // A new session nothing stored yet has no record to remove.
+    if (previous.id !== this.cookieId && this.saved === undefined) return this.noteGone(previous)
+    this.destroy(previous).catch((err: unknown) => {
+      this.unawaitedFailure ??= err
+    })
   }
 
   /** The first look at a loaded session: what it was, and (without `resave`) what the store holds. */
