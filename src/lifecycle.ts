@@ -151,8 +151,8 @@ export abstract class RequestLifecycle implements SessionController, CommitSteps
   abstract getId(): string
 
   /**
-   * `req.session = value`. An object that is not a Session replaces the session, in both modes, as
-   * cookie-session and express-session apps use it to start over: a new session under a new id holding
+   * `req.session = value`. An object that is not a Session replaces the session, in both modes (apps
+   * write `req.session = {}` to start over, a cookie-session habit): a new session under a new id holding
    * that object's own values, the old one ended as `destroy()` ends it. Anything else is {@link unset}.
    */
   assign(value: unknown): void {
