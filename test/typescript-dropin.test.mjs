@@ -235,7 +235,7 @@ describe('installed as sessionkit, with @types/express-session pulled in by @typ
   })
 
   // node10 reads no `exports`: without `typesVersions` each subpath is TS2307 "Cannot find module".
-  test('module commonjs (moduleResolution node10): sessionkit/redis, /postgres and /testing resolve', async () => {
+  test('module commonjs (moduleResolution node10): sessionkit/redis, /postgres, /testing and /cookie-session resolve', async () => {
     assert.deepEqual(await typecheck(dir, 'node10-subpaths', commonjs, ['subpaths.ts', 'app.ts']), [])
   })
 
