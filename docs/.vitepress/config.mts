@@ -60,15 +60,20 @@ const guide: DefaultTheme.SidebarItem[] = [
   },
 ]
 
+const base = process.env.DOCS_BASE ?? '/'
+
 export default defineConfig({
   title: 'sessionkit',
   description: 'Typed, promise-friendly session middleware for Node: a drop-in replacement for express-session',
   // DOCS_BASE lets the same build be served under a path (GitHub Pages serves a project at /<name>/).
-  base: process.env.DOCS_BASE ?? '/',
+  base,
+  head: [['link', { rel: 'icon', type: 'image/svg+xml', href: `${base}favicon.svg` }]],
   cleanUrls: false,
   lastUpdated: false,
   // A dead link fails the build; the browser test also checks every anchor.
   ignoreDeadLinks: false,
+  // The local search index and Vue make one large chunk; it is loaded once and cached.
+  vite: { build: { chunkSizeWarningLimit: 1500 } },
   themeConfig: {
     nav: [
       { text: 'Guide', link: '/guide/getting-started' },
