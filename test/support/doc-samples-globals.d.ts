@@ -10,9 +10,10 @@ declare var previous: string
 declare var store: import('sessionkit').SessionStore
 declare var redisClient: ReturnType<typeof import('redis').createClient>
 declare var client: ReturnType<typeof import('redis').createClient>
+// pg ships no types (and @types/pg is not installed): the pool is any.
 declare var pool: import('pg').Pool
 declare var user: { id: number }
-declare var session: typeof import('sessionkit').default
+declare var session: typeof import('sessionkit')
 declare var cookieSession: typeof import('sessionkit').cookieSession
 declare var RedisStore: typeof import('sessionkit/redis').RedisStore
 declare var MyStore: new () => import('sessionkit').Store & { close?(): Promise<void> }
