@@ -10,6 +10,19 @@
 //                                                             insert in each batch of 100,000, and the
 //                                                             longest event-loop block; `evict none N` for
 //                                                             a store without a cap alone
+//   node --expose-gc bench/memory.mjs sessionkit 100000 --max    the same as `sessionkit`, in a store
+//                                                             capped at that number (its eviction
+//                                                             order's arrays counted in)
+//   node --expose-gc bench/memory.mjs flood 100000 --rate=20000 --seconds=10 [--compare=DIR]
+//                                                             a store capped at that number, 100 users
+//                                                             idle and 100 active (a read a second)
+//                                                             while new sessions come at that rate for
+//                                                             that long: how many of each are kept, and
+//                                                             µs per insert; with --compare, the same
+//                                                             into the sessionkit package in DIR, side
+//                                                             by side, turn by turn; with --returning,
+//                                                             each new session is read back once (a
+//                                                             flood that returns its cookies)
 // Each prints its numbers and, when forked, sends them to the parent.
 import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
@@ -52,13 +65,18 @@ function heapAfterGc() {
 
 let result
 if (what === 'sessionkit' || what === 'express-session') {
-  const store = what === 'sessionkit' ? new sessionkit.MemoryStore({ checkPeriod: 0 }) : new expressSession.MemoryStore()
+  const capped = extraArgs.includes('--max')
+  const store = what === 'sessionkit' ? new sessionkit.MemoryStore(capped ? { checkPeriod: 0, max: count } : { checkPeriod: 0 }) : new expressSession.MemoryStore()
   const before = heapAfterGc()
+  const arraysBefore = process.memoryUsage().arrayBuffers
   await fill(store, count, Date.now() + 86_400_000)
   const after = heapAfterGc()
+  // Typed arrays keep their elements outside the JavaScript heap: the store's expiries, versions and
+  // eviction order are counted here, apart from the heap figure.
+  const arrayBytes = process.memoryUsage().arrayBuffers - arraysBefore
   const length = await new Promise((resolve) => store.length((err, n) => resolve(n)))
   if (length !== count) throw new Error(`${what}: expected ${count} sessions in the store, found ${length}`)
-  result = { store: what, sessions: count, heapBytes: after - before, bytesPerSession: (after - before) / count }
+  result = { store: what, max: capped ? count : null, sessions: count, heapBytes: after - before, bytesPerSession: (after - before) / count, arrayBytesPerSession: arrayBytes / count }
 
   // Then every session touched once, as a request that only reads it leaves it: the stored entry is
   // rewritten, and must not grow (a string joined from pieces would, until V8 flattens it).
@@ -70,7 +88,7 @@ if (what === 'sessionkit' || what === 'express-session') {
   })
   const touched = heapAfterGc()
   result.bytesPerSessionAfterTouch = result.bytesPerSession + (touched - withIds) / count
-  console.log(`${what}: ${count} sessions, ${((after - before) / 2 ** 20).toFixed(1)} MiB, ${result.bytesPerSession.toFixed(0)} B per session, ${result.bytesPerSessionAfterTouch.toFixed(0)} B after a touch of each`)
+  console.log(`${what}${capped ? ` (max ${count})` : ''}: ${count} sessions, ${((after - before) / 2 ** 20).toFixed(1)} MiB, ${result.bytesPerSession.toFixed(0)} B per session, ${result.bytesPerSessionAfterTouch.toFixed(0)} B after a touch of each; typed arrays outside the heap ${result.arrayBytesPerSession.toFixed(1)} B per session`)
 } else if (what === 'sweep') {
   const store = new sessionkit.MemoryStore({ checkPeriod: 0 })
   // Expired a second ago: the store keeps them until the sweeper (or a read of that id) removes them.
@@ -116,6 +134,15 @@ if (what === 'sessionkit' || what === 'express-session') {
   result = await evictions(countArg === 'none' ? Infinity : count, Number(extraArgs[0] ?? 1_000_000))
   for (const run of result.capped ? [result.capped, result.uncapped] : [result]) {
     console.log(`evict, ${run.max === null ? 'no cap' : `max ${run.max}`}: ${run.inserted} inserted, ${run.evicted} evicted; µs per insert, first batch ${run.microsPerInsert[0].toFixed(1)}, last ${run.microsPerInsert.at(-1).toFixed(1)}, worst ${Math.max(...run.microsPerInsert).toFixed(1)}, median once full ${run.medianMicrosPerInsert?.toFixed(1)}; longest turn of 100 inserts ${run.longestTurnMs.toFixed(1)} ms, event-loop max ${run.maxDelayMs.toFixed(1)} ms`)
+  }
+} else if (what === 'flood') {
+  const option = (name, fallback) => extraArgs.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback
+  const compare = option('compare', undefined)
+  const impls = [{ label: 'this', module: sessionkit }]
+  if (compare !== undefined) impls.push({ label: compare, module: require(compare) })
+  result = await flood(impls, count, Number(option('rate', 20_000)), Number(option('seconds', 10)), extraArgs.includes('--returning'))
+  for (const run of result) {
+    console.log(`flood, ${run.label}: max ${run.max}, ${run.inserted} new sessions${run.returning ? ', each read back once' : ''}; idle users kept ${run.idleKept} of ${run.users}, active users kept ${run.activeKept} of ${run.users}; largest size ${run.largestSize}; µs per insert once full, median of ${run.turns} turns ${run.medianMicrosPerInsert?.toFixed(2) ?? '(never full)'}`)
   }
 } else {
   throw new Error(`unknown measurement ${what}`)
@@ -202,4 +229,78 @@ async function evictions(max, total) {
     })
   }
   return results.length === 1 ? results[0] : { capped: results[0], uncapped: results[1] }
+}
+
+/**
+ * A flood of new sessions into stores capped at `max`, one per implementation, side by side in this
+ * process as in evictions(). Before it, 100 users log in (a set, then the next request's read) and
+ * stay idle, and 100 more do the same and then make a request (a read) every simulated second, a
+ * second being `rate` new sessions: the store does not look at the clock, so the flood runs as fast
+ * as the machine goes, with the same order of calls as at that rate. The time per insert is each
+ * store's set() calls' own time, per turn of 100, judged on the turns that started with the store full.
+ * `returning`: each new session is read back right after it is set, as a second request would.
+ */
+async function flood(impls, max, rate, seconds, returning) {
+  const USERS = 100
+  const TURN = 100
+  const noop = () => {}
+  const expires = new Date(Date.now() + 86_400_000)
+  const total = rate * seconds
+  const call = (store, method, ...args) => new Promise((resolve) => store[method](...args, (err, value) => resolve(value)))
+  const runs = []
+  for (const { label, module } of impls) {
+    const store = new module.MemoryStore({ checkPeriod: 0, max })
+    const idle = Array.from({ length: USERS }, () => newId())
+    const active = Array.from({ length: USERS }, () => newId())
+    for (const sid of [...idle, ...active]) {
+      await call(store, 'set', sid, { ...record(expires), user: sid })
+      await call(store, 'get', sid)
+    }
+    runs.push({ label, store, idle, active, turnMicros: [], largestSize: 0 })
+  }
+  let turns = 0
+  for (let done = 0; done < total; ) {
+    const turn = Math.min(TURN, total - done)
+    const order = turns++ % 2 === 0 ? runs : [...runs].reverse()
+    for (const run of order) {
+      const started = performance.now()
+      if (returning) {
+        for (let i = 0; i < turn; i++) {
+          const sid = newId()
+          run.store.set(sid, record(expires), noop)
+          run.store.get(sid, noop)
+        }
+      } else {
+        for (let i = 0; i < turn; i++) run.store.set(newId(), record(expires), noop)
+      }
+      const took = performance.now() - started
+      if (done + 2 * USERS >= max) run.turnMicros.push((took * 1000) / turn)
+    }
+    done += turn
+    if (done % rate < turn) for (const run of runs) for (const sid of run.active) await call(run.store, 'get', sid)
+    if (turns % 100 === 0) {
+      for (const run of runs) run.largestSize = Math.max(run.largestSize, await call(run.store, 'length'))
+      await new Promise(setImmediate)
+    }
+  }
+  const results = []
+  for (const run of runs) {
+    const kept = async (ids) => (await Promise.all(ids.map((sid) => call(run.store, 'get', sid)))).filter((found) => found?.user !== undefined).length
+    const sorted = run.turnMicros.sort((a, b) => a - b)
+    results.push({
+      label: run.label,
+      max,
+      rate,
+      seconds,
+      returning,
+      inserted: total,
+      users: USERS,
+      idleKept: await kept(run.idle),
+      activeKept: await kept(run.active),
+      largestSize: Math.max(run.largestSize, await call(run.store, 'length')),
+      turns: sorted.length,
+      medianMicrosPerInsert: sorted[sorted.length >> 1],
+    })
+  }
+  return results
 }

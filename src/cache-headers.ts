@@ -1,25 +1,23 @@
 import type { ServerResponse } from 'node:http'
 
 /**
- * Cache directives for a response that carries the session's Set-Cookie. A shared cache (a CDN, a
- * corporate proxy) that stored such a response would hand one user's session cookie to the next
- * visitor; `private` keeps it out of every shared cache, and `Vary: Cookie` tells the browser's own
- * cache that the answer depends on the cookie. @internal
+ * `Cache-Control: private` for a response that carries the session's Set-Cookie. A shared cache (a
+ * CDN, a corporate proxy) that stored such a response would hand one user's session cookie to the next
+ * visitor; `private` keeps it out of every shared cache (RFC 9111 §5.2.2.7). `Vary: Cookie` is not
+ * added: a private response never reaches a shared cache, and the app's own `Vary` (CORS sets
+ * `Origin`) is left as the app set it. @internal
  */
 
 /**
  * Adds `private` to the response's Cache-Control unless it already says `private` or `no-store`
- * (anything stricter the app set stays as it is; `public`, which `private` contradicts, goes), and
- * `Cookie` to its Vary unless it varies on everything or already on the cookie.
+ * (anything stricter the app set stays as it is; `public`, which `private` contradicts, goes).
  */
 export function keepFromSharedCaches(res: ServerResponse): void {
   if (res.headersSent) return
   const cacheControl = res.getHeader('Cache-Control')
-  const vary = res.getHeader('Vary')
-  if (cacheControl === undefined && vary === undefined) {
-    // Most responses set neither: the same result as below, without parsing two empty lists.
+  if (cacheControl === undefined) {
+    // Most responses have none: the same result as below, without parsing an empty list.
     res.setHeader('Cache-Control', 'private')
-    res.setHeader('Vary', 'Cookie')
     return
   }
   const directives = listOf(cacheControl)
@@ -27,10 +25,6 @@ export function keepFromSharedCaches(res: ServerResponse): void {
   // `private="Set-Cookie"` names only some headers as private: the rest stays cacheable, so it does not count.
   const strict = names.includes('no-store') || directives.some((directive) => directive.toLowerCase() === 'private')
   if (!strict) res.setHeader('Cache-Control', ['private', ...directives.filter((_, i) => names[i] !== 'public')].join(', '))
-  if (names.includes('no-store')) return
-  const fields = listOf(vary)
-  if (fields.some((field) => field === '*' || field.toLowerCase() === 'cookie')) return
-  res.setHeader('Vary', [...fields, 'Cookie'].join(', '))
 }
 
 /** The comma-separated items of a header, however it was set (a string, a number, an array); a quoted comma stays inside its item. */

@@ -5,7 +5,7 @@ import { configError } from './errors.js'
 import { SessionEvents, type SessionEventListener } from './events.js'
 import type { LifecycleRequest } from './lifecycle.js'
 import type { NextFunction } from './middleware.js'
-import { COOKIE_NAME, parseCookieOption } from './options.js'
+import { COOKIE_NAME, parseCookieOption } from './cookie-options.js'
 import { enterRequest } from './request.js'
 import { deriveKeys } from './seal.js'
 import type { Secret } from './signature.js'
@@ -42,7 +42,7 @@ export interface CookieSessionOptions {
   ttl?: number
   /** Milliseconds after its creation when a session ends however often it is used. Default 0: none. */
   absoluteTimeout?: number
-  /** As in `session()`: `Cache-Control: private` and `Vary: Cookie` on responses that set the cookie. Default true. */
+  /** As in `session()`: `Cache-Control: private` on responses that set the cookie. Default true. */
   cacheControl?: boolean
   /**
    * Asked, before the app runs, about every cookie that opens: return (or resolve to) true to refuse it,

@@ -1,6 +1,6 @@
 import type { ConditionalStore, ConditionalWriteOutcome, VersionedRecord } from './capabilities.js'
 import { entryOf, recordOf, splitCookie, type Entry } from './memory-entry.js'
-import { LruOrder } from './memory-lru.js'
+import { SegmentedLru } from './memory-lru.js'
 import { Store, type SessionRecord, type StoreCallback } from './store.js'
 import { touchedExpiry } from './touch-expiry.js'
 
@@ -8,7 +8,11 @@ import { touchedExpiry } from './touch-expiry.js'
 export interface MemoryStoreOptions {
   /** How often, in milliseconds, expired sessions are swept out. Default 60000; 0 turns sweeping off. */
   checkPeriod?: number
-  /** The most sessions kept; past it the least recently used is evicted. Default: no bound. */
+  /**
+   * The most sessions kept. Past it, one is evicted: the least recently used of the new sessions (not
+   * read back by a later request) first, so that a flood of new sessions cannot evict sessions in use.
+   * Sessions read back take at most 80% of `max`. Default: no bound.
+   */
   max?: number
   /** Lifetime, in milliseconds, of sessions whose cookie has no expiry (browser-session cookies). Default one day. */
   ttl?: number
@@ -25,7 +29,7 @@ export interface MemoryStoreOptions {
 // - `#versions[slot]`: its version (ConditionalStore), from a store-wide counter, so that a version
 //   never repeats for an id, not even after a destroy and a new set; a touch keeps it.
 // - `#ids[slot]`: its id, to find its index entry again from the slot (sweeping, eviction).
-// - `#lru` (a store with `max` only): the least-recently-used order of the slots (memory-lru.ts).
+// - `#lru` (a store with `max` only): the eviction order of the slots (memory-lru.ts).
 // Freed slots are reused; the arrays keep the length of the most sessions held at once (some 30 bytes
 // a slot) until clear(). The index is split over several Maps because V8 grows or shrinks a Map by
 // copying every entry in one go; with a million sessions in one Map that copy blocks the event loop
@@ -45,8 +49,8 @@ const SWEEP_BUDGET_MS = 1
 
 /**
  * The default store: sessions in this process, kept as JSON. Unlike express-session's MemoryStore it
- * sweeps expired sessions on an unref'd timer, can be bounded with least-recently-used eviction, and
- * gives sessions without an expiry a TTL, so it does not grow without bound.
+ * sweeps expired sessions on an unref'd timer, can be bounded (evicting new sessions before those in
+ * use), and gives sessions without an expiry a TTL, so it does not grow without bound.
  * For one process only: sessions are lost on restart and not shared between processes.
  */
 export class MemoryStore extends Store implements ConditionalStore {
@@ -58,7 +62,7 @@ export class MemoryStore extends Store implements ConditionalStore {
   #expires = new Float64Array(FIRST_CAPACITY)
   #versions = new Float64Array(FIRST_CAPACITY)
   #lastVersion = 0
-  #lru: LruOrder | undefined
+  #lru: SegmentedLru | undefined
   #free = new Int32Array(FIRST_CAPACITY)
   #freeCount = 0
   #size = 0
@@ -76,7 +80,7 @@ export class MemoryStore extends Store implements ConditionalStore {
     if (!(this.#max >= 1)) throw new TypeError('MemoryStore: max must be a number of sessions, 1 or more')
     if (!(this.#ttl > 0)) throw new TypeError('MemoryStore: ttl must be a number of milliseconds, more than 0')
     if (this.#max !== Infinity) {
-      this.#lru = new LruOrder(FIRST_CAPACITY)
+      this.#lru = new SegmentedLru(FIRST_CAPACITY, this.#max)
     }
     if (checkPeriod > 0) {
       this.#timer = setInterval(() => this.sweep(), checkPeriod)
@@ -87,7 +91,7 @@ export class MemoryStore extends Store implements ConditionalStore {
   override get(sid: string, callback: StoreCallback<SessionRecord | null>): void {
     const slot = this.#live(sid)
     if (slot === NONE) return defer(callback, null, null)
-    this.#lru?.used(slot)
+    this.#lru?.read(slot)
     defer(callback, null, this.#recordAt(slot))
   }
 
@@ -143,7 +147,7 @@ export class MemoryStore extends Store implements ConditionalStore {
     } catch (err) {
       return defer(callback, err)
     }
-    this.#lru?.used(slot)
+    this.#lru?.read(slot)
     defer(callback, null, found)
   }
 
@@ -206,7 +210,7 @@ export class MemoryStore extends Store implements ConditionalStore {
     this.#free = new Int32Array(FIRST_CAPACITY)
     this.#freeCount = 0
     this.#size = 0
-    if (this.#lru !== undefined) this.#lru = new LruOrder(FIRST_CAPACITY)
+    if (this.#lru !== undefined) this.#lru = new SegmentedLru(FIRST_CAPACITY, this.#max)
     defer(callback, null)
   }
 
@@ -267,7 +271,7 @@ export class MemoryStore extends Store implements ConditionalStore {
     return slot
   }
 
-  /** Stores a session's data and expiry, as the most recently used, under a new version; evicts past `max`. */
+  /** Stores a session's data and expiry, as recently used, under a new version; evicts past `max`. */
   #write(sid: string, entry: Entry, expiresAt: number): number {
     const shard = this.#shard(sid)
     let slot = shard.get(sid)
@@ -276,7 +280,7 @@ export class MemoryStore extends Store implements ConditionalStore {
       shard.set(sid, slot)
       this.#ids[slot] = sid
       this.#size++
-      this.#lru?.link(slot)
+      this.#lru?.added(slot)
     } else {
       this.#lru?.used(slot)
     }
@@ -286,7 +290,7 @@ export class MemoryStore extends Store implements ConditionalStore {
     this.#expires[slot] = expiresAt
     const version = ++this.#lastVersion
     this.#versions[slot] = version
-    while (this.#size > this.#max && this.#lru !== undefined) this.#remove(this.#lru.oldest)
+    while (this.#size > this.#max && this.#lru !== undefined) this.#remove(this.#lru.victim)
     return version
   }
 
@@ -296,7 +300,7 @@ export class MemoryStore extends Store implements ConditionalStore {
     this.#data[slot] = undefined
     this.#cookies[slot] = undefined
     this.#size--
-    this.#lru?.unlink(slot)
+    this.#lru?.removed(slot)
     this.#free[this.#freeCount++] = slot
   }
 

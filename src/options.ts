@@ -1,12 +1,15 @@
 import type { IncomingMessage } from 'node:http'
 import { types } from 'node:util'
 import type { CookieOptions } from './cookie.js'
+import { COOKIE_ATTRIBUTE_NAMES, COOKIE_NAME, parseCookieOption } from './cookie-options.js'
 import { configError, SessionError } from './errors.js'
 import { SessionEvents } from './events.js'
 import { MemoryStore } from './memory-store.js'
+import { meantOption } from './option-spelling.js'
 import { MemoryIndex, type SessionIndex } from './session-index.js'
 import { isSecret, type Secret } from './signature.js'
 import type { SessionStore } from './store.js'
+import { warnOnce } from './warn-once.js'
 
 /** The options of `session()`: express-session's, with the same names and defaults, and a few more. */
 export interface SessionOptions {
@@ -87,8 +90,8 @@ export interface SessionOptions {
   maxSessionBytes?: number
   /**
    * Mark every response that sets the session cookie `Cache-Control: private` (unless it already says
-   * `private` or `no-store`) and `Vary: Cookie`, so that no shared cache hands it to another visitor.
-   * Default true; `false` leaves those headers to the app.
+   * `private` or `no-store`), so that no shared cache hands it to another visitor. Default true;
+   * `false` leaves the header to the app.
    */
   cacheControl?: boolean
   /**
@@ -138,19 +141,10 @@ export interface ParsedOptions {
   events: SessionEvents
 }
 
-const KNOWN = new Set(['key', 'secret', 'store', 'cookie', 'name', 'genid', 'proxy', 'resave', 'rolling', 'saveUninitialized', 'unset', 'storeTimeout', 'maxSessionBytes', 'absoluteTimeout', 'merge', 'indexBy', 'index', 'rewriteOnTouch', 'touchAfter', 'cacheControl', 'hashIds'])
-/** RFC 6265 §4.1.1: a cookie name is an RFC 7230 token. @internal */
-export const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-// RFC 6265 §4.1.1 av-octets: any CHAR except CTLs and ';'.
-const ATTRIBUTE_VALUE = /^[\u0020-\u003A\u003C-\u007E]*$/
-// What the `cookie` serializer accepts, which is stricter than RFC 6265: a value it refuses would make
-// it throw while the response's headers go out, so such values are refused before that. @internal
-export const COOKIE_DOMAIN = /^\.?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i
-/** @internal */
-export const COOKIE_PATH = /^[\u0020-\u003A\u003D-\u007E]*$/
-const SAME_SITE = new Set(['lax', 'strict', 'none', 'auto'])
-const PRIORITY = new Set(['low', 'medium', 'high'])
-const warned = new Set<string>()
+const KNOWN = ['key', 'secret', 'store', 'cookie', 'name', 'genid', 'proxy', 'resave', 'rolling', 'saveUninitialized', 'unset', 'storeTimeout', 'maxSessionBytes', 'absoluteTimeout', 'merge', 'indexBy', 'index', 'rewriteOnTouch', 'touchAfter', 'cacheControl', 'hashIds']
+// Other session libraries' names (cookie-session, @fastify/session) for an option of session(). Store
+// options (ttl, prefix, client) are not among them: Sails passes its store's options in the same object.
+const MEANT_ELSEWHERE: Readonly<Record<string, string>> = { keys: 'secret', secrets: 'secret', cookieName: 'name' }
 
 /**
  * Checks `session()`'s options once, at startup, and throws a SessionError (code SESSION_CONFIG)
@@ -164,9 +158,7 @@ export function parseOptions(given: SessionOptions | undefined, defaultGenid: (r
   // express-session takes session() with no argument at all: the same as an object without a secret.
   const options = (given ?? {}) as SessionOptions
   if (typeof options !== 'object') throw configError('session() takes an options object such as { secret, resave: false, saveUninitialized: false }')
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) warnOnce(`unknown-${key}`, `sessionkit: unknown option "${key}" is ignored; check its spelling`)
-  }
+  warnMisspelledOptions(options)
   const problems: string[] = []
   const check = <T>(parse: () => T, fallback: T): T => {
     try {
@@ -177,21 +169,24 @@ export function parseOptions(given: SessionOptions | undefined, defaultGenid: (r
     }
   }
 
-  const genid = options.genid ?? defaultGenid
+  // express-session reads these with `||`: an empty or null value means the default, as kraken-js's
+  // configuration (`key: ""`) relies on.
+  const genid = options.genid || defaultGenid
   if (typeof genid !== 'function') problems.push(`genid option must be a function: (req) => string, or an async one (got ${kindOf(genid)})`)
-  const unset = options.unset ?? 'keep'
+  const unset = options.unset || 'keep'
   if (unset !== 'keep' && unset !== 'destroy') problems.push(`unset option must be "destroy" or "keep" (got ${JSON.stringify(unset)})`)
-  const secrets = check(() => parseSecret(options.secret), undefined)
-  const name = options.name ?? options.key ?? 'connect.sid'
+  const secrets = check(() => parseSecret(options.secret, 'secret' in options), undefined)
+  const givenName: unknown = options.name || options.key || 'connect.sid'
+  const name = typeof givenName === 'number' ? String(givenName) : givenName
   if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
     problems.push(`option "name" must be a cookie name made of letters, digits and !#$%&'*+-.^_\`|~ (got ${JSON.stringify(name)})`)
   }
-  const cookie = check(() => parseCookieOption(options.cookie, typeof name === 'string' ? name : ''), () => ({}))
+  const cookie = check(() => parseCookieOption(options.cookie || undefined, typeof name === 'string' ? name : ''), () => ({}))
   const hashIdKeys = check(() => parseHashIds(options.hashIds, secrets), undefined)
-  const store = options.store ?? new MemoryStore()
+  const store = options.store || new MemoryStore()
   const missing = (['get', 'set', 'destroy'] as const).find((method) => typeof (store as unknown as Record<string, unknown>)[method] !== 'function')
   if (missing !== undefined) problems.push(`option "store" must have a ${missing}(sid, ..., callback) method; pass a store such as new MemoryStore() or connect-redis`)
-  for (const flag of ['resave', 'rolling', 'saveUninitialized', 'proxy', 'merge', 'rewriteOnTouch', 'cacheControl'] as const) {
+  for (const flag of ['merge', 'rewriteOnTouch', 'cacheControl'] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean') problems.push(`option "${flag}" must be true or false (got ${JSON.stringify(options[flag])})`)
   }
   const storeTimeout = options.storeTimeout ?? 10_000
@@ -250,10 +245,10 @@ export function parseOptions(given: SessionOptions | undefined, defaultGenid: (r
     name: name as string,
     genid: genid as (req: IncomingMessage) => string | Promise<string>,
     genidIsAsync: types.isAsyncFunction(genid),
-    proxy: options.proxy,
-    resave: options.resave ?? true,
-    rolling: options.rolling ?? false,
-    saveUninitialized: options.saveUninitialized ?? true,
+    proxy: trustedProxy(options.proxy),
+    resave: options.resave === undefined ? true : truthy('resave', options.resave),
+    rolling: truthy('rolling', options.rolling ?? false),
+    saveUninitialized: options.saveUninitialized === undefined ? true : truthy('saveUninitialized', options.saveUninitialized),
     unsetDestroy: unset === 'destroy',
     storeTimeout,
     maxSessionBytes,
@@ -262,6 +257,48 @@ export function parseOptions(given: SessionOptions | undefined, defaultGenid: (r
     migrateRawIds: typeof options.hashIds === 'object' && options.hashIds !== null ? options.hashIds.migrateRawIds !== false : true,
     events: new SessionEvents('store'),
   }
+}
+
+/**
+ * Keys of the options object that sessionkit does not know are ignored, as express-session ignores
+ * them: frameworks (Sails, kraken-js) keep keys of their own in the same object. Only a key that looks
+ * like a mistake is reported, once per process: a cookie attribute given at the top level, another
+ * library's name for an option, or a near miss of an option's name.
+ */
+function warnMisspelledOptions(options: object): void {
+  for (const key of Object.keys(options)) {
+    if (KNOWN.includes(key)) continue
+    const attribute = COOKIE_ATTRIBUTE_NAMES.includes(key) ? key : undefined
+    const elsewhere = MEANT_ELSEWHERE[key]
+    const meant = attribute === undefined && elsewhere === undefined ? meantOption(key, KNOWN) : undefined
+    let hint: string | undefined
+    if (attribute !== undefined) hint = `it is a cookie attribute: session({ cookie: { ${attribute} } })`
+    else if (elsewhere !== undefined) hint = `sessionkit takes this as "${elsewhere}"`
+    else if (meant !== undefined) hint = `did you mean "${meant}"?`
+    if (hint !== undefined) warnOnce(`unknown-${key}`, `sessionkit: option "${key}" is not a session() option and is ignored; ${hint}`)
+  }
+}
+
+/**
+ * express-session's reading of `resave`, `rolling` and `saveUninitialized`: any value, taken as true
+ * when truthy. One that is not a boolean or null is likely a mistake (`resave: 'false'` is true), so it
+ * is said once.
+ */
+function truthy(name: string, value: unknown): boolean {
+  const on = Boolean(value)
+  if (typeof value !== 'boolean' && value !== null) {
+    warnOnce(`flag-${name}-${typeof value}`, `sessionkit: option "${name}" is ${JSON.stringify(value)}, not true or false; it is taken as ${on}, as express-session takes it`)
+  }
+  return on
+}
+
+/** `proxy` as express-session reads it: only `true` and `false` mean anything; anything else follows Express's `trust proxy`. */
+function trustedProxy(value: unknown): boolean | undefined {
+  if (typeof value === 'boolean') return value
+  if (value !== undefined && value !== null) {
+    warnOnce(`proxy-${typeof value}`, `sessionkit: option "proxy" is ${JSON.stringify(value)}, not true or false; it is ignored (Express's trust proxy setting decides), as express-session ignores it`)
+  }
+  return undefined
 }
 
 /** The keys of the `hashIds` option: its own `key`, or the `secret`s; undefined when it is off. */
@@ -279,9 +316,18 @@ function parseHashIds(hashIds: unknown, secrets: readonly Secret[] | undefined):
   return keys as Secret[]
 }
 
-/** The `secret` option as a list, or undefined when it is left out (the request's `req.secret` is used then). */
-function parseSecret(secret: unknown): readonly Secret[] | undefined {
-  if (secret === undefined) return undefined
+/**
+ * The `secret` option as a list, or undefined when it is left out (the request's `req.secret` is used
+ * then). A secret given but empty is refused: `secret: process.env.SESSION_SECRET` with the variable
+ * unset must stop the app at startup, not answer every request with an error.
+ */
+function parseSecret(secret: unknown, given: boolean): readonly Secret[] | undefined {
+  if (secret === undefined && !given) return undefined
+  if (secret === undefined || secret === null || secret === '') {
+    throw configError(
+      `secret option is ${secret === '' ? 'an empty string' : String(secret)}: is the environment variable it comes from (such as SESSION_SECRET) unset? Pass a secret, or leave the option out to sign with cookie-parser's req.secret`,
+    )
+  }
   if (Array.isArray(secret) && secret.length === 0) {
     throw configError('secret option array must contain one or more strings (or Buffers); the first signs, every one verifies')
   }
@@ -303,90 +349,3 @@ function kindOf(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`
 }
 
-/**
- * The `cookie` option as a function of the request: a static object is checked once, here; the
- * object a function returns is checked on every request (SESSION_COOKIE_OPTIONS to `next()`).
- * @internal
- */
-export function parseCookieOption(cookieOption: CookieOptions | ((req: IncomingMessage) => CookieOptions) | undefined, name: string): (req: IncomingMessage) => CookieOptions {
-  const given = cookieOption ?? {}
-  if (typeof given === 'function') {
-    return (req) => {
-      const result = given(req)
-      const where = 'the object returned by the cookie option'
-      const problem = cookieProblem(result, where) ?? prefixProblem(name, result, where)
-      if (problem) throw new SessionError('SESSION_COOKIE_OPTIONS', `sessionkit: ${problem}`)
-      return result
-    }
-  }
-  if (typeof given !== 'object') throw configError('cookie option must be an object of cookie attributes or a function (req) => object')
-  const problem = cookieProblem(given, 'cookie option') ?? prefixProblem(name, given, 'cookie option')
-  if (problem) throw configError(problem)
-  const fixed = { ...given }
-  return () => fixed
-}
-
-/** Why these cookie options cannot be sent, or undefined when they can. @internal */
-export function cookieProblem(options: unknown, where: string): string | undefined {
-  if (options === null || typeof options !== 'object') return `${where} must be an object of cookie attributes`
-  const o = options as Record<string, unknown>
-  if (o['maxAge'] !== undefined && o['maxAge'] !== null) {
-    if (typeof o['maxAge'] !== 'number' || !Number.isFinite(o['maxAge']) || o['maxAge'] < 0) {
-      return `${where}: maxAge must be a number of milliseconds, 0 or more, or null (got ${JSON.stringify(o['maxAge'])})`
-    }
-  }
-  if (o['expires'] !== undefined && o['expires'] !== null && !(o['expires'] instanceof Date && !Number.isNaN(o['expires'].getTime()))) {
-    return `${where}: expires must be a valid Date`
-  }
-  for (const attribute of ['path', 'domain'] as const) {
-    const value = o[attribute]
-    if (value === undefined) continue
-    if (typeof value !== 'string' || !ATTRIBUTE_VALUE.test(value)) {
-      return `${where}: ${attribute} ${JSON.stringify(value)} may not contain ';' or control characters (they would add cookie attributes)`
-    }
-  }
-  if (typeof o['domain'] === 'string' && o['domain'] !== '' && !COOKIE_DOMAIN.test(o['domain'])) {
-    return `${where}: domain ${JSON.stringify(o['domain'])} must be a host name such as example.com or .example.com`
-  }
-  if (typeof o['path'] === 'string' && !COOKIE_PATH.test(o['path'])) return `${where}: path ${JSON.stringify(o['path'])} may not contain '<'`
-  if (typeof o['path'] === 'string' && !o['path'].startsWith('/')) return `${where}: path must start with '/' (got ${JSON.stringify(o['path'])})`
-  const sameSite = o['sameSite']
-  if (sameSite !== undefined && typeof sameSite !== 'boolean' && !(typeof sameSite === 'string' && SAME_SITE.has(sameSite.toLowerCase()))) {
-    return `${where}: sameSite must be true, false, 'lax', 'strict', 'none' or 'auto' (got ${JSON.stringify(sameSite)})`
-  }
-  const secure = o['secure']
-  if (secure !== undefined && typeof secure !== 'boolean' && secure !== 'auto') return `${where}: secure must be true, false or 'auto' (got ${JSON.stringify(secure)})`
-  const priority = o['priority']
-  if (priority !== undefined && !(typeof priority === 'string' && PRIORITY.has(priority.toLowerCase()))) {
-    return `${where}: priority must be 'low', 'medium' or 'high' (got ${JSON.stringify(priority)})`
-  }
-  for (const flag of ['httpOnly', 'partitioned'] as const) {
-    if (o[flag] !== undefined && typeof o[flag] !== 'boolean') return `${where}: ${flag} must be true or false`
-  }
-  return undefined
-}
-
-/**
- * What a `__Host-` or `__Secure-` name requires of the cookie's attributes (RFC 6265bis §4.1.3), which
- * browsers enforce by dropping the cookie without a word; undefined when the name has no prefix or the
- * attributes fit it. Browsers match the prefixes in any case. @internal
- */
-export function prefixProblem(name: string, options: CookieOptions, where: string): string | undefined {
-  const lower = name.toLowerCase()
-  const host = lower.startsWith('__host-')
-  if (!host && !lower.startsWith('__secure-')) return undefined
-  const prefix = host ? '__Host-' : '__Secure-'
-  if (options.secure !== true) {
-    return `${where}: the cookie name ${name} starts with ${prefix}, which browsers keep only with secure: true (got ${JSON.stringify(options.secure)}; 'auto' leaves Secure off over plain HTTP, where the browser then drops it)`
-  }
-  if (!host) return undefined
-  if (options.domain !== undefined && options.domain !== '') return `${where}: the cookie name ${name} starts with __Host-, which browsers keep only without a domain (got ${JSON.stringify(options.domain)})`
-  if ((options.path ?? '/') !== '/') return `${where}: the cookie name ${name} starts with __Host-, which browsers keep only with path: '/' (got ${JSON.stringify(options.path)})`
-  return undefined
-}
-
-function warnOnce(key: string, message: string, code = 'SESSIONKIT_OPTION'): void {
-  if (warned.has(key)) return
-  warned.add(key)
-  process.emitWarning(message, { code })
-}

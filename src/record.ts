@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { SessionError } from './errors.js'
 import type { CookieRecord } from './cookie.js'
 import { debug } from './lifecycle.js'
-import { COOKIE_DOMAIN, COOKIE_PATH } from './options.js'
+import { COOKIE_DOMAIN, COOKIE_PATH } from './cookie-options.js'
 
 /**
  * What the store mode accepts from a store's `get`, and how it names sessions in debug output. @internal

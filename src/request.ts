@@ -197,10 +197,14 @@ export function expiredCookie(name: string, attributes: Cookie): string {
   return serializeCookie(cleared, name, '')
 }
 
-/** Adds one Set-Cookie header next to those the app (or another middleware) already set. */
+/**
+ * Adds one Set-Cookie header next to those the app (or another middleware) already set. The header is
+ * always left an array, as express-session leaves it: code that runs the middleware on a mock response
+ * (Sails' virtual requests, unit tests) reads `res.getHeader('set-cookie')[0]`.
+ */
 export function appendSetCookie(res: ServerResponse, header: string): void {
   const previous = res.getHeader('Set-Cookie')
-  if (previous === undefined) res.setHeader('Set-Cookie', header)
+  if (previous === undefined) res.setHeader('Set-Cookie', [header])
   else if (Array.isArray(previous)) res.setHeader('Set-Cookie', [...previous, header])
   else res.setHeader('Set-Cookie', [String(previous), header])
 }

@@ -502,7 +502,7 @@ describe('cookieSession options', () => {
       [{ secret: [] }, /empty array/],
       [{ secret: SECRET, store: {} }, /takes no "store"/],
       [{ secret: SECRET, name: 'bad name' }, /"name"/],
-      [{ secret: SECRET, cookie: { maxAge: -1 } }, /maxAge/],
+      [{ secret: SECRET, cookie: { maxAge: 'a day' } }, /maxAge/],
       [{ secret: SECRET, cookie: { path: 'a;b' } }, /path/],
       [{ secret: SECRET, rolling: 'yes' }, /"rolling"/],
       [{ secret: SECRET, ttl: 0 }, /"ttl"/],
