@@ -16,6 +16,7 @@ import pg from 'pg'
 import { browserMissing, launchBrowser } from './support/browser.mjs'
 import { ROOT, samplesOf, sitePages, writePrograms } from './support/doc-samples.mjs'
 import { requireService } from './support/services.mjs'
+import { snippet } from './support/snippets.mjs'
 
 const run = promisify(execFile)
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
@@ -135,6 +136,21 @@ describe('the code samples on the site', () => {
 
 describe('the README, as the registry shows it', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+  test("its first lines say what sessionkit is, then give a newcomer's two commands", () => {
+    const [title, , what, , fence, start, testLine] = readme.split('\n')
+    assert.equal(title, '# sessionkit')
+    assert.match(what, /^Session middleware .*express-session/)
+    assert.equal(fence, '```sh')
+    assert.match(start, /^npm install && npm start\b/)
+    assert.match(testLine, /^npm test\b/)
+  })
+
+  test('its Quick start is the one the site has (and test/packaging.test.mjs runs)', () => {
+    const quick = samplesOf('README.md').find((s) => s.lang === 'js')
+    assert.ok(quick, 'the README has a js sample')
+    assert.equal(quick.code, snippet('quick-start'))
+  })
+
   test('links only to absolute addresses, and those into the repository name files that exist', () => {
     const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1])
     for (const link of links) {
