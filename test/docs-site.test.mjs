@@ -167,10 +167,17 @@ describe('the built site in headless Chromium', async () => {
   let server
   let base
   let browser
+  let buildFailure
   before(async () => {
     if (missing) return
     const started = performance.now()
-    await run('npm', ['run', 'docs:build', '--silent', '--', '--outDir', outDir], { cwd: ROOT, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 })
+    try {
+      await run('npm', ['run', 'docs:build', '--silent', '--', '--outDir', outDir], { cwd: ROOT, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 })
+    } catch (error) {
+      // Said by the test below, with what VitePress or TypeDoc printed (a dead link, a TSDoc error).
+      buildFailure = `npm run docs:build failed:\n${error.stdout}\n${error.stderr}`
+      return
+    }
     console.log(`# npm run docs:build took ${((performance.now() - started) / 1000).toFixed(1)} s`)
     server = await serve(outDir)
     base = `http://127.0.0.1:${server.address().port}`
@@ -182,6 +189,7 @@ describe('the built site in headless Chromium', async () => {
   })
 
   test('has every page, none throws or fails to load, and no internal link or anchor is broken', { skip: missing, timeout: 300_000 }, async () => {
+    if (buildFailure) assert.fail(buildFailure)
     const built = htmlFiles(outDir).filter((p) => p !== '404.html')
     for (const page of REQUIRED_PAGES) assert.ok(built.includes(page), `the site has no ${page}`)
     const pages = new Map() // path -> { ids, links }
