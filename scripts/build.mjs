@@ -30,6 +30,10 @@ try {
     ['src/entry/redis.d.mts', 'esm/redis.d.mts'],
     ['src/entry/postgres.mjs', 'esm/postgres.mjs'],
     ['src/entry/postgres.d.mts', 'esm/postgres.d.mts'],
+    ['src/entry/cookie-session.cjs', 'cjs/cookie-session.cjs'],
+    ['src/entry/cookie-session.d.cts', 'cjs/cookie-session.d.cts'],
+    ['src/entry/cookie-session.mjs', 'esm/cookie-session.mjs'],
+    ['src/entry/cookie-session.d.mts', 'esm/cookie-session.d.mts'],
   ]
   for (const [from, to] of copies) copyFileSync(join(root, from), join(scratch, to))
   try {

@@ -3,9 +3,10 @@ import { Cookie, type CookieOptions, type CookieRecord } from './cookie.js'
 import { SessionError } from './errors.js'
 import type { ExpiryReason, TamperReason } from './events.js'
 import { debug, keptValues, LAZY, RequestLifecycle, type LifecycleConfig, type LifecycleRequest } from './lifecycle.js'
-import { sameAttributes, serializeData } from './request.js'
+import { carriedParts, joinSealed, partOf } from './cookie-session-chunks.js'
+import { expiredCookie as expiredHeader, sameAttributes, serializeData } from './request.js'
 import { openSealed, type SealKey } from './seal.js'
-import { ATTRIBUTES, newSealedId, readPayload, sealedCookie, type Payload } from './sealed-payload.js'
+import { ATTRIBUTES, COOKIE_SIZE_LIMIT, newSealedId, readPayload, sealedCookie, type Payload } from './sealed-payload.js'
 import { RESERVED_KEYS, Session, type RegenerateOptions } from './session.js'
 import { sessionCookieValues } from './signature.js'
 
@@ -20,6 +21,8 @@ export interface CookieModeConfig extends LifecycleConfig {
   readonly revoked: ((session: SealedSessionInfo) => boolean | Promise<boolean>) | undefined
   /** The session key that names its owner (`indexBy`), told to `revoked`. */
   readonly indexBy: string | undefined
+  /** How many cookies a sealed session may be split over (`maxCookies`); 1: never split. */
+  readonly maxCookies: number
 }
 
 /** What the `revoked` option of `cookieSession()` is told about a sealed session that opened. */
@@ -64,8 +67,8 @@ export class CookieLifecycle extends RequestLifecycle {
   savedSession: Session | undefined
   /** The app called save() and was told the session cannot be sealed: the end does not fail on it again. */
   refusedJson: string | null | undefined
-  /** The Set-Cookie the commit decided on, which the headers carry. */
-  outgoing: string | undefined
+  /** The Set-Cookie headers the commit decided on, which the headers carry. */
+  outgoing: string[] | undefined
   /** The cookie opened before the app ran (for `revoked`): null when none is usable, undefined when not opened yet. */
   opened: OpenedCookie | null | undefined
   /** The client's cookie was revoked: it is cleared unless a new session replaces it. */
@@ -165,8 +168,11 @@ export class CookieLifecycle extends RequestLifecycle {
     const now = Date.now()
     let expired: ExpiryReason | undefined
     let tampered: TamperReason | undefined
+    const { maxCookies } = this.cookieConfig
     for (const value of this.values) {
-      const opened = openSealed(value, this.cookieConfig.keys, this.config.name)
+      // A split session's first cookie names how many parts follow; only the whole value opens.
+      const sealed = maxCookies === 1 ? value : joinSealed(value, maxCookies, (index) => partOf(this.req.headers.cookie, this.config.name, index))
+      const opened = openSealed(sealed, this.cookieConfig.keys, this.config.name, maxCookies === 1 ? undefined : maxCookies * COOKIE_SIZE_LIMIT)
       if ('failure' in opened) {
         tampered ??= opened.failure
         continue
@@ -217,12 +223,12 @@ export class CookieLifecycle extends RequestLifecycle {
 
   writeHeaders(): void {
     if (this.phase !== 'open' && this.phase !== 'committing') return
-    const header = this.phase === 'committing' ? this.outgoing : this.decideCookie()
-    if (header !== undefined) this.appendSetCookie(header)
+    const headers = this.phase === 'committing' ? this.outgoing : this.decideCookie()
+    for (const header of headers ?? []) this.appendSetCookie(header)
   }
 
-  /** The Set-Cookie this response needs, if any. Throws when the session cannot be sealed or is too large. */
-  decideCookie(): string | undefined {
+  /** The Set-Cookie headers this response needs, if any. Throws when the session cannot be sealed or is too large. */
+  decideCookie(): string[] | undefined {
     let current = this.current()
     if (current === LAZY) {
       const needed = (this.cookieConfig.rolling && this.values.length > 0) || this.cookieConfig.saveUninitialized
@@ -231,12 +237,25 @@ export class CookieLifecycle extends RequestLifecycle {
     }
     const session = this.currentSession(current) // read once: a descriptor read allocates
     const clear = this.values.length > 0 && (session === undefined || this.goneIds !== undefined || this.revokedCookie)
-    if (session === undefined || !this.shouldSend(session)) return clear ? this.expiredCookie() : undefined
+    if (session === undefined || !this.shouldSend(session)) return clear ? [this.expiredCookie(), ...this.staleParts(0, this.clearWith ?? this.newCookie())] : undefined
     if (!this.canSend(session.cookie)) return undefined
     session.touch()
-    const header = sealedCookie(session, { name: this.config.name, ttl: this.cookieConfig.ttl, key: this.cookieConfig.keys[0] as SealKey, created: this.created, base: this.newCookie() })
+    const headers = this.sealed(session)
     this.reportCreated(session.id)
-    return header
+    return [...headers, ...this.staleParts(headers.length, session.cookie)]
+  }
+
+  /** `target` sealed into its Set-Cookie headers (more than one only when `maxCookies` splits it). */
+  sealed(target: Session): string[] {
+    const { ttl, keys, maxCookies } = this.cookieConfig
+    return sealedCookie(target, { name: this.config.name, ttl, key: keys[0] as SealKey, created: this.created, base: this.newCookie(), maxCookies })
+  }
+
+  /** Expired cookies for the parts of a split session that the request brought past the first `kept`. */
+  staleParts(kept: number, attributes: Cookie): string[] {
+    const { maxCookies } = this.cookieConfig
+    if (maxCookies === 1) return []
+    return carriedParts(this.req.headers.cookie, this.config.name, maxCookies, kept).map((part) => expiredHeader(part, attributes))
   }
 
   shouldSend(current: Session): boolean {
@@ -280,7 +299,7 @@ export class CookieLifecycle extends RequestLifecycle {
       throw err
     }
     try {
-      sealedCookie(target, { name: this.config.name, ttl: this.cookieConfig.ttl, key: this.cookieConfig.keys[0] as SealKey, created: this.created, base: this.newCookie() })
+      this.sealed(target)
     } catch (err) {
       this.refusedJson = json
       throw err

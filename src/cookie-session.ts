@@ -1,11 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { CookieOptions } from './cookie.js'
+import { parseMaxCookies } from './cookie-session-chunks.js'
 import { CookieLifecycle, type CookieModeConfig, type SealedSessionInfo } from './cookie-lifecycle.js'
 import { configError } from './errors.js'
 import { SessionEvents, type SessionEventListener } from './events.js'
 import type { LifecycleRequest } from './lifecycle.js'
 import type { NextFunction } from './middleware.js'
 import { COOKIE_NAME, parseCookieOption } from './cookie-options.js'
+import { meantOption } from './option-spelling.js'
+import { warnOnce } from './warn-once.js'
 import { enterRequest } from './request.js'
 import { deriveKeys } from './seal.js'
 import type { Secret } from './signature.js'
@@ -54,6 +57,12 @@ export interface CookieSessionOptions {
   revoked?: (session: SealedSessionInfo) => boolean | Promise<boolean>
   /** The session key that names its owner, such as `'userId'`, told to `revoked` as `owner`. */
   indexBy?: string
+  /**
+   * Split a session too large for one 4096-byte cookie over up to this many cookies (`<name>`,
+   * `<name>.1`, `<name>.2`), at most 3, all sent with every request. Only the whole set opens: a
+   * missing or reordered part gives a new session. Default 1: a larger session is an error.
+   */
+  maxCookies?: number
 }
 
 export type { SealedSessionInfo } from './cookie-lifecycle.js'
@@ -72,10 +81,9 @@ interface CookieConfig extends CookieModeConfig {
   cookie: (req: IncomingMessage) => CookieOptions
 }
 
-const KNOWN = new Set(['secret', 'name', 'key', 'cookie', 'rolling', 'saveUninitialized', 'proxy', 'ttl', 'absoluteTimeout', 'cacheControl', 'revoked', 'indexBy'])
+const KNOWN = new Set(['secret', 'name', 'key', 'cookie', 'rolling', 'saveUninitialized', 'proxy', 'ttl', 'absoluteTimeout', 'cacheControl', 'revoked', 'indexBy', 'maxCookies'])
 // Options of session() that have no meaning without a store: said once rather than ignored silently.
 const STORE_ONLY = new Set(['resave', 'genid', 'unset', 'merge', 'index', 'storeTimeout', 'hashIds'])
-const warned = new Set<string>()
 
 /**
  * Creates the cookie-session middleware: `req.session` as with `session()`, but the whole session
@@ -118,7 +126,11 @@ function parseCookieSessionOptions(options: CookieSessionOptions | undefined): C
   }
   for (const key of Object.keys(options)) {
     if (STORE_ONLY.has(key)) warnOnce(`cookie-${key}`, `sessionkit: option "${key}" of session() has no effect in cookieSession() and is ignored`)
-    else if (!KNOWN.has(key)) warnOnce(`cookie-unknown-${key}`, `sessionkit: unknown option "${key}" of cookieSession() is ignored; check its spelling`)
+    else if (!KNOWN.has(key)) {
+      // As in session(): only a key that looks like a mistake is said; other keys are a framework's own.
+      const meant = meantOption(key, [...KNOWN])
+      if (meant !== undefined) warnOnce(`cookie-unknown-${key}`, `sessionkit: option "${key}" is not a cookieSession() option and is ignored; did you mean "${meant}"?`)
+    }
   }
   const secrets = Array.isArray(options.secret) ? (options.secret as unknown[]) : [options.secret]
   if (secrets.length === 0) throw configError('option "secret" is an empty array; give at least one secret (the first one seals)')
@@ -155,12 +167,8 @@ function parseCookieSessionOptions(options: CookieSessionOptions | undefined): C
     cacheControl: options.cacheControl ?? true,
     revoked: options.revoked,
     indexBy: options.indexBy,
+    maxCookies: parseMaxCookies(options.maxCookies),
     events: new SessionEvents('cookie'),
   }
 }
 
-function warnOnce(key: string, message: string): void {
-  if (warned.has(key)) return
-  warned.add(key)
-  process.emitWarning(message, { code: 'SESSIONKIT_OPTION' })
-}

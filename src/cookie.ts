@@ -87,10 +87,21 @@ export class Cookie {
   }
 
   set expires(date: Date | null) {
-    // express-session apps write `cookie.expires = false` for a browser-session cookie ("remember me"
-    // off), and JavaScript may hand over a date as text; both worked there and must not throw here.
-    const value: unknown = date
-    this.#expires = value instanceof Date ? value : value ? new Date(value as string) : null
+    this.#setExpires(date, 'expires')
+  }
+
+  /**
+   * express-session apps write `cookie.expires = false` for a browser-session cookie ("remember me"
+   * off), and JavaScript may hand over a date as text; both worked there and must not throw here. A
+   * value that is no date at all is refused now, naming the field the app set: left in, it would fail
+   * later, at the commit, under the name of another field.
+   */
+  #setExpires(date: unknown, field: 'expires' | 'maxAge'): void {
+    const expires = date instanceof Date ? date : date ? new Date(date as string) : null
+    if (expires !== null && Number.isNaN(expires.getTime())) {
+      throw new TypeError(`cookie.${field} must be a valid Date${field === 'expires' ? ', a date string Date can read' : ''} or null (got ${describeValue(date)})`)
+    }
+    this.#expires = expires
     this.originalMaxAge = this.maxAge
   }
 
@@ -103,7 +114,7 @@ export class Cookie {
     // express-session apps also write undefined or false for "until the browser closes", and (long
     // deprecated) a Date for the expiry itself.
     if ((value as unknown) instanceof Date) {
-      this.expires = value as unknown as Date
+      this.#setExpires(value, 'maxAge')
       return
     }
     const ms = value === undefined || (value as unknown) === false ? null : value
@@ -251,4 +262,11 @@ function serializedAsBefore(cookie: Cookie, name: string, value: string, expires
     header += '; SameSite=' + sameSite
   }
   return header
+}
+
+/** A value for an error message: its type, and for a short string or a number the value itself. */
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return value.length <= 40 ? JSON.stringify(value) : `a string of ${value.length} characters`
+  if (typeof value === 'number') return String(value)
+  return value instanceof Date ? 'an invalid Date' : typeof value
 }

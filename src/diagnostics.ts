@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Cookie } from './cookie.js'
 import { debug } from './debug.js'
+import { warnOnce } from './warn-once.js'
 
 /**
  * Why a session cookie never reaches the browser, or reaches it and is dropped: the most asked
@@ -14,13 +15,9 @@ export const COOKIE_NOT_SET = 'SESSIONKIT_COOKIE_NOT_SET'
 
 type Cause = 'plain-http' | 'untrusted-proxy' | 'ignored-proxy' | 'same-site-none' | 'partitioned' | 'other-path' | 'prefix'
 
-const warned = new Set<Cause>()
-
 function say(cause: Cause, message: string): void {
   debug(message.replace(/^sessionkit: /, ''))
-  if (warned.has(cause)) return
-  warned.add(cause)
-  process.emitWarning(message, { code: COOKIE_NOT_SET })
+  warnOnce(`not-set-${cause}`, message, COOKIE_NOT_SET)
 }
 
 /** A Secure cookie was withheld on a request that did not come over HTTPS as far as sessionkit can trust. */

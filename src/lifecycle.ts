@@ -6,8 +6,8 @@ import { whyBrowserDrops, whyNotSent } from './diagnostics.js'
 import { SessionError } from './errors.js'
 import type { ReportedEvent, SessionEvents } from './events.js'
 import { appendSetCookie, cookieAttributes, sameAttributes, type CookieAttributes, expiredCookie, isSecure, serializeData, toDictionaryMode } from './request.js'
-import { holdResponse, type CommitSteps } from './response-hold.js'
-import { controllerKey, RESERVED_KEYS, Session, type RegenerateOptions, type SessionController, type SessionRequest } from './session.js'
+import { guardEnd, holdResponse, type CommitSteps } from './response-hold.js'
+import { assertIntact, controllerKey, RESERVED_KEYS, Session, type RegenerateOptions, type SessionController, type SessionRequest } from './session.js'
 
 /**
  * The life of one request's session, the same in both modes (a store, a sealed cookie). Top to bottom:
@@ -122,6 +122,8 @@ export abstract class RequestLifecycle implements SessionController, CommitSteps
     Object.defineProperty(req, 'session', sessionProperty)
     Object.defineProperty(req, 'sessionID', sessionIdProperty)
     if (this.holdsFromStart()) this.hold()
+    // Not held yet, maybe never: a second end is still ignored, as on every response express-session sees.
+    else guardEnd(res)
   }
 
   /**
@@ -161,7 +163,10 @@ export abstract class RequestLifecycle implements SessionController, CommitSteps
   currentSession(now: Slot | object = this.current()): Session | undefined {
     // An app that set `req.sessionID` to something that is not an id gets nothing saved and no cookie.
     const usable = now instanceof Session && typeof now.id === 'string' && now.id.length > 0 && (this.id === undefined || typeof this.id === 'string')
-    return usable ? now : undefined
+    if (!usable) return undefined
+    // Every commit step starts here: data that replaced a method fails with a SessionError, not a TypeError.
+    assertIntact(now)
+    return now
   }
 
   // --- making sessions --------------------------------------------------------------------------

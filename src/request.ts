@@ -91,15 +91,6 @@ export function serializeData(current: object): string {
   }
 }
 
-/** The session's data as JSON, or undefined when it cannot be serialized (the save will say why). */
-export function dataJsonIfAny(current: object): string | undefined {
-  try {
-    return serializeData(current)
-  } catch {
-    return undefined
-  }
-}
-
 /** The cookie's attributes apart from its moving expiry: a change here is a change to save. */
 export interface CookieAttributes {
   readonly originalMaxAge: number | null

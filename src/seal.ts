@@ -72,9 +72,10 @@ export function open(sealed: unknown, keys: readonly SealKey[], context: string)
  * Like {@link open}, saying which key opened the value (a cookie opened by an older secret is sealed
  * again with the first), or why nothing did: `malformed` (not a sealed value of this version),
  * `unknown-key` (no secret derives its key id), `bad-seal` (a known key id, but it does not authenticate).
+ * `maxChars` is raised only for a value that was split over several cookies.
  */
-export function openSealed(sealed: unknown, keys: readonly SealKey[], context: string): Opened {
-  if (typeof sealed !== 'string' || sealed.length > MAX_SEALED_CHARS || !BASE64URL.test(sealed)) return { failure: 'malformed' }
+export function openSealed(sealed: unknown, keys: readonly SealKey[], context: string, maxChars = MAX_SEALED_CHARS): Opened {
+  if (typeof sealed !== 'string' || sealed.length > maxChars || !BASE64URL.test(sealed)) return { failure: 'malformed' }
   const bytes = Buffer.from(sealed, 'base64url')
   // Node's decoder tolerates stray padding bits; re-encoding must give the same text, or two
   // different cookie values would open to the same session.

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Cookie } from './cookie.js'
+import { chunkName, splitSealed } from './cookie-session-chunks.js'
 import { SessionError } from './errors.js'
 import { serializeData } from './request.js'
 import { seal, type SealKey } from './seal.js'
@@ -49,10 +50,15 @@ export interface SealContext {
   readonly created: number
   /** The configured cookie, to tell which attributes the session changed. */
   readonly base: Cookie
+  /** How many cookies the sealed value may be split over (`maxCookies`); 1 when not given. */
+  readonly maxCookies?: number
 }
 
-/** The Set-Cookie header for `current`, sealed; throws a SESSION_SERIALIZE error when it exceeds 4096 bytes. */
-export function sealedCookie(current: Session, context: SealContext): string {
+/**
+ * The Set-Cookie headers for `current`, sealed: one, or with `maxCookies` the parts of a split value.
+ * Throws a SESSION_SERIALIZE error when one header would exceed 4096 bytes, or the parts `maxCookies`.
+ */
+export function sealedCookie(current: Session, context: SealContext): string[] {
   const { cookie } = current
   const expires = cookie.expires
   const absolute = cookie.absoluteExpires
@@ -65,7 +71,10 @@ export function sealedCookie(current: Session, context: SealContext): string {
   }
   // The data goes in as the JSON already made for it, not parsed and made again.
   const text = `${JSON.stringify(payload).slice(0, -1)},"d":${serializeData(current)}}`
-  const header = cookie.serialize(context.name, seal(text, context.key, context.name))
+  const sealed = seal(text, context.key, context.name)
+  const maxCookies = context.maxCookies ?? 1
+  if (maxCookies > 1) return splitCookie(cookie, context.name, sealed, maxCookies)
+  const header = cookie.serialize(context.name, sealed)
   const size = Buffer.byteLength(header)
   if (size > COOKIE_SIZE_LIMIT) {
     const err = new SessionError(
@@ -74,7 +83,23 @@ export function sealedCookie(current: Session, context: SealContext): string {
     )
     throw Object.assign(err, { limit: COOKIE_SIZE_LIMIT, size })
   }
-  return header
+  return [header]
+}
+
+/** The headers of `sealed` split over at most `maxCookies` cookies, each within the limit. */
+function splitCookie(cookie: Cookie, name: string, sealed: string, maxCookies: number): string[] {
+  // The value is ASCII, so its length is its bytes; the rest of each header is its name and attributes.
+  const room = (index: number): number => COOKIE_SIZE_LIMIT - Buffer.byteLength(cookie.serialize(chunkName(name, index), ''))
+  const pieces = splitSealed(sealed, maxCookies, room)
+  if (pieces === undefined) {
+    const limit = maxCookies * COOKIE_SIZE_LIMIT
+    const err = new SessionError(
+      'SESSION_SERIALIZE',
+      `sessionkit: the session does not fit in ${maxCookies} cookies of ${COOKIE_SIZE_LIMIT} bytes (maxCookies: ${maxCookies}, the sealed value is ${sealed.length} bytes); keep less in the session, or use session() with a store`,
+    )
+    throw Object.assign(err, { limit, size: sealed.length })
+  }
+  return pieces.map((piece, index) => cookie.serialize(chunkName(name, index), piece))
 }
 
 /**

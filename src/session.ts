@@ -108,6 +108,31 @@ export class Session {
   }
 }
 
+/** The session's methods that sessionkit or the app calls on it: data may not take their names. */
+const METHODS = ['regenerate', 'destroy', 'reload', 'save', 'touch', 'resetMaxAge'] as const
+
+/**
+ * Throws a SessionError (`SESSION_SERIALIZE`, 500) when the app's data replaced one of the session's
+ * methods or its cookie, as `Object.assign(req.session, input)` does with a key named `touch`. Without
+ * it the commit would fail with a bare TypeError ("touch is not a function"); a stored copy would lose
+ * the key anyway, since a load drops reserved keys. Cheap: a property read per method. @internal
+ */
+export function assertIntact(session: Session): void {
+  const members = session as unknown as Record<string, unknown>
+  if (!(members['cookie'] instanceof Cookie)) throw replacedMember('cookie', members['cookie'], "the session's Cookie, whose fields (req.session.cookie.maxAge, …) can be set")
+  for (const name of METHODS) {
+    if (typeof members[name] !== 'function') throw replacedMember(name, members[name], "one of the session's methods")
+  }
+}
+
+function replacedMember(name: string, value: unknown, role: string): SessionError {
+  const got = value === null || value === undefined ? String(value) : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`
+  return new SessionError(
+    'SESSION_SERIALIZE',
+    `sessionkit: req.session.${name} was replaced by data (${got}), but ${name} is ${role}; keep the data under another key (was request input copied into req.session?)`,
+  )
+}
+
 function controllerOf(session: Session): SessionController {
   const req = session.req as SessionRequest & { [controllerKey]?: SessionController }
   return req[controllerKey] ?? detachedController

@@ -6,7 +6,8 @@ import { debug, keptValues, LAZY, RequestLifecycle, type LifecycleRequest } from
 import { goneError } from './merge.js'
 import type { ParsedOptions } from './options.js'
 import { oversizeError, recordProblem, sessionLabel } from './record.js'
-import { cookieAttributes, sameAttributes, type CookieAttributes, dataJsonIfAny, serializeCookie, serializeData } from './request.js'
+import { cookieAttributes, sameAttributes, type CookieAttributes, serializeCookie } from './request.js'
+import { jsonWithinIfAny, serializeWithin } from './json-size.js'
 import { Session, type RegenerateOptions } from './session.js'
 import { indexSession, unindexSession } from './session-index.js'
 import { writesOf, type WriteDone } from './session-writes.js'
@@ -216,7 +217,7 @@ export class StoreLifecycle extends RequestLifecycle {
     }
     let json: string
     try {
-      json = serializeData(session)
+      json = serializeWithin(session, this.options.maxSessionBytes, this.snapshot.json)
     } catch (err) {
       if (this.refusedJson === null) return { kind: 'none' } // the app was told, and answered itself
       throw err
@@ -302,7 +303,7 @@ export class StoreLifecycle extends RequestLifecycle {
       current = this.generate()
     }
     const session = this.currentSession(current) // read once: a descriptor read allocates
-    if (session === undefined || this.goneIds?.has(session.id) || !this.shouldSetCookie(session, this.committedJson ?? dataJsonIfAny(session))) {
+    if (session === undefined || this.goneIds?.has(session.id) || !this.shouldSetCookie(session, this.committedJson ?? jsonWithinIfAny(session, this.options.maxSessionBytes, this.snapshot?.json))) {
       if (this.clientSessionGone()) this.appendSetCookie(this.expiredCookie())
       return
     }
@@ -324,7 +325,7 @@ export class StoreLifecycle extends RequestLifecycle {
   write(target: Session, json: string | undefined, done: WriteDone<void>): void {
     if (this.goneIds?.has(target.id)) return done(new SessionError('SESSION_GONE', 'sessionkit: cannot save a session that was destroyed or regenerated'))
     try {
-      json ??= serializeData(target)
+      json ??= serializeWithin(target, this.options.maxSessionBytes)
     } catch (err) {
       if (this.phase === 'open') this.refusedJson = null
       return done(err)

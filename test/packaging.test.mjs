@@ -200,6 +200,51 @@ process.exit(0)
   assert.deepEqual(result, [true, true, true, true])
 })
 
+test("require('sessionkit/cookie-session') and its import are cookie-session's factory, typed", async () => {
+  const result = await runInApp(
+    'cookie-session.mjs',
+    `import { createRequire } from 'node:module'
+import imported, { cookieSession } from 'sessionkit/cookie-session'
+const required = createRequire(import.meta.url)('sessionkit/cookie-session')
+const middleware = required({ name: 'session', keys: ['k1', 'k2'], maxAge: 60_000 })
+console.log(JSON.stringify({
+  resolved: createRequire(import.meta.url).resolve('sessionkit/cookie-session'),
+  factory: typeof required,
+  same: [imported === required, cookieSession === required],
+  arity: middleware.length,
+}))
+process.exit(0)
+`,
+  )
+  assert.equal(result.resolved, join(app, 'node_modules/sessionkit/dist/cjs/cookie-session.cjs'))
+  assert.equal(result.factory, 'function')
+  assert.deepEqual(result.same, [true, true])
+  assert.equal(result.arity, 3)
+  await writeFile(
+    join(app, 'tsconfig.cookie-session.json'),
+    JSON.stringify({
+      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2022', strict: true, noEmit: true, typeRoots: [join(repoModules, '@types')], types: ['node'] },
+      files: ['cookie-session-consumer.mts', 'cookie-session-consumer.cts'],
+    }),
+  )
+  const body = `
+const options: cookieSession.CookieSessionCompatOptions = { name: 'session', keys: ['k1'], maxAge: 60_000, sameSite: 'lax' }
+export const middleware = cookieSession(options)
+export function handler(req: cookieSession.CookieSessionRequest): boolean | undefined {
+  req.sessionOptions.maxAge = 1000
+  return req.session?.isNew
+}
+// @ts-expect-error sameSite takes cookie-session's values
+cookieSession({ keys: ['k1'], sameSite: 'sideways' })
+`
+  await writeFile(join(app, 'cookie-session-consumer.mts'), `import cookieSession from 'sessionkit/cookie-session'\n${body}`)
+  await writeFile(join(app, 'cookie-session-consumer.cts'), `import cookieSession = require('sessionkit/cookie-session')\n${body}`)
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
+  await run(process.execPath, [tsc, '-p', join(app, 'tsconfig.cookie-session.json')], { cwd: app, env: cleanEnv }).catch((error) => {
+    throw new Error(`tsc failed in the scratch app:\n${error.stdout}${error.stderr}`)
+  })
+})
+
 test('TypeScript apps compile against the installed types, as ESM and as CommonJS', async () => {
   await writeFile(
     join(app, 'tsconfig.json'),

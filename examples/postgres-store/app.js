@@ -30,6 +30,9 @@ async function ensureSessionTable(pool) {
 
 async function main() {
   const pool = new Pool({ connectionString: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test' })
+  // An idle pooled connection that PostgreSQL closes (a restart) is an 'error' event on the pool: without
+  // a listener it would end the process.
+  pool.on('error', (err) => console.error('postgres pool:', err.message))
   await ensureSessionTable(pool)
 
   const app = express()

@@ -60,7 +60,7 @@ export function statementsFor(table: string, schema: string | undefined): Statem
     destroy: `DELETE FROM ${name} WHERE sid = $1`,
     idsOf: `SELECT sid FROM ${name} WHERE owner = $1 AND expires > $2`,
     ids: `SELECT sid FROM ${name} WHERE expires > $1`,
-    all: `SELECT sid, data, expires FROM ${name} WHERE expires > $1`,
+    all: `SELECT sid, data, version, expires FROM ${name} WHERE expires > $1`,
     length: `SELECT count(*)::int AS count FROM ${name} WHERE expires > $1`,
     clear: `DELETE FROM ${name}`,
     // A small batch, skipping rows a request has locked: pruning never makes a request wait on it.

@@ -16,27 +16,33 @@ import type { ConditionalStore, ConditionalWriteOutcome, VersionedRecord } from 
 import { Store, type SessionRecord, type StoreCallback } from '../store.js'
 import { timeOf } from '../touch-expiry.js'
 import { statementsFor, type Statements } from './postgres-sql.js'
-import { answer, newVersion, ownerOf, partsOf } from './shared.js'
+import { escapedVersion, isEscapedVersion, storableJson, storableText, unescapedValue } from './postgres-text.js'
+import { answer, newVersion, ownerOf, partsOf, warnWithoutErrorListener } from './shared.js'
 
 const debug = createDebug('sessionkit:postgres')
 
-/** What the store needs of a `pg` Pool (or Client): parameterized queries. */
+/**
+ * What the store needs of a `pg` Pool: parameterized queries. The Pool is the app's, and so are its
+ * listeners: it needs an 'error' listener, or the first idle connection PostgreSQL closes ends the
+ * process (the store warns once, at its first query, when it has none).
+ */
 export interface PgPool {
   query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>
 }
 
 /** Options of {@link PostgresStore}. */
 export interface PostgresStoreOptions {
-  /** A `pg` Pool; the app creates and ends it. */
+  /** A `pg` Pool with an 'error' listener; the app creates and ends it. */
   pool: PgPool
   /** The table. Default `'sessionkit_sessions'`. */
   tableName?: string
   /** The table's schema. Default: the connection's search_path. */
   schemaName?: string
   /**
-   * Create the table and its indexes when missing (safe when several processes start at once). The
-   * table: `sid text PRIMARY KEY, data jsonb NOT NULL, expires timestamptz NOT NULL, version bigint
-   * NOT NULL, owner text`, indexed on `expires` and `owner`. Default false.
+   * Create the table and its indexes when missing (safe when several processes start at once).
+   * Started when the store is made; should that fail (PostgreSQL not up yet), the next call tries
+   * again. The table: `sid text PRIMARY KEY, data jsonb NOT NULL, expires timestamptz NOT NULL,
+   * version bigint NOT NULL, owner text`, indexed on `expires` and `owner`. Default false.
    */
   createTable?: boolean
   /** Lifetime in ms of sessions whose cookie has no expiry (browser-session cookies). Default one day. */
@@ -64,10 +70,14 @@ export class PostgresStore extends Store implements ConditionalStore {
   readonly #pool: PgPool
   readonly #sql: Statements
   readonly #ttl: number
-  readonly #ready: Promise<void>
+  readonly #createTable: boolean
+  // The table's creation while it is under way or once it succeeded; undefined before, and again after
+  // a failure, so that a store made while PostgreSQL was down creates its table once it is back.
+  #created: Promise<void> | undefined
   readonly #pruneBatch: number
   #timer: NodeJS.Timeout | undefined
   #pruning: Promise<number> | undefined
+  #checkedPool = false
 
   constructor(options: PostgresStoreOptions) {
     super()
@@ -84,9 +94,9 @@ export class PostgresStore extends Store implements ConditionalStore {
       throw new TypeError('sessionkit/postgres: indexBy must be the name of a session key')
     }
     this.indexBy = options.indexBy
-    this.#ready = options.createTable === true ? this.#pool.query(this.#sql.create).then(() => undefined) : Promise.resolve()
-    // Every call awaits it and fails with its error; this keeps it from counting as unhandled meanwhile.
-    this.#ready.catch((err: unknown) => debug('creating the table failed: %O', err))
+    this.#createTable = options.createTable === true
+    // Started now, so that the table is there by the first request; a failure is retried by that request.
+    if (this.#createTable) this.#ready().catch(() => undefined)
     const interval = options.pruneInterval ?? 60_000
     if (!(interval >= 0)) throw new TypeError('sessionkit/postgres: pruneInterval must be a number of milliseconds, 0 or more')
     if (interval > 0) {
@@ -115,7 +125,7 @@ export class PostgresStore extends Store implements ConditionalStore {
       const row = this.#row(sid, session)
       const now = new Date()
       // A version this store never gave (not a bigint) matches no row; the column could not even compare it.
-      const comparable = expected === null || /^[0-9]{1,19}$/.test(expected)
+      const comparable = expected === null || /^-?[0-9]{1,19}$/.test(expected)
       const result = !comparable
         ? { rows: [] }
         : expected === null
@@ -157,7 +167,7 @@ export class PostgresStore extends Store implements ConditionalStore {
     const work =
       this.indexBy === undefined
         ? Promise.reject(new TypeError('sessionkit/postgres: idsOf() needs the indexBy option'))
-        : this.#query(this.#sql.idsOf, [String(owner), new Date()]).then((result) => result.rows.map((row) => String(row['sid'])))
+        : this.#query(this.#sql.idsOf, [storableText(String(owner)), new Date()]).then((result) => result.rows.map((row) => String(row['sid'])))
     return answer(work, callback)
   }
 
@@ -217,18 +227,45 @@ export class PostgresStore extends Store implements ConditionalStore {
   }
 
   async #query(text: string, values: unknown[]): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }> {
-    await this.#ready
+    if (!this.#checkedPool) {
+      this.#checkedPool = true
+      warnWithoutErrorListener(this.#pool, "sessionkit/postgres: the pg Pool has no 'error' listener, so the first idle connection PostgreSQL closes (a restart, a failover) will end the process. Add one: pool.on('error', (err) => console.error('postgres:', err.message))")
+    }
+    if (this.#createTable) await this.#ready()
     return this.#pool.query(text, values)
+  }
+
+  /**
+   * The table's creation: the one in flight or done, or a new attempt after a failure. Calls made
+   * while one attempt runs share it (and its error); a failed attempt is forgotten as it fails.
+   */
+  #ready(): Promise<void> {
+    if (this.#created !== undefined) return this.#created
+    const attempt = this.#pool.query(this.#sql.create).then(
+      () => undefined,
+      (err: unknown) => {
+        if (this.#created === attempt) this.#created = undefined
+        debug('creating the table failed (tried again on the next call): %O', err)
+        throw err
+      },
+    )
+    this.#created = attempt
+    return attempt
   }
 
   async #read(sid: string): Promise<VersionedRecord | null> {
     return versionedOf((await this.#query(this.#sql.get, [sid, new Date()])).rows[0])
   }
 
-  /** The values $1..$5 of a write: sid, data (with the cookie), expires, a new version, owner. */
+  /**
+   * The values $1..$5 of a write: sid, data (with the cookie), expires, a new version, owner. Data
+   * jsonb would refuse is escaped, and its version says so (postgres-text.ts).
+   */
   #row(sid: string, session: SessionRecord): unknown[] {
     const { data, cookie } = partsOf(session)
-    return [sid, JSON.stringify({ ...data, cookie }), this.#expiryOf(cookie), newVersion(), ownerOf(session, this.indexBy)]
+    const { json, escaped } = storableJson(JSON.stringify({ ...data, cookie }))
+    const owner = ownerOf(session, this.indexBy)
+    return [sid, json, this.#expiryOf(cookie), escaped ? escapedVersion(newVersion()) : newVersion(), owner === null ? null : storableText(owner)]
   }
 
   #expiryOf(cookie: SessionRecord['cookie']): Date {
@@ -238,7 +275,8 @@ export class PostgresStore extends Store implements ConditionalStore {
 
 /** A row as a session. The expires column is the cookie's expiry (a load-and-touch moves only it). */
 function recordOf(row: Record<string, unknown>): SessionRecord {
-  const record = (typeof row['data'] === 'string' ? JSON.parse(row['data']) : row['data']) as SessionRecord
+  const stored = (typeof row['data'] === 'string' ? JSON.parse(row['data']) : row['data']) as SessionRecord
+  const record = isEscapedVersion(row['version']) ? unescapedValue(stored) : stored
   if (record.cookie === null || typeof record.cookie !== 'object') record.cookie = { originalMaxAge: null }
   if (record.cookie.expires !== null && record.cookie.expires !== undefined) record.cookie.expires = new Date(row['expires'] as Date)
   return record

@@ -21,7 +21,7 @@ import { type RedisStoreClient, type RedisTarget, Script, targetOf } from './red
 import { durabilityOf, durably, type WaitForReplicas } from './redis-durability.js'
 import { cookieFields, globEscape, inBatches, recordOf } from './redis-records.js'
 import { DESTROY, DESTROY_OWNED, IDS_OF, INDEX_PUT, LOAD, TOUCH, WRITE } from './redis-scripts.js'
-import { answer, newVersion, ownerOf, partsOf } from './shared.js'
+import { answer, newVersion, ownerOf, partsOf, warnWithoutErrorListener } from './shared.js'
 
 export type { IoRedisClient, IoRedisCluster, IoRedisNode, NodeRedisClient, NodeRedisCluster, NodeRedisSentinel, NodeRedisSentinelLease, RedisStoreClient } from './redis-client.js'
 export type { WaitForReplicas } from './redis-durability.js'
@@ -74,7 +74,7 @@ export class RedisStore extends Store implements ConditionalStore {
   constructor(options: RedisStoreOptions) {
     super()
     if (options === null || typeof options !== 'object') throw new TypeError('sessionkit/redis: new RedisStore({ client }) needs an options object')
-    this.#target = targetOf(options.client)
+    this.#target = withErrorListenerCheck(targetOf(options.client), options.client)
     this.#prefix = options.prefix ?? 'sess:'
     this.#ttl = options.ttl ?? 86_400_000
     if (!(this.#ttl > 0)) throw new TypeError('sessionkit/redis: ttl must be a number of milliseconds, more than 0')
@@ -317,4 +317,22 @@ export class RedisStore extends Store implements ConditionalStore {
     const { storeExpires } = touchedExpiry(cookie as unknown as SessionRecord['cookie'], now, this.#ttl)
     return String(Math.ceil(Math.max(storeExpires, now + MIN_TTL_MS)))
   }
+}
+
+/**
+ * `target` whose first command checks that a node-redis client has an 'error' listener: node-redis
+ * throws a lost connection as an 'error' event, which ends the process when nothing listens. (ioredis
+ * only logs one, so it is left alone.)
+ */
+function withErrorListenerCheck(target: RedisTarget, client: RedisStoreClient): RedisTarget {
+  if (typeof (client as { call?: unknown }).call === 'function') return target
+  let checked = false
+  const send: RedisTarget['send'] = (args, key) => {
+    if (!checked) {
+      checked = true
+      warnWithoutErrorListener(client, "sessionkit/redis: the node-redis client has no 'error' listener, so the first lost connection (a Redis restart, a failover) will end the process. Add one: client.on('error', (err) => console.error('redis:', err.message))")
+    }
+    return target.send(args, key)
+  }
+  return { ...target, send }
 }

@@ -67,3 +67,20 @@ export function answer<T>(work: Promise<T>, callback: StoreCallback<T> | undefin
   )
   return undefined
 }
+
+// The clients and pools already warned about: once each, however many stores share one.
+const warnedClients = new WeakSet<object>()
+
+/**
+ * Warns once (code SESSIONKIT_NO_ERROR_LISTENER) when `emitter`, a client or pool the app made, has no
+ * 'error' listener: `pg` and node-redis report a lost connection as an 'error' event, and Node ends the
+ * process when nothing listens. The store adds none of its own, the emitter being the app's; it is
+ * checked at the first command rather than when the store is made, by which time the app has set up.
+ */
+export function warnWithoutErrorListener(emitter: unknown, message: string): void {
+  if (emitter === null || typeof emitter !== 'object' || warnedClients.has(emitter)) return
+  const counted = emitter as { listenerCount?: unknown }
+  if (typeof counted.listenerCount !== 'function') return
+  warnedClients.add(emitter)
+  if ((counted.listenerCount as (event: string) => number).call(emitter, 'error') === 0) process.emitWarning(message, { code: 'SESSIONKIT_NO_ERROR_LISTENER' })
+}

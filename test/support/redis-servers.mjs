@@ -282,3 +282,19 @@ export async function startSentinel({ base, sentinelBase, replicas = 1, name = '
   }
   return set
 }
+
+/**
+ * One redis-server on `port` (not started: call start()), persisting every write to its append-only
+ * file before answering it (`appendfsync always`), so a SIGKILL loses no acknowledged write and a
+ * restart in the same folder reads them back. stop() kills it and removes its folder.
+ */
+export function persistentRedis(port) {
+  const root = mkdtempSync(join(tmpdir(), 'sessionkit-redis-'))
+  // A later option wins over the same option earlier on redis-server's command line.
+  const server = new Server(port, root, serverArgs(port, ['--appendonly', 'yes', '--appendfsync', 'always']))
+  server.stop = async () => {
+    await server.kill('SIGKILL')
+    rmSync(root, { recursive: true, force: true })
+  }
+  return server
+}
