@@ -26,6 +26,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'req.session', link: '/guide/session-api' },
       { text: 'Types', link: '/guide/types' },
       { text: 'Cookie sessions', link: '/guide/cookie-sessions' },
+      { text: 'Moving from cookie-session', link: '/migrate-cookie-session' },
       { text: 'Beyond express-session', link: '/guide/beyond-express-session' },
       { text: 'Events', link: '/guide/events' },
     ],

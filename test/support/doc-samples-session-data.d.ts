@@ -16,6 +16,8 @@ declare global {
   namespace NodeJS {
     interface ProcessEnv {
       SESSION_SECRET: string
+      SESSION_KEY_1: string
+      SESSION_KEY_2: string
     }
   }
 }
