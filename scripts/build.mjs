@@ -3,7 +3,7 @@
 // The build goes to a scratch folder that replaces dist/ only when complete, so a test running while
 // someone rebuilds never finds dist/ missing or half written.
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, renameSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -13,9 +13,26 @@ const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
 const scratch = join(root, `.dist-build-${process.pid}`)
 const previous = join(root, `.dist-old-${process.pid}`)
 
+/**
+ * A class with `#private` fields is declared with the line `#private;`, which an app compiled for
+ * TypeScript's default target (ES5) rejects with TS18028 unless it skips library checks. The line is
+ * replaced by a private member named by a string: the class stays nominal (an object of the same
+ * shape is still not one of them, as with `#private`), and at run time the fields stay `#` fields.
+ */
+function withoutPrivateNames(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.d.ts')) continue
+    const file = join(entry.parentPath ?? entry.path, entry.name)
+    const text = readFileSync(file, 'utf8')
+    const replaced = text.replace(/^(\s*)#private;$/gm, '$1private "#private";')
+    if (replaced !== text) writeFileSync(file, replaced)
+  }
+}
+
 rmSync(scratch, { recursive: true, force: true })
 try {
   execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json'), '--outDir', join(scratch, 'cjs')], { stdio: 'inherit' })
+  withoutPrivateNames(join(scratch, 'cjs'))
   mkdirSync(join(scratch, 'esm'), { recursive: true })
   const copies = [
     ['src/entry/sessionkit.cjs', 'cjs/sessionkit.cjs'],

@@ -7,7 +7,7 @@ import { carriedParts, joinSealed, partOf } from './cookie-session-chunks.js'
 import { expiredCookie as expiredHeader, sameAttributes, serializeData } from './request.js'
 import { openSealed, type SealKey } from './seal.js'
 import { ATTRIBUTES, COOKIE_SIZE_LIMIT, newSealedId, readPayload, sealedCookie, type Payload } from './sealed-payload.js'
-import { RESERVED_KEYS, Session, type RegenerateOptions } from './session.js'
+import { Session, type RegenerateOptions } from './session.js'
 import { sessionCookieValues } from './signature.js'
 
 /** What `cookieSession()` gives each request. @internal */
@@ -139,21 +139,27 @@ export class CookieLifecycle extends RequestLifecycle {
     return (this.id ??= newSealedId())
   }
 
-  /** `req.session = null` ends the session; `req.session = { user }` (cookie-session's habit) starts a new one with that data. */
-  assign(value: unknown): void {
+  /** `req.session = null` (or `undefined`) ends the session and clears the cookie; a Session is kept as it is. */
+  unset(value: unknown): void {
     if (value instanceof Session) {
       this.slot = value
       return
     }
+    this.endReplaced(this.replaceable())
+    this.slot = value === null ? null : undefined
+  }
+
+  /** The current session: the cookie's is opened now if the app never read it. */
+  replaceable(): Session | undefined {
     const previous = this.slot === LAZY ? (this.values.length > 0 ? this.getSession() : undefined) : this.slot
-    if (previous instanceof Session) this.noteGone(previous)
-    if (value === null || value === undefined || typeof value !== 'object') {
-      if (previous instanceof Session && previous.id === this.clientId()) this.report({ type: 'destroyed' })
-      this.slot = value === null ? null : undefined
-      return
-    }
-    const created = this.generate() as unknown as Record<string, unknown>
-    for (const key of Object.keys(value)) if (!RESERVED_KEYS.has(key)) created[key] = (value as Record<string, unknown>)[key]
+    return previous instanceof Session ? previous : undefined
+  }
+
+  /** Nothing holds a cookie session but the cookie: it ends by not being sent again (and being cleared). */
+  endReplaced(previous: Session | undefined): void {
+    if (previous === undefined) return
+    this.noteGone(previous)
+    if (previous.id === this.clientId()) this.report({ type: 'destroyed' })
   }
 
   // --- opening and creating ----------------------------------------------------------------------------

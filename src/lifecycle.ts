@@ -87,6 +87,8 @@ export abstract class RequestLifecycle implements SessionController, CommitSteps
   clearWith: Cookie | undefined
   /** A regenerate(), destroy() or reload() in flight, which the commit waits for. */
   pendingOperation: Promise<void> | undefined
+  /** An operation the app had no Promise of failed (the destroy behind `req.session = { ... }`): the response fails with it. */
+  unawaitedFailure: unknown
   /** The new sessions already reported as created, so that saving one twice reports it once. */
   #reportedCreated: Set<string> | undefined
   /** Whether the response is held for the commit (see {@link hold}). */
@@ -149,8 +151,25 @@ export abstract class RequestLifecycle implements SessionController, CommitSteps
   abstract getSession(): Session | null | undefined
   /** `req.sessionID` read by the app. */
   abstract getId(): string
-  /** `req.session = value`. */
-  abstract assign(value: unknown): void
+
+  /**
+   * `req.session = value`. An object that is not a Session replaces the session, in both modes (apps
+   * write `req.session = {}` to start over, a cookie-session habit): a new session under a new id holding
+   * that object's own values, the old one ended as `destroy()` ends it. Anything else is {@link unset}.
+   */
+  assign(value: unknown): void {
+    if (value === null || typeof value !== 'object' || value instanceof Session) return this.unset(value)
+    this.endReplaced(this.replaceable())
+    const created = this.generate() as unknown as Record<string, unknown>
+    for (const key of Object.keys(value)) if (!RESERVED_KEYS.has(key)) created[key] = (value as Record<string, unknown>)[key]
+  }
+
+  /** `req.session = null`, `undefined`, a non-object, or a Session instance. */
+  abstract unset(value: unknown): void
+  /** The session an assignment replaces, if any. */
+  abstract replaceable(): Session | undefined
+  /** Ends the session an assignment replaces (the store mode destroys its record); throws when it cannot be replaced. */
+  abstract endReplaced(previous: Session | undefined): void
 
   /** What `req.session` holds now, without making anything: LAZY for a new session never used. */
   current(): Slot | object {
@@ -183,6 +202,9 @@ export abstract class RequestLifecycle implements SessionController, CommitSteps
     if (this.config.absoluteTimeout > 0) cookie.absoluteExpires = new Date(Date.now() + this.config.absoluteTimeout)
     return cookie
   }
+
+  /** A new, empty session as `req.session`, under a new id, with the configured cookie. */
+  abstract generate(): Session
 
   /** A new, empty session under `id` as `req.session`, its snapshot taken. */
   adoptNew(id: string, cookie: Cookie): Session {
@@ -219,13 +241,16 @@ export abstract class RequestLifecycle implements SessionController, CommitSteps
     return client !== undefined && this.goneIds?.has(client) === true
   }
 
-  /** Remembers an operation that replaces or removes the session until it settles. */
+  /** Remembers an operation that replaces or removes the session until it settles, and any still in flight with it. */
   track(operation: Promise<void>): Promise<void> {
-    this.pendingOperation = operation
+    const before = this.pendingOperation
+    // Two in flight (an assignment's destroy, then a regenerate()): the commit waits for both.
+    const all = before === undefined ? operation : Promise.allSettled([before, operation]).then(() => undefined)
+    this.pendingOperation = all
     const settle = (): void => {
-      if (this.pendingOperation === operation) this.pendingOperation = undefined
+      if (this.pendingOperation === all) this.pendingOperation = undefined
     }
-    operation.then(settle, settle)
+    all.then(settle, settle)
     return operation
   }
 
@@ -233,11 +258,17 @@ export abstract class RequestLifecycle implements SessionController, CommitSteps
 
   commit(): Promise<void> | undefined {
     const pending = this.pendingOperation
-    if (pending === undefined) return this.commitNow()
+    if (pending === undefined) return this.commitUnlessFailed()
     // The app ended the response without waiting for regenerate(), destroy() or reload(): decide once
     // it has finished, on the session it leaves; setImmediate lets its own callback have its say first.
-    const later = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)).then(() => this.commitNow() ?? undefined)
+    const later = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)).then(() => this.commitUnlessFailed() ?? undefined)
     return pending.then(later, later)
+  }
+
+  /** {@link commitNow}, unless an operation the app could not await failed: a session it meant to end may still be live. */
+  commitUnlessFailed(): Promise<void> | undefined {
+    if (this.unawaitedFailure !== undefined) throw this.unawaitedFailure
+    return this.commitNow()
   }
 
   /** Decides and starts what the session needs at the end of the response. */

@@ -10,6 +10,7 @@ import { cookieAttributes, sameAttributes, type CookieAttributes, serializeCooki
 import { jsonWithinIfAny, serializeWithin } from './json-size.js'
 import { Session, type RegenerateOptions } from './session.js'
 import { indexSession, unindexSession } from './session-index.js'
+import { touchAfterResponse, type TouchSteps } from './store-touch.js'
 import { writesOf, type WriteDone } from './session-writes.js'
 import { makeId, makeIdAsync } from './genid.js'
 import { expiryDue, shouldSave, type EndAction, type StoreModeContext } from './store-rules.js'
@@ -23,7 +24,7 @@ import { atOnceOrLater, destroySession, destroySessionNow, readSession, usesVers
  * A request whose session lives in a store (`session()`): the cookie carries a signed id, the store the
  * data, and express-session's `resave` / `saveUninitialized` / `rolling` / `unset` rules decide. @internal
  */
-export class StoreLifecycle extends RequestLifecycle {
+export class StoreLifecycle extends RequestLifecycle implements TouchSteps {
   /** The verified id the client's cookie carried. */
   cookieId: string | undefined
   /** That cookie's value when the current secret signed it: sending the same id back reuses it. */
@@ -148,8 +149,27 @@ export class StoreLifecycle extends RequestLifecycle {
     return (this.id ??= makeId(this.options.genid, this.req))
   }
 
-  assign(value: unknown): void {
+  /** `req.session = null` (or `delete req.session`): with `unset: 'destroy'` the end destroys the session. */
+  unset(value: unknown): void {
     this.slot = value as Session | null | undefined
+  }
+
+  /** The loaded session, or the new one the app already used; LAZY is none. */
+  replaceable(): Session | undefined {
+    return this.slot instanceof Session ? this.slot : undefined
+  }
+
+  /** Destroys the record of the session an assignment replaces, as regenerate() does; the response fails if that fails. */
+  endReplaced(previous: Session | undefined): void {
+    if (this.options.genidIsAsync && (previous !== undefined || this.id === undefined)) {
+      throw new SessionError('SESSION_CONFIG', 'sessionkit: req.session = { ... } needs a new id at once, which an async genid cannot give; use `await req.session.regenerate()` and then set the values')
+    }
+    if (previous === undefined) return
+    // A new session nothing stored yet has no record to remove.
+    if (previous.id !== this.cookieId && this.saved === undefined) return this.noteGone(previous)
+    this.destroy(previous).catch((err: unknown) => {
+      this.unawaitedFailure ??= err
+    })
   }
 
   /** The first look at a loaded session: what it was, and (without `resave`) what the store holds. */
@@ -232,16 +252,15 @@ export class StoreLifecycle extends RequestLifecycle {
     return this.cookieId === session.id ? this.touchIfDue(session) : { kind: 'none' }
   }
 
-  /** An unchanged session: its expiry moves (a touch after the response) unless `touchAfter` says not yet. */
+  /**
+   * An unchanged session: its expiry moves (a touch after the response) unless `touchAfter` says not
+   * yet. A store without `touch` has the session written back instead: otherwise an active user would be
+   * logged out `maxAge` after the last change, whatever `rolling` told the browser.
+   */
   touchIfDue(session: Session): EndAction {
     if (!this.expiryDue(session)) return { kind: 'none' }
     this.restart(session)
-    return this.canTouch(session) ? { kind: 'touch', session } : { kind: 'none' }
-  }
-
-  /** Whether an unchanged session's expiry can move: by the store's touch, a rewrite, or its versioned load. */
-  canTouch(session: Session): boolean {
-    return this.loadTouched(session) || this.options.rewriteOnTouch || typeof this.options.store.touch === 'function'
+    return { kind: 'touch', session }
   }
 
   /** Whether the versioned load already moved this session's expiry in the store. */
@@ -267,32 +286,13 @@ export class StoreLifecycle extends RequestLifecycle {
     }
   }
 
-  /** Moves an unchanged session's expiry once the response is out: its failure is reported, never a failed response. */
+  /** Moves an unchanged session's expiry once the response is out (see store-touch.ts). */
   override afterEnd(): void {
     super.afterEnd()
     const current = this.touchAfterEnd
     if (current === undefined) return
     this.touchAfterEnd = undefined
-    // The owner index entry lives as long as the session it names; nothing else to do after a versioned load.
-    const indexed = this.options.index !== undefined && this.options.indexBy !== undefined
-    if (this.loadTouched(current) && !indexed) return
-    const failed = (err: unknown): void => {
-      // A session another request destroyed has nothing left to touch; that is not this request's error.
-      if (err instanceof SessionError && err.code === 'SESSION_GONE') return
-      const storeError = err instanceof SessionError ? err : new SessionError('SESSION_STORE_FAILED', String(err), { cause: err })
-      debug('touching session %s failed: %s', sessionLabel(current.id), storeError.code) // a store's message may name the id
-      this.context.reportStoreError(storeError, 'touch')
-      this.report({ type: 'storeError', operation: 'touch', error: storeError })
-    }
-    const touched = (err: unknown): void => {
-      if (err !== null && err !== undefined) return failed(err)
-      if (indexed) indexSession(this.options, current).catch(failed)
-    }
-    if (this.loadTouched(current)) return touched(null)
-    if (!this.options.rewriteOnTouch) return callStore(this.options.store, 'touch', [current.id, current], this.options.storeTimeout, touched)
-    // Writes the data back with the moved expiry, for stores whose touch moves only their own TTL.
-    if (this.snapshot === undefined) this.snapshotLoaded(current)
-    this.write(current, undefined, touched)
+    touchAfterResponse(this, current)
   }
 
   writeHeaders(): void {
@@ -321,8 +321,8 @@ export class StoreLifecycle extends RequestLifecycle {
     return new Promise((resolve, reject) => this.write(target, json, (err) => (err === null || err === undefined ? resolve() : reject(err))))
   }
 
-  /** {@link save} through a callback, called before this returns when the store answers at once. */
-  write(target: Session, json: string | undefined, done: WriteDone<void>): void {
+  /** {@link save} through a callback, called before this returns when the store answers at once; `merge` as if the option were set. */
+  write(target: Session, json: string | undefined, done: WriteDone<void>, merge = this.options.merge): void {
     if (this.goneIds?.has(target.id)) return done(new SessionError('SESSION_GONE', 'sessionkit: cannot save a session that was destroyed or regenerated'))
     try {
       json ??= serializeWithin(target, this.options.maxSessionBytes)
@@ -338,7 +338,7 @@ export class StoreLifecycle extends RequestLifecycle {
     const written = json
     if (target === this.slot) this.saved = { json: written, attributes: cookieAttributes(target.cookie) }
     const base = this.mergeBase ?? (target.id === this.cookieId ? this.snapshot?.json : undefined)
-    const merging = this.options.merge && base !== undefined && target.id === this.snapshot?.id
+    const merging = merge && base !== undefined && target.id === this.snapshot?.id
     const version = !this.versioned ? undefined : this.version?.id === target.id ? this.version.value : target.id === this.cookieId ? undefined : null
     const write = { target, json: written, mergeBase: merging ? base : undefined, version, loadedAt: this.loadedAt }
     writeSession(this.access, write, (err, outcome) => {

@@ -2,6 +2,7 @@
 // rules, observed over HTTP on every framework, and where the behaviour is shared, checked against
 // express-session itself running the same scenario.
 import assert from 'node:assert/strict'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, test } from 'node:test'
 import {
   CountingStore,
@@ -167,12 +168,20 @@ for (const framework of frameworks) {
           }
         })
 
-        test('resave false without store.touch: nothing is written for an unchanged session', async () => {
+        // express-session writes nothing, so the session expires maxAge after its last change however
+        // active its user is; sessionkit writes it back after the response, so that its expiry moves.
+        test('resave false without store.touch: an unchanged session is written back by sessionkit only', async () => {
           const app = await setup(impl.create, framework, {}, { touch: false })
           try {
-            const { cookie } = await seed(app)
+            const { cookie, id } = await seed(app)
             await app.get('/read', { cookie })
-            assert.deepEqual(app.store.calls.set, [])
+            if (impl.name === 'sessionkit') {
+              for (let tries = 0; tries < 40 && app.store.calls.set.length === 0; tries++) await sleep(25)
+              assert.deepEqual(app.store.calls.set, [id])
+            } else {
+              await sleep(50)
+              assert.deepEqual(app.store.calls.set, [])
+            }
             assert.deepEqual(app.store.calls.touch, [])
           } finally {
             await app.close()

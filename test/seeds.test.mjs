@@ -11,14 +11,20 @@
 //   Express 4 removed those middlewares.
 // - 003: the login system has no `app.listen`, and its other snippets are fragments. (Its `<!-- -->`
 //   comments would parse: they are HTML-like comments, legal in a CommonJS script.) The Redis snippet
-//   uses `require('connect-redis')(session)`, the connect-redis 3 API.
+//   uses `require('connect-redis')(session)`, the form of connect-redis 6 and earlier: below, that it
+//   fails with the connect-redis this repo has (9), with the error README.md names.
+//
+// 001's connect-redis program is written for connect-redis 7 (`require('connect-redis').default`).
+// It runs three ways below: as written with connect-redis 7, the version it was written for (installed
+// here as the alias connect-redis-v7); as written with connect-redis 9, where it fails at startup as
+// README.md says; and with the one line README.md gives in its place, on connect-redis 9.
 // - 004: an app given in pieces ("Code removed for brevity") with pug views; the history middleware it
 //   teaches is examples/history and test/e2e-history.test.mjs.
 //
 // The programs listen on port 3000, hard-coded, so they run one at a time on that port.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
@@ -27,6 +33,7 @@ import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { parseSetCookie, request } from './support/http.mjs'
 import { requireService } from './support/services.mjs'
+import { snippet } from './support/snippets.mjs'
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'seeds')
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -49,21 +56,23 @@ async function portTaken() {
 
 /**
  * Runs a fixture with `node`. Resolves once it prints "Server running on port 3000" to
- * { output, stop }, or, if it exits first, to { exited: code, output }.
+ * { output, stop }, or, if it exits first, to { exited: code, output }. `connectRedis` names the
+ * package of the repo's node_modules that `connect-redis` resolves to (the repo's own, 9, by default);
+ * `edit` changes the program's text.
  */
-function run(file, { connectRedis7 = false } = {}) {
+function run(file, { connectRedis, edit } = {}) {
   let script = join(fixtures, file)
   const env = { ...process.env }
-  if (connectRedis7) {
-    // The tutorial was written for connect-redis 7 (`require('connect-redis').default`); 8 and 9
-    // export the class only by name. Run the unchanged program where `connect-redis` resolves to the
-    // version it was written for (installed as the alias connect-redis-v7), everything else to the repo.
+  if (connectRedis !== undefined || edit !== undefined) {
+    // A copy outside the repo, where `connect-redis` resolves to the package asked for and everything
+    // else to the repo.
     const dir = mkdtempSync(join(tmpdir(), 'sessionkit-seed-'))
     mkdirSync(join(dir, 'node_modules'))
-    symlinkSync(join(repo, 'node_modules', 'connect-redis-v7'), join(dir, 'node_modules', 'connect-redis'), 'dir')
+    symlinkSync(join(repo, 'node_modules', connectRedis ?? 'connect-redis'), join(dir, 'node_modules', 'connect-redis'), 'dir')
     symlinkSync(repo, join(dir, 'node_modules', 'sessionkit'), 'dir')
     script = join(dir, file)
-    copyFileSync(join(fixtures, file), script)
+    if (edit === undefined) copyFileSync(join(fixtures, file), script)
+    else writeFileSync(script, edit(readFileSync(join(fixtures, file), 'utf8')))
     env.NODE_PATH = join(repo, 'node_modules')
   }
   const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'], env })
@@ -221,10 +230,9 @@ test('001 basic setup: first visit, then a count, with an HttpOnly cookie for a 
 
 const redisService = await requireService('redis')
 
-test('001 connect-redis: sessions kept in the local Redis', { skip: skipPort || redisService.skip }, async () => {
-  const program = await run('001-connect-redis.js', { connectRedis7: true })
-  assert.equal(program.exited, undefined, `001-connect-redis.js exited with ${program.exited}:\n${program.output}`)
-
+/** Drives 001's connect-redis program: a new session kept in the local Redis under sess:<id>, then found again. */
+async function checkConnectRedisProgram(program, file) {
+  assert.equal(program.exited, undefined, `${file} exited with ${program.exited}:\n${program.output}`)
   const { createClient } = require('redis')
   const redis = createClient({ url: 'redis://127.0.0.1:6379' })
   try {
@@ -242,4 +250,41 @@ test('001 connect-redis: sessions kept in the local Redis', { skip: skipPort || 
     await redis.close()
     await program.stop()
   }
+}
+
+const TUTORIAL_LINE = "const RedisStore = require('connect-redis').default;"
+
+test('001 connect-redis, as written, with connect-redis 7 (the version it was written for): sessions kept in the local Redis', { skip: skipPort || redisService.skip }, async () => {
+  await checkConnectRedisProgram(await run('001-connect-redis.js', { connectRedis: 'connect-redis-v7' }), '001-connect-redis.js')
+})
+
+test('001 connect-redis, as written, with connect-redis 9: fails at startup with the error README.md names', async () => {
+  assert.ok(readFileSync(join(fixtures, '001-connect-redis.js'), 'utf8').includes(TUTORIAL_LINE))
+  const program = await run('001-connect-redis.js')
+  if (program.exited === undefined) await program.stop()
+  assert.notEqual(program.exited, undefined, 'it must not start')
+  assert.notEqual(program.exited, 0)
+  const error = program.output.split('\n').find((line) => line.startsWith('TypeError'))
+  assert.equal(error, 'TypeError: RedisStore is not a constructor')
+  assert.ok(readFileSync(join(repo, 'README.md'), 'utf8').includes(`\`${error}\``), `README.md names ${error}`)
+})
+
+test("001 connect-redis with README.md's line in place of the tutorial's, on connect-redis 9", { skip: skipPort || redisService.skip }, async () => {
+  const line = snippet('connect-redis-import')
+  const program = await run('001-connect-redis.js', { edit: (source) => source.replace(TUTORIAL_LINE, line) })
+  await checkConnectRedisProgram(program, `001-connect-redis.js with ${line}`)
+})
+
+test("003's require('connect-redis')(session) is not connect-redis 9's form: the error README.md names", () => {
+  const session = require('sessionkit')
+  let error
+  try {
+    require('connect-redis')(session)
+  } catch (err) {
+    error = err
+  }
+  assert.ok(error instanceof TypeError, 'connect-redis 9 exports no function to call with the session module')
+  const readme = readFileSync(join(repo, 'README.md'), 'utf8')
+  assert.ok(readme.includes(`\`TypeError: ${error.message}\``), `README.md names TypeError: ${error.message}`)
+  assert.ok(readme.includes("`const RedisStore = require('connect-redis')(session)` | connect-redis 6 and earlier"))
 })

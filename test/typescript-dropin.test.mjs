@@ -215,7 +215,7 @@ describe('installed as sessionkit, with @types/express-session pulled in by @typ
   before(async () => {
     dir = await installs.direct
     const sources = { 'app.mts': 'app.ts', 'redis-store.mts': 'redis-store.ts', 'pg-store.mts': 'pg-store.ts', 'extras.cts': 'extras.ts', 'wrong.mts': 'wrong.ts' }
-    await writeSources(dir, { ...sources, 'app.ts': 'app.ts', 'redis-store.ts': 'redis-store.ts', 'pg-store.ts': 'pg-store.ts', 'extras.ts': 'extras.ts' }, 'sessionkit')
+    await writeSources(dir, { ...sources, 'app.ts': 'app.ts', 'redis-store.ts': 'redis-store.ts', 'pg-store.ts': 'pg-store.ts', 'extras.ts': 'extras.ts', 'subpaths.ts': 'subpaths.ts' }, 'sessionkit')
     await writeTypedStore(dir, 'typed-store.mts', 'sessionkit')
   })
 
@@ -232,6 +232,17 @@ describe('installed as sessionkit, with @types/express-session pulled in by @typ
 
   test('module commonjs with esModuleInterop', async () => {
     assert.deepEqual(await typecheck(dir, 'commonjs', commonjs, ['app.ts', 'redis-store.ts', 'pg-store.ts', 'extras.ts']), [])
+  })
+
+  // node10 reads no `exports`: without `typesVersions` each subpath is TS2307 "Cannot find module".
+  test('module commonjs (moduleResolution node10): sessionkit/redis, /postgres, /testing and /cookie-session resolve', async () => {
+    assert.deepEqual(await typecheck(dir, 'node10-subpaths', commonjs, ['subpaths.ts', 'app.ts']), [])
+  })
+
+  // TypeScript 5's default target is ES5, where a declared `#private` field is TS18028.
+  test('TypeScript’s default target (ES5) with skipLibCheck false: the declarations compile', async () => {
+    const es5 = { ...commonjs, target: undefined }
+    assert.deepEqual(await typecheck(dir, 'es5', es5, ['subpaths.ts']), [])
   })
 })
 

@@ -23,7 +23,8 @@ app.get('/', (req, res) => {
   const who = req.session.user
     ? `<p>Logged in as <b>${escapeHtml(req.session.user)}</b>.</p><form method="post" action="/logout"><button>Log out</button></form>`
     : `<form method="post" action="/login"><label>Name <input name="name" autofocus></label> <button>Log in</button></form>`
-  res.send(page(`<h1>sessionkit</h1><p>You have viewed this page <b id="views">${req.session.views}</b> times.</p>${who}`))
+  const note = req.session.user ? '<p><small>Logging in gave you a new session id; the count came along with it.</small></p>' : ''
+  res.send(page(`<h1>sessionkit</h1><p>You have viewed this page <b id="views">${req.session.views}</b> times.</p>${who}${note}`))
 })
 
 app.post('/login', async (req, res, next) => {
@@ -35,8 +36,9 @@ app.post('/login', async (req, res, next) => {
   }
   try {
     const name = given.trim() || 'guest'
-    // A new id after login, so an id planted before it (session fixation) is worth nothing.
-    await req.session.regenerate()
+    // A new session (a new id) after login, so an id planted before it (session fixation) is worth
+    // nothing. The new session starts empty: `keep` carries the visit count over, or it would be 1 again.
+    await req.session.regenerate({ keep: ['views'] })
     req.session.user = name
     await req.session.save()
     res.redirect('/')
