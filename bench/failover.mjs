@@ -12,7 +12,7 @@
 //
 //   node bench/failover.mjs [--duration=20000] [--kill-at=6000] [--connections=50] [--client=node-redis,ioredis] [--wait=0,1] [--lag=0,500] [--out=bench/results/failover.json]
 //
-// The test suite runs a short version (test/redis-failover.test.mjs); the README has the figures.
+// The test suite runs a short version (test/redis-failover.test.mjs); docs/guide/guarantees.md has the figures.
 import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'

@@ -6,7 +6,7 @@
 //                        [--shape=express|node]
 // --shape=express (the default) gives req and res new prototypes and the properties Express's own
 // init middleware adds, as every Express app does: V8 then treats every later property addition as
-// costly (see the README's Performance section), which a bare IncomingMessage never shows.
+// costly (see docs/guide/performance.md), which a bare IncomingMessage never shows.
 // --shape=node leaves them as node:http makes them (plain http, connect).
 import { IncomingMessage, ServerResponse } from 'node:http'
 import { Socket } from 'node:net'

@@ -1,8 +1,9 @@
 // Writes the benchmark's prose from its JSON result, so that the tables, the chart and the numbers
 // always come from the same run: docs/performance.md in full (every cell, every column, memory,
-// targets, how to run it), and the README's "Performance" section (between its performance:start and
-// performance:end markers) as a short summary with the chart and a link to the full page.
-//   node bench/report.mjs [bench/results/latest.json] [README.md] [docs/performance.md]
+// targets, how to run it), and the documentation site's Performance page, docs/guide/performance.md
+// (between its performance:start and performance:end markers), as a short summary with the chart and a
+// link to the full page.
+//   node bench/report.mjs [bench/results/latest.json] [docs/guide/performance.md] [docs/performance.md]
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -29,7 +30,7 @@ function machineLine(result) {
   const o = result.options
   const postgres = result.groups.some((group) => group.store === 'postgres')
   const stores = [`connect-redis ${m.connectRedis}`, postgres && m.connectPgSimple && `connect-pg-simple ${m.connectPgSimple}`, m.redisClient && `redis (node-redis) ${m.redisClient}`, postgres && m.pg && `pg ${m.pg}`].filter(Boolean).join(', ')
-  return `Measured ${result.date.slice(0, 10)} on ${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB, ${m.os}; Node ${m.node}, Express ${m.express4} and ${m.express5}, express-session ${m.expressSession}, ${stores} (Redis${postgres ? ' and PostgreSQL' : ''} on 127.0.0.1), autocannon ${m.autocannon}, ${o.connections} connections, median of ${o.rounds} round(s) of ${o.duration} s${m.commit ? `, sessionkit at ${m.commit}` : ''}${m.loadAverage ? `; load average at the start ${m.loadAverage.map((n) => n.toFixed(2)).join(', ')}` : ''}. On this 2-core machine autocannon and the app share the CPU; expect the absolute numbers to move by ±20% from run to run, the ratios less.`
+  return `Measured ${result.date.slice(0, 10)} on ${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB, ${m.os}; Node ${m.node}, Express ${m.express4} and ${m.express5}, express-session ${m.expressSession}, ${stores} (Redis${postgres ? ' and PostgreSQL' : ''} on 127.0.0.1), autocannon ${m.autocannon}, ${o.connections} connections, median of ${o.rounds} round(s) of ${o.duration} s${m.commit ? `, sessionkit at ${m.commit}` : ''}${m.loadAverage ? `; load average at the start ${m.loadAverage.map((n) => n.toFixed(2)).join(', ')}` : ''}. autocannon and the app share the machine's ${m.cores} cores; expect the absolute numbers to move by ±20% from run to run, the ratios less.`
 }
 
 function groupTitle(group) {
@@ -66,7 +67,7 @@ function memoryLines(mem) {
   return lines
 }
 
-/** The memory figures in a line each, for the README. */
+/** The memory figures in a line each, for the summary. */
 function shortMemoryLines(mem) {
   const lines = []
   if (mem.sessionkit && mem.expressSession) {
@@ -86,7 +87,7 @@ function shortMemoryLines(mem) {
 /** docs/performance.md: every number of the run. */
 export function renderPerformancePage(result, chartPath = '../bench/results/latest.svg') {
   const lines = ['# Performance', '']
-  lines.push('This page is written by `npm run bench` (bench/report.mjs) from `bench/results/latest.json`; the README has a summary.', '')
+  lines.push('This page is written by `npm run bench` (bench/report.mjs) from `bench/results/latest.json`; the [Performance](./guide/performance.md) page has a summary.', '')
   lines.push(CELLS, '')
   lines.push(BASELINE, '')
   lines.push(`![Throughput relative to the step-only app](${chartPath})`, '')
@@ -122,7 +123,7 @@ export function renderPerformancePage(result, chartPath = '../bench/results/late
     lines.push('## Targets', '')
     const judgedOnOwn = result.groups.some((group) => stepTargetImplOf(group.store) === 'sessionkit-own')
     if (judgedOnOwn) {
-      lines.push('The issue sets the Redis targets against the step-only app "with a first-party Redis store": they are judged on **sessionkit + sessionkit/redis**; **sessionkit + connect-redis**\'s ratio is listed beside them for information. PostgreSQL has targets against express-session only.', '')
+      lines.push('The Redis targets are set against the step-only app "with a first-party Redis store": they are judged on **sessionkit + sessionkit/redis**; **sessionkit + connect-redis**\'s ratio is listed beside them for information. PostgreSQL has targets against express-session only.', '')
     }
     lines.push('| target | result | |', '|---|---|---|')
     for (const t of targets) lines.push(t.info ? `| ${t.name} (${t.target}) | ${t.actual} | info |` : `| ${t.name} ${t.target} | ${t.actual} | ${t.pass ? 'PASS' : 'FAIL'} |`)
@@ -144,15 +145,15 @@ export function renderPerformancePage(result, chartPath = '../bench/results/late
     'node bench/micro.mjs                      # the middleware alone, without sockets: steadier while tuning',
     '```',
     '',
-    '`npm run bench` builds first, then writes `bench/results/latest.json`, draws `bench/results/latest.svg` from it and writes this page and the README\'s summary (`node bench/report.mjs`). The Redis runs need Redis on 127.0.0.1:6379, the PostgreSQL runs PostgreSQL on 127.0.0.1:5432 (user postgres, database test; each is skipped when nothing answers on its port); the keys use a prefix per process of the run, the tables a schema per process, and both are deleted afterwards. The benchmark runs on demand only: timings are never asserted by the test suite.',
+    '`npm run bench` builds first, then writes `bench/results/latest.json`, draws `bench/results/latest.svg` from it and writes this page and the summary on the Performance page (`node bench/report.mjs`). The Redis runs need Redis on 127.0.0.1:6379, the PostgreSQL runs PostgreSQL on 127.0.0.1:5432 (user postgres, database test; each is skipped when nothing answers on its port); the keys use a prefix per process of the run, the tables a schema per process, and both are deleted afterwards. The benchmark runs on demand only: timings are never asserted by the test suite.',
     '',
   )
   return lines.join('\n')
 }
 
-/** The README's Performance section: what is measured, the chart, one line per cell, a link to the rest. */
-export function renderReadmeSection(result, chartPath = 'bench/results/latest.svg') {
-  const lines = ['## Performance', '']
+/** The Performance page's summary: what is measured, the chart, one line per cell, a link to the rest. */
+export function renderReadmeSection(result, chartPath = '../../bench/results/latest.svg') {
+  const lines = ['# Performance', '']
   lines.push(CELLS.replace('Every cell is', 'The benchmark runs'), '')
   lines.push(`![Throughput relative to the step-only app](${chartPath})`, '')
   lines.push(
@@ -188,9 +189,9 @@ export function renderReadmeSection(result, chartPath = 'bench/results/latest.sv
   // Informational lines are no targets: they count neither as met nor as missed.
   const judged = targets.filter((t) => !t.info)
   const failed = judged.filter((t) => !t.pass)
-  if (judged.length) lines.push(`Targets (issue 16): ${judged.length - failed.length} of ${judged.length} met${failed.length ? `; each miss is listed in [docs/performance.md](docs/performance.md#targets)` : ''}.`, '')
+  if (judged.length) lines.push(`Performance targets: ${judged.length - failed.length} of ${judged.length} met${failed.length ? `; each miss is listed in [the full results](../performance.md#targets)` : ''}.`, '')
   lines.push(machineLine(result), '')
-  lines.push('Every cell with all its columns (latency, CPU per request, store calls by method), the targets and how to run the benchmark: [docs/performance.md](docs/performance.md). `npm run bench` writes both from one run.', '')
+  lines.push('Every cell with all its columns (latency, CPU per request, store calls by method), the targets and how to run the benchmark: [the full results](../performance.md). `npm run bench` writes both from one run.', '')
   return lines.join('\n')
 }
 
@@ -198,7 +199,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   // `npm run bench -- --rounds=5` hands its options to this script too (it runs last): skip them.
   const [inputArg, readmeArg, pageArg] = process.argv.slice(2).filter((arg) => !arg.startsWith('--'))
   const input = inputArg ?? fileURLToPath(new URL('./results/latest.json', import.meta.url))
-  const readme = readmeArg ?? fileURLToPath(new URL('../README.md', import.meta.url))
+  const readme = readmeArg ?? fileURLToPath(new URL('../docs/guide/performance.md', import.meta.url))
   const page = pageArg ?? fileURLToPath(new URL('../docs/performance.md', import.meta.url))
   const result = JSON.parse(readFileSync(input, 'utf8'))
   const START = '<!-- performance:start -->'

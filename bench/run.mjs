@@ -5,7 +5,7 @@
 // the third-party one both middlewares share, each in its own child process, driven by autocannon in
 // turn (A B C D E A B C D E ...) so that a noisy, shared machine slows them alike; then the memory measurements (bench/memory.mjs). Prints a table and PASS/FAIL against
 // the targets (bench/targets.mjs), writes the numbers as JSON and draws the SVG chart from that JSON
-// (bench/chart.mjs); --readme also writes docs/performance.md and the README's summary (bench/report.mjs).
+// (bench/chart.mjs); --readme also writes docs/performance.md and the summary on docs/guide/performance.md (bench/report.mjs).
 //
 //   node bench/run.mjs [--duration=1.5] [--rounds=3] [--warmup=0.5] [--connections=50]
 //                      [--frameworks=express4,express5] [--stores=memory,redis,postgres]
@@ -104,9 +104,9 @@ try {
       console.log(`wrote ${relative(process.cwd(), svgPath)}`)
     }
     if (args.readme === true) {
-      // --readme (what `npm run bench` passes): the README's Performance section from this very run.
+      // --readme (what `npm run bench` passes): the documentation's Performance pages from this very run.
       execFileSync(process.execPath, [join(here, 'report.mjs'), opts.out], { stdio: 'inherit' })
-      console.log('wrote docs/performance.md and the Performance section of README.md')
+      console.log('wrote docs/performance.md and docs/guide/performance.md')
     }
   }
 } finally {

@@ -1,3 +1,9 @@
+/**
+ * `sessionkit/cookie-session`: a drop-in for the `cookie-session` package, with its options and
+ * `req.session`, the session sealed (AES-256-GCM) and its expiry enforced by the server.
+ *
+ * @module sessionkit/cookie-session
+ */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { serialize, type SerializeOptions } from 'cookie'
 import onHeaders from 'on-headers'

@@ -3,6 +3,8 @@
  * express-session. `require('sessionkit')` and `import session from 'sessionkit'` give the factory;
  * `session.Store`, `session.MemoryStore`, `session.Cookie` and `session.Session` are on it for stores
  * written as `require('some-store')(session)`.
+ *
+ * @module sessionkit
  */
 import { Cookie as CookieClass } from './cookie.js'
 import { cookieSession } from './cookie-session.js'

@@ -10,6 +10,8 @@
  * import { describe, it, afterAll } from 'vitest' // any runner: pass its functions
  * testStore({ name: 'MyStore', store: () => new MyStore(), test: it, describe, after: afterAll })
  * ```
+ *
+ * @module sessionkit/testing
  */
 import { addCapabilityCases } from './testing/capability-cases.js'
 import { addClearCase, addContractCases } from './testing/contract-cases.js'

@@ -12,7 +12,7 @@ import { snippet } from './support/snippets.mjs'
 
 // --- correct stores ------------------------------------------------------------------------------
 
-/** A store written with async methods only, as the README's "Writing a store" shows. */
+/** A store written with async methods only, as the docs' "Writing a store" page shows. */
 class PromiseStore extends Store {
   #rows = new Map()
   async get(sid) {
@@ -89,7 +89,7 @@ testStore({ name: 'CallbackStore (util.inherits, callbacks)', store: new Callbac
 // The form a vitest, jest or mocha suite uses: the runner's own describe/it/after passed in.
 testStore({ name: 'PromiseStore (async methods)', store: () => new PromiseStore(), test: it, describe, after, ...fast })
 
-// The README's "write your own store" example and its kit call, run as written (CommonJS).
+// The "Writing a store" page's example and its kit call, run as written (CommonJS).
 new Function('require', `${snippet('my-store')}\n${snippet('kit-node-test')}`)(createRequire(import.meta.url))
 
 // --- the kit fails on stores that break the contract --------------------------------------------

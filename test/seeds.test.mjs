@@ -12,12 +12,12 @@
 // - 003: the login system has no `app.listen`, and its other snippets are fragments. (Its `<!-- -->`
 //   comments would parse: they are HTML-like comments, legal in a CommonJS script.) The Redis snippet
 //   uses `require('connect-redis')(session)`, the form of connect-redis 6 and earlier: below, that it
-//   fails with the connect-redis this repo has (9), with the error README.md names.
+//   fails with the connect-redis this repo has (9), with the error the docs' Stores page names.
 //
 // 001's connect-redis program is written for connect-redis 7 (`require('connect-redis').default`).
 // It runs three ways below: as written with connect-redis 7, the version it was written for (installed
 // here as the alias connect-redis-v7); as written with connect-redis 9, where it fails at startup as
-// README.md says; and with the one line README.md gives in its place, on connect-redis 9.
+// the Stores page says; and with the one line it gives in its place, on connect-redis 9.
 // - 004: an app given in pieces ("Code removed for brevity") with pug views; the history middleware it
 //   teaches is examples/history and test/e2e-history.test.mjs.
 //
@@ -258,7 +258,7 @@ test('001 connect-redis, as written, with connect-redis 7 (the version it was wr
   await checkConnectRedisProgram(await run('001-connect-redis.js', { connectRedis: 'connect-redis-v7' }), '001-connect-redis.js')
 })
 
-test('001 connect-redis, as written, with connect-redis 9: fails at startup with the error README.md names', async () => {
+test('001 connect-redis, as written, with connect-redis 9: fails at startup with the error the Stores page names', async () => {
   assert.ok(readFileSync(join(fixtures, '001-connect-redis.js'), 'utf8').includes(TUTORIAL_LINE))
   const program = await run('001-connect-redis.js')
   if (program.exited === undefined) await program.stop()
@@ -266,16 +266,16 @@ test('001 connect-redis, as written, with connect-redis 9: fails at startup with
   assert.notEqual(program.exited, 0)
   const error = program.output.split('\n').find((line) => line.startsWith('TypeError'))
   assert.equal(error, 'TypeError: RedisStore is not a constructor')
-  assert.ok(readFileSync(join(repo, 'README.md'), 'utf8').includes(`\`${error}\``), `README.md names ${error}`)
+  assert.ok(readFileSync(join(repo, 'docs', 'guide', 'stores.md'), 'utf8').includes(`\`${error}\``), `docs/guide/stores.md names ${error}`)
 })
 
-test("001 connect-redis with README.md's line in place of the tutorial's, on connect-redis 9", { skip: skipPort || redisService.skip }, async () => {
+test("001 connect-redis with the Stores page's line in place of the tutorial's, on connect-redis 9", { skip: skipPort || redisService.skip }, async () => {
   const line = snippet('connect-redis-import')
   const program = await run('001-connect-redis.js', { edit: (source) => source.replace(TUTORIAL_LINE, line) })
   await checkConnectRedisProgram(program, `001-connect-redis.js with ${line}`)
 })
 
-test("003's require('connect-redis')(session) is not connect-redis 9's form: the error README.md names", () => {
+test("003's require('connect-redis')(session) is not connect-redis 9's form: the error the Stores page names", () => {
   const session = require('sessionkit')
   let error
   try {
@@ -284,7 +284,7 @@ test("003's require('connect-redis')(session) is not connect-redis 9's form: the
     error = err
   }
   assert.ok(error instanceof TypeError, 'connect-redis 9 exports no function to call with the session module')
-  const readme = readFileSync(join(repo, 'README.md'), 'utf8')
-  assert.ok(readme.includes(`\`TypeError: ${error.message}\``), `README.md names TypeError: ${error.message}`)
+  const readme = readFileSync(join(repo, 'docs', 'guide', 'stores.md'), 'utf8')
+  assert.ok(readme.includes(`\`TypeError: ${error.message}\``), `docs/guide/stores.md names TypeError: ${error.message}`)
   assert.ok(readme.includes("`const RedisStore = require('connect-redis')(session)` | connect-redis 6 and earlier"))
 })

@@ -43,7 +43,7 @@ describe('session-file-store', { concurrency: true }, () => {
     testStore({ name: 'session-file-store (conformance kit)', store: () => new FileStore({ path: join(dir, 'kit'), logFn: quiet }) })
   })
 
-  describe('the file store snippet in README.md', () => {
+  describe('the file store snippet on the Stores page', () => {
     test('runs as written: a login is a file in SESSION_DIR and is read back', async () => {
       const sessionDir = join(dir, 'snippet')
       const app = express()

@@ -61,7 +61,7 @@ describe('express-mysql-session on MariaDB', { concurrency: true }, () => {
     testStore({ name: 'express-mysql-session (conformance kit)', store: () => open(`sk_kit_${run}`) })
   })
 
-  describe('the MySQL snippet in README.md', { skip }, () => {
+  describe('the MySQL snippet on the Stores page', { skip }, () => {
     test('runs as written: a login is stored in the `sessions` table and read back', async () => {
       const middleware = runSnippet('mysql', {
         MYSQL_HOST: connection.host,

@@ -99,7 +99,7 @@ describe('connect-pg-simple on PostgreSQL', { concurrency: true }, () => {
     testStore({ name: 'connect-pg-simple (conformance kit, table.sql)', store: () => open({ schemaName: schema }) })
   })
 
-  describe('the PostgreSQL snippet in README.md', { skip }, () => {
+  describe('the PostgreSQL snippet on the Stores page', { skip }, () => {
     test('runs as written: a login is stored in the "session" table and read back', async () => {
       const middleware = runSnippet('postgres', {
         DATABASE_URL: `postgres://${connection.user}@${connection.host}:${connection.port}/${connection.database}`,

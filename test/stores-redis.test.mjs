@@ -83,7 +83,7 @@ describe('connect-redis on Redis', { concurrency: true }, () => {
     })
     after(() => app && rmSync(app, { recursive: true, force: true }))
 
-    test('the alias in README.md names this package and version', () => {
+    test('the alias on the Stores page names this package and version', () => {
       const { version, name } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
       const { dependencies } = JSON.parse(snippet('alias'))
       const [major, minor] = version.split('.')
@@ -98,7 +98,7 @@ describe('connect-redis on Redis', { concurrency: true }, () => {
     testStore({ name: 'aliased connect-redis (conformance kit)', store: () => new AliasedRedisStore({ client, prefix: `${prefix}alias-kit:` }) })
   })
 
-  describe('the Redis snippet in README.md', { skip }, () => {
+  describe('the Redis snippet on the Stores page', { skip }, () => {
     test('runs as written: a login is stored under myapp: and read back', async () => {
       const middleware = runSnippet('redis', { REDIS_URL: URL, SESSION_SECRET: 'snippet secret' })
       let store

@@ -107,7 +107,7 @@ async function writeSources(dir, files, moduleName = 'express-session') {
   }
 }
 
-/** Writes the README's typed store (which imports 'sessionkit') as `target`, importing `moduleName`. */
+/** Writes the typed store of the "Writing a store" page (which imports 'sessionkit') as `target`, importing `moduleName`. */
 async function writeTypedStore(dir, target, moduleName) {
   await writeFile(join(dir, target), snippet('typed-store').replaceAll("'sessionkit'", `'${moduleName}'`))
 }

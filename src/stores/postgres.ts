@@ -8,6 +8,8 @@
  * const { PostgresStore } = require('sessionkit/postgres')
  * app.use(session({ store: new PostgresStore({ pool, createTable: true, indexBy: 'userId' }), secret }))
  * ```
+ *
+ * @module sessionkit/postgres
  */
 import createDebug from 'debug'
 import type { ConditionalStore, ConditionalWriteOutcome, VersionedRecord } from '../capabilities.js'

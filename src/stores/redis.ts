@@ -11,6 +11,8 @@
  * const { RedisStore } = require('sessionkit/redis')
  * app.use(session({ store: new RedisStore({ client, indexBy: 'userId' }), secret }))
  * ```
+ *
+ * @module sessionkit/redis
  */
 import type { ConditionalStore, ConditionalWriteOutcome, VersionedRecord } from '../capabilities.js'
 import { Store, type SessionRecord, type StoreCallback } from '../store.js'

@@ -1,10 +1,13 @@
-// The README's store snippets, each after a `<!-- snippet: NAME -->` marker. Tests run them as written:
-// `app.use(...)` is captured, `process.env` is what the test passes.
+// The documentation's snippets (the site's pages under docs/, then README.md), each after a
+// `<!-- snippet: NAME -->` marker. Tests run them as written: `app.use(...)` is captured, `process.env`
+// is what the test passes.
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import { ROOT, sitePages } from './doc-samples.mjs'
 
 const require = createRequire(import.meta.url)
-const SOURCES = [new URL('../../README.md', import.meta.url)]
+const SOURCES = [...sitePages().map((page) => join(ROOT, page)), join(ROOT, 'README.md')]
 
 /** The code of the fenced block after `<!-- snippet: name -->`. */
 export function snippet(name) {
@@ -18,7 +21,7 @@ export function snippet(name) {
     const start = text.indexOf('\n', fence) + 1
     return text.slice(start, text.indexOf('\n```', start))
   }
-  throw new Error(`README.md has no ${marker}`)
+  throw new Error(`no page under docs/ nor README.md has ${marker}`)
 }
 
 /**
