@@ -50,6 +50,13 @@ async function startApp(name, env, t) {
     })
     child.once('exit', () => reject(new Error(`the app exited before listening: ${app.stderr}`)))
   })
+  // The snippet connects its client in the background, as an app does, and with disableOfflineQueue a
+  // request before that is a 503: wait (bounded) until a login goes through, as a health check would.
+  const ready = Date.now() + 15_000
+  while ((await call(app.base, '/login?user=ready-check')).status !== 200) {
+    if (Date.now() > ready) throw new Error(`the app's store did not become ready: ${app.stderr}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
   return app
 }
 
