@@ -3,6 +3,7 @@ import { Cookie } from './cookie.js'
 import type { SessionIndex } from './session-index.js'
 import { Store, type SessionRecord, type SessionStore } from './store.js'
 import { callStore } from './store-call.js'
+import { shareWrites } from './session-writes.js'
 import type { Secret } from './signature.js'
 
 /**
@@ -56,7 +57,17 @@ export function idsAtRest(
 ): IdsAtRest {
   if (secrets === undefined) return { store, index, innerStore: store, innerIndex: index, keysOf: (sid) => [sid] }
   const [first, ...older] = hashKeys(secrets) as [KeyObject, ...KeyObject[]]
-  const keyOf = (sid: string): string => storeKey(first, sid)
+  // One HMAC per id and request, not one per step: the store call, the write queue and its record of
+  // destroys each ask for the key of the same id in turn.
+  let lastId: string | undefined
+  let lastKey = ''
+  const keyOf = (sid: string): string => {
+    if (sid !== lastId) {
+      lastKey = storeKey(first, sid)
+      lastId = sid
+    }
+    return lastKey
+  }
   // Computed only when the current key misses (or for a destroy): each is an HMAC.
   const olderKeysOf = (sid: string): string[] => {
     const keys = older.map((key) => storeKey(key, sid))
@@ -65,7 +76,11 @@ export function idsAtRest(
   }
   const keysOf = (sid: string): string[] => [keyOf(sid), ...olderKeysOf(sid)]
   const mover = { store, index, indexBy, keyOf, olderKeysOf, keysOf }
-  return { store: hashedStore(mover), index: index === undefined ? undefined : hashedIndex(index, mover), innerStore: store, innerIndex: index, keysOf }
+  const wrapped = hashedStore(mover)
+  // The wrapper's writes are the inner store's under the hashed keys: a destroySessionsOf, which works
+  // in store keys below the wrapper, then holds against a request writing through it.
+  shareWrites(wrapped, store, keyOf)
+  return { store: wrapped, index: index === undefined ? undefined : hashedIndex(index, mover), innerStore: store, innerIndex: index, keysOf }
 }
 
 interface Mover {

@@ -6,7 +6,7 @@ import { whyBrowserDrops, whyNotSent } from './diagnostics.js'
 import { SessionError } from './errors.js'
 import type { ReportedEvent, SessionEvents } from './events.js'
 import { appendSetCookie, cookieAttributes, sameAttributes, type CookieAttributes, expiredCookie, isSecure, serializeData, toDictionaryMode } from './request.js'
-import { holdResponse, type CommitSteps } from './response-hold.js'
+import { guardEnd, holdResponse, type CommitSteps } from './response-hold.js'
 import { controllerKey, RESERVED_KEYS, Session, type RegenerateOptions, type SessionController, type SessionRequest } from './session.js'
 
 /**
@@ -122,6 +122,8 @@ export abstract class RequestLifecycle implements SessionController, CommitSteps
     Object.defineProperty(req, 'session', sessionProperty)
     Object.defineProperty(req, 'sessionID', sessionIdProperty)
     if (this.holdsFromStart()) this.hold()
+    // Not held yet, maybe never: a second end is still ignored, as on every response express-session sees.
+    else guardEnd(res)
   }
 
   /**

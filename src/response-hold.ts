@@ -7,9 +7,14 @@ import { RESPONSE_HEADERS } from './request.js'
  * The response hold both session middlewares use: it lets the session be committed (saved, destroyed,
  * sealed) after the app has ended its response but before the client sees that response, so that a
  * failed commit is never answered as a success. While the response is held it behaves, to the app, as
- * an ended one (Node's `OutgoingMessage` rules): a second `end` is ignored or fails, `write` fails with
- * ERR_STREAM_WRITE_AFTER_END, header changes throw ERR_HTTP_HEADERS_SENT, `headersSent` and
- * `writableEnded` are true. @internal
+ * an ended one (Node's `OutgoingMessage` rules): `write` fails with ERR_STREAM_WRITE_AFTER_END, header
+ * changes throw ERR_HTTP_HEADERS_SENT, `headersSent` and `writableEnded` are true.
+ *
+ * One rule differs from Node's, held or not: a second `end` is ignored, with data too. Node emits
+ * ERR_STREAM_WRITE_AFTER_END as an 'error' event for `end(data)` after an end, which no one listens
+ * to, so the process crashes; express-session ignores every `end` after the first (on every response
+ * it sees), and an app that ran under it must not start crashing. Node's error still reaches a
+ * callback given to that `end`. @internal
  */
 
 /** What the hold asks of the request's lifecycle. */
@@ -45,8 +50,10 @@ type HoldPhase = 'open' | 'ending' | 'held' | 'passed' | 'failed'
  * the session's cookie) rather than call the error handlers a second time.
  */
 export function holdResponse(req: IncomingMessage, res: ServerResponse, steps: CommitSteps): void {
-  const hold = new ResponseHold(req, res, steps)
   const hooked = res as HookedResponse
+  // A response guarded by guardEnd: the end the guard would pass on is the one the hold passes on.
+  const end = res.end === guardedEnd ? hooked[firstEndKey] : (res.end as (...args: unknown[]) => ServerResponse)
+  const hold = new ResponseHold(req, res, steps, end)
   hooked[holdKey] = hold
   // The hooks are functions shared by every response, which find their hold on it: a closure per hook
   // and per response was a good part of what a request that touched its session cost.
@@ -56,10 +63,27 @@ export function holdResponse(req: IncomingMessage, res: ServerResponse, steps: C
   res.end = heldEnd as ServerResponse['end']
 }
 
+/**
+ * Makes a second `end` of `res` ignored (see the module comment) without holding it: for a response
+ * whose session may never be used, which {@link holdResponse} may still hook later. Costs one own
+ * property and one symbol on the response, no closure.
+ */
+export function guardEnd(res: ServerResponse): void {
+  ;(res as HookedResponse)[firstEndKey] = res.end as (...args: unknown[]) => ServerResponse
+  res.end = guardedEnd as ServerResponse['end']
+}
+
 const holdKey: unique symbol = Symbol('sessionkit.hold')
+const firstEndKey: unique symbol = Symbol('sessionkit.end')
 
 interface HookedResponse extends ServerResponse {
   [holdKey]: ResponseHold
+  [firstEndKey]: (...args: unknown[]) => ServerResponse
+}
+
+function guardedEnd(this: HookedResponse, ...args: unknown[]): ServerResponse {
+  if (this.writableEnded) return endAgain(this, args, this[firstEndKey])
+  return this[firstEndKey].apply(this, args)
 }
 
 /** One response's hold: where it is, and the response's own `end` and (header-hooked) `writeHead`. */
@@ -67,16 +91,15 @@ class ResponseHold {
   phase: HoldPhase = 'open'
   /** A Set-Cookie that failed while the app streamed (its own writeHead or write): the end is cut off. */
   headerFailure: { error: unknown } | undefined
-  readonly passEnd: (...args: unknown[]) => ServerResponse
   writeHead: ((...args: unknown[]) => ServerResponse) | undefined
 
   constructor(
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     readonly steps: CommitSteps,
-  ) {
-    this.passEnd = res.end as (...args: unknown[]) => ServerResponse
-  }
+    /** The response's `end` before the hold: what the app's end is passed on to. */
+    readonly passEnd: (...args: unknown[]) => ServerResponse,
+  ) {}
 
   errorReplacesAnswer(): boolean {
     return !this.res.headersSent && this.res.statusCode < 400
@@ -149,9 +172,10 @@ class ResponseHold {
 
 function heldEnd(this: HookedResponse, ...args: unknown[]): ServerResponse {
   const hold = this[holdKey]
-  if (hold.phase === 'held') return endAgain(this, args)
-  if (hold.phase !== 'open') return hold.passEnd.apply(this, args)
-  return hold.end(args)
+  if (hold.phase === 'open') return hold.end(args)
+  // Held, passed on, or failed and answered by the error handler: an end after that one is ignored.
+  if (hold.phase === 'held' || this.writableEnded) return endAgain(this, args, hold.phase === 'held' ? undefined : hold.passEnd)
+  return hold.passEnd.apply(this, args)
 }
 
 /** on-headers' listener: the session's Set-Cookie, right before the headers are written. */
@@ -286,15 +310,21 @@ function guardedDestroy(this: Socket, ...args: unknown[]): Socket {
   return this
 }
 
-/** A second `end` while held, as Node answers one after the first: data fails, a bare end waits for 'finish'. */
-function endAgain(res: ServerResponse, args: unknown[]): ServerResponse {
+/**
+ * An `end` after the first: ignored. With data, Node's ERR_STREAM_WRITE_AFTER_END goes to its callback
+ * only, never to an 'error' event (see the module comment). A bare one is Node's own (`end`, when the
+ * response is not held), which only calls its callback; while held, that callback waits for 'finish'.
+ */
+function endAgain(res: ServerResponse, args: unknown[], nodeEnd: ((...a: unknown[]) => ServerResponse) | undefined): ServerResponse {
   const callback = args.find((arg) => typeof arg === 'function') as ((err?: unknown) => void) | undefined
-  if (typeof args[0] !== 'function' && args[0] !== undefined && args[0] !== null) afterEnd(res, args)
+  if (typeof args[0] !== 'function' && args[0] !== undefined && args[0] !== null) {
+    if (callback !== undefined) process.nextTick(callback, nodeError('ERR_STREAM_WRITE_AFTER_END', 'write after end'))
+  } else if (nodeEnd !== undefined) nodeEnd.apply(res, args)
   else if (callback !== undefined) res.once('finish', () => callback())
   return res
 }
 
-/** `write` (or `end` with data) on an ended response, as Node answers it: false, and the error on the next tick. */
+/** `write` on an ended response, as Node answers it: false, and the error on the next tick. */
 function afterEnd(res: ServerResponse, args: unknown[]): false {
   const err = nodeError('ERR_STREAM_WRITE_AFTER_END', 'write after end')
   const callback = args.find((arg) => typeof arg === 'function') as ((err?: unknown) => void) | undefined

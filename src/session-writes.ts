@@ -11,66 +11,28 @@ export type WriteDone<T> = (err: unknown, result?: T) => void
  * @internal
  */
 export class SessionWrites {
+  readonly #state: WriteState
   /**
-   * The ids with a write running, each with the writes waiting behind it, in the order they were asked
-   * for. Callbacks rather than a chain of Promises: a store that answers at once (the MemoryStore)
-   * completes the write in the same turn, and the response need not be held for it.
+   * The key each id is known by here: the id itself, or with `hashIds` its store key, so that a
+   * request (which knows ids) and `destroySessionsOf` (which knows store keys) share one queue and one
+   * record of destroys per stored session.
    */
-  readonly #queues = new Map<string, (() => void)[] | null>()
-  /**
-   * When each recent destroy finished (performance.now()); Infinity while it runs. Bounded: the oldest
-   * go first, and only requests that loaded the session before the destroy need the entry.
-   */
-  readonly #destroyed = new Map<string, number>()
-  readonly #limit: number
-  /**
-   * The last versioned write of each id while more of its writes are queued: the next one starts from
-   * it rather than from the older version its request read, which would fail for certain.
-   */
-  readonly #written = new Map<string, { version: string; json: string; cookie: SessionRecord['cookie']; at: number }>()
+  readonly #keyOf: (sid: string) => string
 
-  /** When this process last moved each session's expiry (Date.now()), for `touchAfter`; bounded like #destroyed. */
-  readonly #moved = new Map<string, number>()
+  constructor(limit = 10_000, keyOf: (sid: string) => string = (sid) => sid, state: WriteState = newState(limit)) {
+    this.#state = state
+    this.#keyOf = keyOf
+  }
 
-  constructor(limit = 10_000) {
-    this.#limit = limit
+  /** These writes as a store that keeps `sid` under `keyOf(sid)` in this one sees them (see {@link shareWrites}). */
+  keyed(keyOf: (sid: string) => string): SessionWrites {
+    const outer = this.#keyOf
+    return new SessionWrites(this.#state.limit, (sid) => outer(keyOf(sid)), this.#state)
   }
 
   /** Runs `write` after the writes of `sid` asked for before it; `since` is when it was asked for. */
   run<T>(sid: string, write: (since: number, done: WriteDone<T>) => void, done: WriteDone<T>): void {
-    const since = performance.now()
-    const start = (): void => {
-      let finished = false
-      const finish: WriteDone<T> = (err, result) => {
-        if (finished) return
-        finished = true
-        this.#startNext(sid)
-        done(err, result)
-      }
-      try {
-        write(since, finish)
-      } catch (err) {
-        finish(err)
-      }
-    }
-    // null: a write runs and none waits, so a lone save allocates no queue.
-    const queue = this.#queues.get(sid)
-    if (queue === undefined) {
-      this.#queues.set(sid, null)
-      start()
-    } else if (queue === null) {
-      this.#queues.set(sid, [start])
-    } else {
-      queue.push(start)
-    }
-  }
-
-  /** A write of `sid` ended: the next one waiting starts, or `sid` has nothing queued any more. */
-  #startNext(sid: string): void {
-    const following = this.#queues.get(sid)?.shift()
-    if (following !== undefined) return following()
-    this.#queues.delete(sid)
-    this.#written.delete(sid)
+    runQueued(this.#state, this.#keyOf(sid), write, done)
   }
 
   /**
@@ -78,55 +40,117 @@ export class SessionWrites {
    * writes queued behind it; only while some are, so a lone save pays nothing for it.
    */
   wrote(sid: string, version: string, json: () => string, cookie: SessionRecord['cookie']): void {
+    const key = this.#keyOf(sid)
     // A queue (an array) once a write waited behind another, until the last of them ends.
-    if (!Array.isArray(this.#queues.get(sid))) return
-    this.#written.set(sid, { version, json: json(), cookie, at: performance.now() })
+    if (!Array.isArray(this.#state.queues.get(key))) return
+    this.#state.written.set(key, { version, json: json(), cookie, at: performance.now() })
   }
 
   /** What this process wrote last under `sid` after `since`, if its writes are still queued. */
   writtenSince(sid: string, since: number): { version: string; record: SessionRecord } | undefined {
-    const last = this.#written.get(sid)
+    const last = this.#state.written.get(this.#keyOf(sid))
     if (last === undefined || last.at <= since) return undefined
     return { version: last.version, record: { ...(JSON.parse(last.json) as Record<string, unknown>), cookie: last.cookie } as SessionRecord }
   }
 
   /** Destroys `sid` through `destroy`, in order with its other writes; from now on it counts as destroyed. */
   destroy(sid: string, destroy: (since: number, done: WriteDone<void>) => void, done: WriteDone<void>): void {
-    this.#mark(sid, Infinity)
-    this.run(sid, destroy, (err) => {
-      this.#mark(sid, performance.now())
+    const state = this.#state
+    const key = this.#keyOf(sid)
+    remember(state, state.destroyed, key, Infinity)
+    runQueued(state, key, destroy, (err) => {
+      remember(state, state.destroyed, key, performance.now())
       done(err)
     })
   }
 
   /** Whether `sid` was destroyed in this process after `loadedAt` (or is being destroyed now). */
   destroyedSince(sid: string, loadedAt: number): boolean {
-    const at = this.#destroyed.get(sid)
+    const at = this.#state.destroyed.get(this.#keyOf(sid))
     return at !== undefined && at >= loadedAt
   }
 
   /** Remembers that this process moved `sid`'s expiry now. */
   moved(sid: string): void {
-    this.#moved.delete(sid)
-    this.#moved.set(sid, Date.now())
-    if (this.#moved.size > this.#limit) {
-      const oldest = this.#moved.keys().next().value
-      if (oldest !== undefined) this.#moved.delete(oldest)
-    }
+    remember(this.#state, this.#state.moved, this.#keyOf(sid), Date.now())
   }
 
   /** When this process last moved `sid`'s expiry (Date.now()), or 0. */
   movedAt(sid: string): number {
-    return this.#moved.get(sid) ?? 0
+    return this.#state.moved.get(this.#keyOf(sid)) ?? 0
   }
+}
 
-  #mark(sid: string, at: number): void {
-    this.#destroyed.delete(sid)
-    this.#destroyed.set(sid, at)
-    if (this.#destroyed.size > this.#limit) {
-      const oldest = this.#destroyed.keys().next().value
-      if (oldest !== undefined) this.#destroyed.delete(oldest)
+/** What a {@link SessionWrites} and its keyed views share, per store key. */
+interface WriteState {
+  /**
+   * The keys with a write running, each with the writes waiting behind it, in the order they were
+   * asked for. Callbacks rather than a chain of Promises: a store that answers at once (the
+   * MemoryStore) completes the write in the same turn, and the response need not be held for it.
+   */
+  readonly queues: Map<string, (() => void)[] | null>
+  /**
+   * When each recent destroy finished (performance.now()); Infinity while it runs. Bounded: the oldest
+   * go first, and only requests that loaded the session before the destroy need the entry.
+   */
+  readonly destroyed: Map<string, number>
+  /**
+   * The last versioned write of each key while more of its writes are queued: the next one starts from
+   * it rather than from the older version its request read, which would fail for certain.
+   */
+  readonly written: Map<string, { version: string; json: string; cookie: SessionRecord['cookie']; at: number }>
+  /** When this process last moved each session's expiry (Date.now()), for `touchAfter`; bounded like `destroyed`. */
+  readonly moved: Map<string, number>
+  readonly limit: number
+}
+
+function newState(limit: number): WriteState {
+  return { queues: new Map(), destroyed: new Map(), written: new Map(), moved: new Map(), limit }
+}
+
+function runQueued<T>(state: WriteState, key: string, write: (since: number, done: WriteDone<T>) => void, done: WriteDone<T>): void {
+  const since = performance.now()
+  const start = (): void => {
+    let finished = false
+    const finish: WriteDone<T> = (err, result) => {
+      if (finished) return
+      finished = true
+      startNext(state, key)
+      done(err, result)
     }
+    try {
+      write(since, finish)
+    } catch (err) {
+      finish(err)
+    }
+  }
+  // null: a write runs and none waits, so a lone save allocates no queue.
+  const queue = state.queues.get(key)
+  if (queue === undefined) {
+    state.queues.set(key, null)
+    start()
+  } else if (queue === null) {
+    state.queues.set(key, [start])
+  } else {
+    queue.push(start)
+  }
+}
+
+/** A write of `key` ended: the next one waiting starts, or `key` has nothing queued any more. */
+function startNext(state: WriteState, key: string): void {
+  const following = state.queues.get(key)?.shift()
+  if (following !== undefined) return following()
+  state.queues.delete(key)
+  state.written.delete(key)
+}
+
+/** Sets `key` in a bounded map as its newest entry, dropping the oldest past the limit. */
+function remember(state: WriteState, map: Map<string, number>, key: string, value: number): void {
+  map.delete(key)
+  map.set(key, value)
+  if (map.size > state.limit) {
+    const oldest = map.keys().next().value
+    if (oldest !== undefined) map.delete(oldest)
   }
 }
 
@@ -137,4 +161,13 @@ export function writesOf(store: SessionStore): SessionWrites {
   let writes = byStore.get(store)
   if (writes === undefined) byStore.set(store, (writes = new SessionWrites()))
   return writes
+}
+
+/**
+ * Makes `outer`, a store that keeps each session `sid` in `inner` under `keyOf(sid)`, share `inner`'s
+ * writes: a write through `outer` and a destroy of the key in `inner` queue behind each other, and the
+ * destroy counts for the write. @internal
+ */
+export function shareWrites(outer: SessionStore, inner: SessionStore, keyOf: (sid: string) => string): void {
+  byStore.set(outer, writesOf(inner).keyed(keyOf))
 }
