@@ -16,7 +16,7 @@ import { readRequestSessionId, signSessionId, type RequestSigning } from './sign
 import type { SessionRecord } from './store.js'
 import type { VersionedRecord } from './capabilities.js'
 import { answersAtOnce, callStore } from './store-call.js'
-import { atOnceOrLater, destroySession, destroySessionNow, readSession, usesVersions, writeSession, type StoreAccess } from './store-writes.js'
+import { atOnceOrLater, destroySession, destroySessionNow, readSession, storeAccess, usesVersions, writeSession, type StoreAccess } from './store-writes.js'
 
 /**
  * A request whose session lives in a store (`session()`): the cookie carries a signed id, the store the
@@ -61,7 +61,7 @@ export class StoreLifecycle extends RequestLifecycle {
     super(context.options, req, res, next, cookieOptions, found === undefined ? 'open' : 'loading')
     this.cookieId = found?.id
     this.cookieValue = found?.value
-    this.access = { store: context.options.store, timeoutMs: context.options.storeTimeout }
+    this.access = storeAccess(context.options.store, context.options.storeTimeout)
     this.versioned = usesVersions(context.options.store)
   }
 
