@@ -126,18 +126,28 @@ function writeGroup(
 ): void {
   const writes = writesOf(access.store)
   const now = performance.now()
-  const carried: PendingSave[] = []
-  for (const save of saves) {
+  // A new array only when a save is left out: a lone save (the common case) allocates none.
+  let kept: PendingSave[] | undefined
+  let versioned = false
+  for (let i = 0; i < saves.length; i++) {
+    const save = saves[i] as PendingSave
     // A destroy here after its load wins over it; one that waited past its own timeout is not written,
     // as a lone save's store call would not be made (see callStore): the write's timeout counts from
     // the oldest save it carries.
-    if (writes.destroyedSince(save.write.target.id, save.write.loadedAt)) answer(save, null, GONE)
-    else if (access.timeoutMs > 0 && now - save.since >= access.timeoutMs) answer(save, timedOut(save.write, access.timeoutMs))
-    else carried.push(save)
+    const gone = writes.destroyedSince(save.write.target.id, save.write.loadedAt)
+    if (!gone && !(access.timeoutMs > 0 && now - save.since >= access.timeoutMs)) {
+      kept?.push(save)
+      versioned ||= save.write.version !== undefined
+      continue
+    }
+    kept ??= saves.slice(0, i)
+    if (gone) answer(save, null, GONE)
+    else answer(save, timedOut(save.write, access.timeoutMs))
   }
+  const carried = kept ?? saves
   const first = carried[0]
   if (first === undefined) return finish(null, GONE) // every save was answered above
-  if (carried.some((save) => save.write.version !== undefined)) return writeVersioned(access, carried, askedNow, finish)
+  if (versioned) return writeVersioned(access, carried, askedNow, finish)
   // Without a version: one set of the newest state; with `merge`, onto the session as the store holds it.
   const sid = first.write.target.id
   const set = (latest: SessionRecord | undefined): void => {
