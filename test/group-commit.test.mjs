@@ -106,10 +106,10 @@ function stages() {
   }
 }
 
-function groupApp(store, { merge = false } = {}) {
+function groupApp(store, { merge = false, storeTimeout = 5000 } = {}) {
   const stage = stages()
   const app = express()
-  app.use(session({ secret: 'group commit', store, merge, resave: false, saveUninitialized: false, storeTimeout: 5000, cookie: { maxAge: 60_000 } }))
+  app.use(session({ secret: 'group commit', store, merge, resave: false, saveUninitialized: false, storeTimeout, cookie: { maxAge: 60_000 } }))
   app.get('/login', (req, res) => {
     req.session.user = 'ada'
     req.session.n = 0
@@ -273,6 +273,39 @@ for (const kind of KINDS) {
     }
   })
 }
+
+test('a save that waited in the queue past its own storeTimeout fails alone; a younger save queued with it is written', async () => {
+  const { store, gate, read } = slowStore()
+  // Two middlewares on one store share its queue; the other one's write, with a long timeout, is held.
+  const quick = groupApp(store, { storeTimeout: 500 })
+  const patient = groupApp(store, { storeTimeout: 10_000 })
+  const servers = [await listen(quick.app), await listen(patient.app)]
+  try {
+    const login = await request(servers[0].base, '/login')
+    const cookie = login.cookie
+    gate.hold()
+    const held = request(servers[1].base, '/count', { cookie })
+    await until(() => gate.writes === 2, 'the first write to be held')
+    const old = request(servers[0].base, '/set/1?hold', { cookie })
+    await quick.stage.arrived(1)
+    quick.stage.release(1)
+    await sleep(600) // past its 500 ms
+    const young = request(servers[0].base, '/set/2?hold', { cookie })
+    await quick.stage.arrived(1)
+    quick.stage.release(2)
+    await turn()
+    gate.release()
+    assert.equal((await held).status, 200)
+    assert.deepEqual([(await old).status, (await old).text], [503, 'SESSION_STORE_TIMEOUT'])
+    assert.equal((await young).status, 200, 'the younger save is not failed by the older one\'s timeout')
+    assert.equal((await read(idOf(cookie))).last, 2)
+    assert.equal(gate.writes - 1, 2)
+  } finally {
+    quick.stage.releaseAll()
+    patient.stage.releaseAll()
+    for (const server of servers) await server.close()
+  }
+})
 
 const redis = await requireService('redis')
 
