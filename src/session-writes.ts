@@ -85,6 +85,22 @@ export class SessionWrites {
     return at !== undefined && at >= loadedAt
   }
 
+  /**
+   * Marks a load of `sid` that moves its expiry as started: true when no other is in flight here, so
+   * this one does it; false when one is, and the caller loads without (see {@link touchEnded}).
+   */
+  touchStarted(sid: string): boolean {
+    const key = this.#keyOf(sid)
+    if (this.#state.touching.has(key)) return false
+    this.#state.touching.add(key)
+    return true
+  }
+
+  /** The load that {@link touchStarted} let move `sid`'s expiry has answered. */
+  touchEnded(sid: string): void {
+    this.#state.touching.delete(this.#keyOf(sid))
+  }
+
   /** Remembers that this process moved `sid`'s expiry now. */
   moved(sid: string): void {
     remember(this.#state, this.#state.moved, this.#keyOf(sid), Date.now())
@@ -137,13 +153,19 @@ interface WriteState {
    * it rather than from the older version its request read, which would fail for certain.
    */
   readonly written: Map<string, { version: string; json: string; cookie: SessionRecord['cookie']; at: number }>
+  /**
+   * The keys with a load in flight that moves the session's expiry: a load of the same session that
+   * starts meanwhile reads only. The expiry moves once for both, at the same moment, and a hot session's
+   * loads do not queue behind each other's write (in PostgreSQL, the row lock of each `UPDATE`).
+   */
+  readonly touching: Set<string>
   /** When this process last moved each session's expiry (Date.now()), for `touchAfter`; bounded like `destroyed`. */
   readonly moved: Map<string, number>
   readonly limit: number
 }
 
 function newState(limit: number): WriteState {
-  return { queues: new Map(), destroyed: new Map(), written: new Map(), moved: new Map(), limit }
+  return { queues: new Map(), destroyed: new Map(), written: new Map(), touching: new Set(), moved: new Map(), limit }
 }
 
 /** A write that runs on its own (a destroy): it never joins, nor is joined. */

@@ -14,9 +14,8 @@ import { makeId, makeIdAsync } from './genid.js'
 import { expiryDue, shouldSave, type EndAction, type StoreModeContext } from './store-rules.js'
 import { readRequestSessionId, signSessionId, type RequestSigning } from './signature.js'
 import type { SessionRecord } from './store.js'
-import type { VersionedRecord } from './capabilities.js'
 import { answersAtOnce, callStore } from './store-call.js'
-import { atOnceOrLater, destroySession, destroySessionNow, readSession, storeAccess, usesVersions, writeSession, type StoreAccess } from './store-writes.js'
+import { atOnceOrLater, destroySession, destroySessionNow, loadForRequest, readSession, storeAccess, usesVersions, writeSession, type StoreAccess } from './store-writes.js'
 
 /**
  * A request whose session lives in a store (`session()`): the cookie carries a signed id, the store the
@@ -90,8 +89,7 @@ export class StoreLifecycle extends RequestLifecycle {
       // An in-memory store touches at the end instead, when the session was not saved anyway: there it
       // costs no round trip, and a touch at load that a save then overwrites was wasted work.
       const touch = this.options.touchAfter === 0 && !answersAtOnce(store, 'touch')
-      callStore<VersionedRecord | null | undefined>(store, 'getVersioned', [sid, { touch }], storeTimeout, (err, found) => this.loaded(sid, found, err, touch))
-      return
+      return loadForRequest(this.access, sid, touch, (err, found) => this.loaded(sid, found, err, touch))
     }
     callStore<SessionRecord | null | undefined>(store, 'get', [sid], storeTimeout, (err, record) => {
       this.loaded(sid, record === null || record === undefined ? record : { record }, err)

@@ -50,6 +50,21 @@ export function loadVersioned(access: StoreAccess, sid: string, touch: boolean):
   return call(access, 'getVersioned', [sid, { touch }])
 }
 
+/**
+ * Loads a request's session with its version; with `touch`, moving its expiry in the same call, unless
+ * another load of it in this process is doing that right now: then this one only reads, as the expiry
+ * moves once for both at the same moment. A hot session's loads so do not wait behind each other's write
+ * (in PostgreSQL, the row lock of each `UPDATE … RETURNING`).
+ */
+export function loadForRequest(access: StoreAccess, sid: string, touch: boolean, done: (err: SessionError | null, found?: VersionedRecord | null) => void): void {
+  const writes = writesOf(access.store)
+  const touching = touch && writes.touchStarted(sid)
+  callStore<VersionedRecord | null | undefined>(access.store, 'getVersioned', [sid, { touch: touching }], access.timeoutMs, (err, found) => {
+    if (touching) writes.touchEnded(sid)
+    done(err, found)
+  })
+}
+
 /** Reads a session for `reload()`: its record (and version), or SESSION_NOT_FOUND when the store has no usable one. */
 export async function readSession(access: StoreAccess, sid: string, versioned: boolean): Promise<{ record: SessionRecord; version: string | undefined }> {
   const found = versioned

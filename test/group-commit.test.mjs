@@ -75,15 +75,19 @@ function slowStore({ latencyMs = 10, versioned = false } = {}) {
     touch: (sid, record, callback) => later(() => inner.touch(sid, copy(record), callback)),
     destroy: (sid, callback) => later(() => inner.destroy(sid, callback)),
   }
+  const loads = { touching: 0, reading: 0 }
   if (versioned) {
-    store.getVersioned = (sid, options, callback) => later(() => inner.getVersioned(sid, options, callback))
+    store.getVersioned = (sid, options, callback) => {
+      loads[options.touch ? 'touching' : 'reading']++
+      later(() => inner.getVersioned(sid, options, callback))
+    }
     store.setIfVersion = (sid, record, expected, callback) => {
       const data = copy(record)
       later(() => inner.setIfVersion(sid, data, expected, callback))
     }
   }
   const gate = gateWrites(store, versioned ? 'setIfVersion' : 'set')
-  return { store, gate, read: (sid) => new Promise((resolve, reject) => inner.get(sid, (err, s) => (err ? reject(err) : resolve(s ?? undefined)))) }
+  return { store, gate, loads, read: (sid) => new Promise((resolve, reject) => inner.get(sid, (err, s) => (err ? reject(err) : resolve(s ?? undefined)))) }
 }
 
 /** Requests that stop before their end until the test lets them go: at(key) in a handler, release(key) in the test; mark(name) / reached(name) say a handler got somewhere. */
@@ -127,6 +131,7 @@ function groupApp(store, { merge = false, storeTimeout = 5000 } = {}) {
     if (req.query.hold !== undefined) await stage.at(req.query.hold)
     res.send(String(req.session.n))
   })
+  app.get('/read', (req, res) => res.send(String(req.session.n)))
   app.get('/logout', (req, res, next) => {
     req.session.destroy((err) => (err ? next(err) : res.send('bye')))
     stage.mark('destroy asked') // destroy() queues its store call before it returns
@@ -305,6 +310,22 @@ test('a save that waited in the queue past its own storeTimeout fails alone; a y
     patient.stage.releaseAll()
     for (const server of servers) await server.close()
   }
+})
+
+test('a versioned store: 30 parallel loads of one session move its expiry once, the others only read', async () => {
+  const { store, loads, read } = slowStore({ versioned: true, latencyMs: 100 })
+  let touched = 0
+  store.touch = (sid, record, callback) => (touched++, setImmediate(callback))
+  await withLogin(store, {}, async ({ base, cookie, sid }) => {
+    const before = new Date((await read(sid)).cookie.expires).getTime()
+    await sleep(5)
+    const responses = await Promise.all(Array.from({ length: 30 }, () => request(base, '/read', { cookie })))
+    assert.deepEqual(new Set(responses.map((r) => `${r.status} ${r.text}`)), new Set(['200 0']))
+    assert.ok(loads.touching >= 1 && loads.touching <= 10, `${loads.touching} of 30 loads moved the expiry`)
+    assert.equal(loads.touching + loads.reading, 30)
+    assert.equal(touched, 0, 'no touch after the responses either')
+    assert.ok(new Date((await read(sid)).cookie.expires).getTime() > before, 'the expiry moved')
+  })
 })
 
 const redis = await requireService('redis')
