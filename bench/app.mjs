@@ -8,6 +8,7 @@
 //                    sessionkit-own: sessionkit with its first-party store of BENCH_STORE's kind,
 //                    sessionkit/redis or sessionkit/postgres; there is none for memory)
 //   BENCH_FRAMEWORK  express4 | express5
+//   BENCH_MERGE      1: sessionkit with `merge: true` (the hot-session cells, bench/hot-cells.mjs)
 //   BENCH_STORE      memory | redis (connect-redis) | postgres (connect-pg-simple); express-session
 //                    and sessionkit get the same store, sessionkit-own its own one of that kind
 //   BENCH_REDIS_URL  default redis://127.0.0.1:6379
@@ -19,8 +20,9 @@
 //                    store entries are taken from beside it, where package.json's exports map
 //                    sessionkit/redis and sessionkit/postgres (stores/redis.js, stores/postgres.js)
 // It answers the parent over IPC: { ready: port } once listening; 'reset' empties the store; 'cpu'
-// reports the CPU time this process has used, in microseconds, the requests it has seen and the store
-// calls made so far by method (the store's methods are wrapped to count them).
+// reports the CPU time this process has used, in microseconds, the requests it has seen (and of them
+// /count's, the increments asked for) and the store calls made so far by method (the store's methods
+// are wrapped to count them).
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 
@@ -102,7 +104,7 @@ if (impl === 'express-session') {
 } else if (impl === 'sessionkit' || impl === 'sessionkit-own') {
   const session = require(sessionkitEntry)
   store ??= new session.MemoryStore()
-  app.use(session({ ...sessionOptions, store: counted(store) }))
+  app.use(session({ ...sessionOptions, merge: process.env.BENCH_MERGE === '1', store: counted(store) }))
 } else if (impl === 'step') {
   // Not a public export: the built module itself, next to the entry.
   const { toDictionaryMode } = require(join(dirname(sessionkitEntry), 'request.js'))
@@ -117,7 +119,9 @@ app.get('/hello', (req, res) => {
 })
 // Without a session middleware the routes do the same work on a plain object.
 const noSession = {}
+let counts = 0
 app.get('/count', (req, res) => {
+  counts++
   const data = req.session ?? noSession
   data.n = (data.n ?? 0) + 1
   res.send(String(data.n))
@@ -191,7 +195,7 @@ process.on('message', async (message) => {
     await settle()
     // CPU time is what a noisy, shared machine distorts least: the parent divides it by the requests.
     const { user, system } = process.cpuUsage()
-    process.send?.({ cpu: user + system, requests: requestsSeen, storeCalls: { ...storeCalls } })
+    process.send?.({ cpu: user + system, requests: requestsSeen, counts, storeCalls: { ...storeCalls } })
   } else if (message === 'reset') {
     await clearStore()
     globalThis.gc?.()

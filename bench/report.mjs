@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { fmt, storeCallsText } from './format.mjs'
+import { checkHotTargets, HOT_ROWS, HOT_SCENARIOS, keptText } from './hot-cells.mjs'
 import { IMPLS, labelOf } from './impls.mjs'
 import { checkTargets, SCENARIOS, stepTargetImplOf, sweepsOf } from './targets.mjs'
 
@@ -24,6 +25,33 @@ const CELLS =
 
 const BASELINE =
   'The step alone makes plain Express faster: Express gives every `req` and `res` a new prototype, and V8 then copies the object\'s whole list of property descriptors for every property added to it afterwards (about 5 µs a property here), by Express and Node as much as by a middleware. In dictionary mode adding a property is cheap. So sessionkit can "beat" the app without sessions, and a ratio against that app mixes the step\'s saving with the session\'s cost. The ratios below are therefore against the step-only app: what is left is what the session itself costs.'
+
+const HOT =
+  'The cells above give each connection a session of its own, as many users would have. A single-page app or a dashboard often sends many requests at once with one cookie; the hot-session cells measure that: all the connections send the cookie of **one** session (made by one `/count` just before the run) to `/count` and to `/read`, with express-session, with sessionkit, and with sessionkit and `merge: true`, on each store. **increments kept** is the session\'s counter after the run (less the 1 it started at) against the `/count` requests the app handled.'
+
+const HOT_HOW =
+  'sessionkit writes the saves of one session in order, and never after that session was destroyed. Saves that arrive while a write of the same session is in flight wait for it, and then go to the store **together, as one write** of the newest state (with `merge`, each request\'s own changed keys, in the order the requests ended, onto the session as the store holds it); each of those requests is answered when that write is, and if it fails, each of them gets the error. A busy session is so written about once per store round trip, however many requests it gets, instead of once per request. Its loads move its expiry once too: with sessionkit/redis and sessionkit/postgres a load also moves the expiry, and one that starts while another load of the same session is doing so only reads (on PostgreSQL such a load is an `UPDATE`, and the others would wait for its row lock). A counter is one key: requests that read the same value and each add one write the same number, with or without `merge`, with sessionkit as with express-session, so most increments of a hot counter are lost on a store with a round trip (with the in-memory store, sessionkit loads and saves within the request\'s own turn, so none is). Keep a count that must not lose increments in the store itself (an atomic increment), not in the session.'
+
+/** The hot-session section of docs/performance.md, with the tables when the run has them. */
+function hotLines(result) {
+  const lines = ['## One session, many parallel requests', '', HOT, '', HOT_HOW, '']
+  for (const group of result.hot ?? []) {
+    lines.push(`### ${groupTitle(group)}, one session`, '')
+    lines.push('| scenario | implementation | req/s | p99 ms | CPU µs/req | store calls/req | increments kept | × express-session |')
+    lines.push('|---|---|--:|--:|--:|--:|--:|--:|')
+    for (const scenario of HOT_SCENARIOS) {
+      for (const row of HOT_ROWS) {
+        const r = group.scenarios[scenario.key]?.[row.key]
+        if (!r) continue
+        const name = row.impl === 'express-session' ? r.label : `**${r.label}**`
+        lines.push(`| ${scenario.label} | ${name} | ${Math.round(r.rps)} | ${r.p99.toFixed(1)} | ${r.cpuPerRequest.toFixed(0)} | ${storeCallsText(r.storeCalls)} | ${r.kept === undefined ? '' : keptText(r)} | ${r.vsExpressSession?.toFixed(2) ?? ''} |`)
+      }
+    }
+    lines.push('')
+  }
+  if ((result.hot ?? []).length === 0) lines.push('This run has no hot-session cells; `npm run bench:hot` runs them alone.', '')
+  return lines
+}
 
 function machineLine(result) {
   const m = result.machine
@@ -108,6 +136,7 @@ export function renderPerformancePage(result, chartPath = '../bench/results/late
     }
     lines.push('')
   }
+  lines.push(...hotLines(result))
   lines.push('## What sessionkit does for a request', '')
   lines.push(
     'With a valid cookie: parse the `Cookie` header (`cookie`); check the signature (`cookie-signature`, HMAC-SHA256), except for a value this middleware has already verified, of which it remembers up to 4,096; get the record from the store (the in-memory store keeps JSON and parses it); compare the data\'s JSON at the start and the end of the request; touch or save; and, when the session changed, serialize a new `Set-Cookie` (`cookie`). A new session adds an id (CSPRNG bytes, drawn 128 ids at a time) and one HMAC.',
@@ -118,7 +147,7 @@ export function renderPerformancePage(result, chartPath = '../bench/results/late
     lines.push(...memoryLines(result.memory), '')
   }
   // Judged again here, so that a result written before the targets changed is judged by today's.
-  const targets = checkTargets(result)
+  const targets = [...checkTargets(result), ...checkHotTargets(result)]
   if (targets.length) {
     lines.push('## Targets', '')
     const judgedOnOwn = result.groups.some((group) => stepTargetImplOf(group.store) === 'sessionkit-own')
@@ -134,6 +163,9 @@ export function renderPerformancePage(result, chartPath = '../bench/results/late
     '```sh',
     'npm run bench          # everything, a few minutes: Express 4 and 5, memory, Redis and PostgreSQL, memory tests; writes this page',
     'npm run bench:quick    # one short round, Express 5 and the memory store only',
+    'npm run bench:hot      # only the hot-session cells (one session, many parallel requests): writes bench/results/hot.json',
+    'node bench/run.mjs --hot --stores=redis --frameworks=express5 --rounds=5   # some of them, longer',
+    'node bench/run.mjs --no-hot               # everything but the hot-session cells',
     'node bench/run.mjs --frameworks=express5 --stores=memory --scenarios=read,count --rounds=5 --duration=3',
     'node bench/run.mjs --impls=step,sessionkit                # only some of the cells',
     'node bench/run.mjs --stores=redis --impls=step,sessionkit,sessionkit-own   # connect-redis against sessionkit/redis',

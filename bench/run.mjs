@@ -6,13 +6,15 @@
 // turn (A B C D E A B C D E ...) so that a noisy, shared machine slows them alike; then the memory measurements (bench/memory.mjs). Prints a table and PASS/FAIL against
 // the targets (bench/targets.mjs), writes the numbers as JSON and draws the SVG chart from that JSON
 // (bench/chart.mjs); --readme also writes docs/performance.md and the summary on docs/guide/performance.md (bench/report.mjs).
+// The hot-session cells (bench/hot-cells.mjs) follow: every connection on one session, express-session
+// against sessionkit with and without `merge`; --hot runs only those, --no-hot leaves them out.
 //
 //   node bench/run.mjs [--duration=1.5] [--rounds=3] [--warmup=0.5] [--connections=50]
 //                      [--frameworks=express4,express5] [--stores=memory,redis,postgres]
 //                      [--scenarios=hello,new,read,count] [--impls=none,step,express-session,sessionkit,sessionkit-own]
 //                      [--no-memory] [--memory-only] [--sessions=100000] [--expired=1000000] [--sweeps=5]
 //                      [--evict-max=<--expired>] [--evict-total=<2.5 × --evict-max>] [--no-evict]
-//                      [--out=bench/results/latest.json] [--no-chart] [--cpu-prof] [--readme]
+//                      [--out=bench/results/latest.json] [--no-chart] [--cpu-prof] [--readme] [--hot | --no-hot]
 import { fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -25,6 +27,7 @@ import { execFileSync } from 'node:child_process'
 import autocannon from 'autocannon'
 import { renderChart } from './chart.mjs'
 import { fmt, storeCallsText } from './format.mjs'
+import { checkHotTargets, HOT_SCENARIOS, hotLabelOf, hotRowsFor, keptText } from './hot-cells.mjs'
 import { IMPLS, implsFor, labelOf, SESSION_IMPLS, storeNameOf } from './impls.mjs'
 import { checkTargets, SCENARIOS } from './targets.mjs'
 
@@ -43,8 +46,10 @@ const opts = {
   scenarios: list(args.scenarios, SCENARIOS.map((s) => s.key)),
   // sessionkit-own only where there is a first-party store of the group's kind (see implsFor).
   impls: list(args.impls, IMPLS),
-  memory: args.memory !== false && args['no-memory'] !== true,
-  http: args['memory-only'] !== true,
+  // --hot: only the hot-session cells.
+  memory: args.memory !== false && args['no-memory'] !== true && args.hot !== true,
+  http: args['memory-only'] !== true && args.hot !== true,
+  hot: args['memory-only'] !== true && args['no-hot'] !== true && args.hot !== false,
   sessions: Number(args.sessions ?? 100_000),
   expired: Number(args.expired ?? 1_000_000),
   sweeps: Number(args.sweeps ?? 5),
@@ -69,12 +74,17 @@ const result = {
   machine: machine(),
   options: { duration: opts.duration, rounds: opts.rounds, warmup: opts.warmup, connections: opts.connections },
   groups: [],
+  hot: [],
   memory: undefined,
   targets: [],
 }
 
 try {
-  if (opts.http) {
+  for (const [wanted, rowsFor, run, into] of [
+    [opts.http, implsFor, runGroup, result.groups],
+    [opts.hot, hotRowsFor, runHotGroup, result.hot],
+  ]) {
+    if (!wanted) continue
     for (const framework of opts.frameworks) {
       for (const store of opts.stores) {
         const port = { redis: 6379, postgres: 5432 }[store]
@@ -83,16 +93,16 @@ try {
           continue
         }
         // --impls=sessionkit-own alone has nothing to run against the memory store.
-        if (implsFor(store, opts.impls).length === 0) {
+        if (rowsFor(store, opts.impls).length === 0) {
           console.log(`\n(skipping ${framework} + ${store}: none of --impls=${opts.impls.join(',')} runs with it)`)
           continue
         }
-        result.groups.push(await runGroup(framework, store))
+        into.push(await run(framework, store))
       }
     }
   }
   if (opts.memory) result.memory = await runMemory()
-  result.targets = checkTargets(result)
+  result.targets = [...checkTargets(result), ...checkHotTargets(result)]
   printTargets(result.targets)
   if (opts.out !== 'none') {
     mkdirSync(dirname(opts.out), { recursive: true })
@@ -189,10 +199,12 @@ async function measure(child, scenario, seconds) {
   await child.call('reset')
   // With a cookie, each connection is a client of its own with a session of its own, as 50 users
   // would be: a real session for the session middlewares, a cookie of the same shape for the apps
-  // without one, so that every app parses the same requests. (Until issue 16, all connections shared
-  // one session; sessionkit keeps one session's writes in order, so that measured one hot session.)
+  // without one, so that every app parses the same requests. One session shared by all connections
+  // is a case of its own, the hot-session cells (bench/hot-cells.mjs).
   let cookies = []
-  if (scenario.cookie) {
+  // The hot-session cells: every connection sends the cookie of the one session made here.
+  if (scenario.hot) cookies = [await sessionCookie(child.port)]
+  else if (scenario.cookie) {
     cookies = !SESSION_IMPLS.includes(child.impl)
       ? Array.from({ length: opts.connections }, () => `connect.sid=s%3A${'x'.repeat(32)}.${'y'.repeat(43)}`)
       : await Promise.all(Array.from({ length: opts.connections }, () => sessionCookie(child.port)))
@@ -213,8 +225,14 @@ async function measure(child, scenario, seconds) {
   const requests = Math.max(1, after.requests - before.requests)
   const storeCalls = {}
   for (const method of Object.keys(after.storeCalls)) storeCalls[method] = (after.storeCalls[method] - before.storeCalls[method]) / requests
+  // The one session's counter after the run: the increments that survived, against the /count requests
+  // the app handled (the session was made by one /count before the run, so its counter started at 1).
+  const counted = after.counts - before.counts
+  const kept = scenario.hot && scenario.path === '/count' ? (await readCounter(child.port, cookies[0])) - 1 : undefined
   return {
     cpuPerRequest: (after.cpu - before.cpu) / requests,
+    counted,
+    kept,
     storeCalls,
     rps: run.requests.average,
     p50: run.latency.p50,
@@ -236,14 +254,98 @@ function sessionCookie(port) {
   })
 }
 
+/** The counter `/read` answers with `cookie`. */
+function readCounter(port, cookie) {
+  return new Promise((resolve, reject) => {
+    httpRequest({ host: '127.0.0.1', port, path: '/read', headers: { cookie } }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk) => (body += chunk))
+      res.on('end', () => resolve(Number(body)))
+    })
+      .on('error', reject)
+      .end()
+  })
+}
+
+// --- the hot-session cells: every connection on one session -------------------------------------
+
+async function runHotGroup(framework, store) {
+  console.log(`\n=== hot session, ${framework} + ${store} store: ${opts.connections} connections on one session, ${opts.rounds} round(s) of ${opts.duration}s ===`)
+  const rows = hotRowsFor(store, opts.impls)
+  const children = {}
+  for (const row of rows) children[row.key] = await startChild(row.impl, framework, store, row.merge)
+  const runs = {} // runs[scenario][row] = [measure(...)]
+  try {
+    if (opts.warmup > 0) {
+      for (const scenario of HOT_SCENARIOS) for (const row of rows) await measure(children[row.key], scenario, opts.warmup)
+    }
+    for (let round = 1; round <= opts.rounds; round++) {
+      for (const scenario of HOT_SCENARIOS) {
+        for (const row of rows) {
+          const run = await measure(children[row.key], scenario, opts.duration)
+          ;((runs[scenario.key] ??= {})[row.key] ??= []).push(run)
+          const kept = run.kept === undefined ? '' : `  kept ${run.kept} of ${run.counted} increments`
+          console.log(`round ${round}  ${scenario.label.padEnd(20)} ${hotLabelOf(row, store).padEnd(42)} ${fmt(run.rps, 0).padStart(7)} req/s  p99 ${fmt(run.p99, 1)} ms  cpu ${fmt(run.cpuPerRequest, 0)} µs/req  store/req: ${storeCallsText(run.storeCalls)}${kept}${run.errors ? `  (${run.errors} errors/non-2xx!)` : ''}`)
+        }
+      }
+    }
+  } finally {
+    await Promise.all(Object.values(children).map(stopChild))
+  }
+  const group = { framework, store, rows: rows.map((row) => row.key), scenarios: {} }
+  for (const scenario of HOT_SCENARIOS) {
+    const byRow = {}
+    for (const row of rows) {
+      const list = runs[scenario.key][row.key]
+      const calls = {}
+      for (const method of Object.keys(list[0].storeCalls)) calls[method] = median(list.map((r) => r.storeCalls[method]))
+      byRow[row.key] = {
+        label: hotLabelOf(row, store),
+        store: storeNameOf(row.impl, store),
+        merge: row.merge,
+        rps: median(list.map((r) => r.rps)),
+        p50: median(list.map((r) => r.p50)),
+        p99: median(list.map((r) => r.p99)),
+        cpuPerRequest: median(list.map((r) => r.cpuPerRequest)),
+        storeCalls: calls,
+        errors: list.reduce((sum, r) => sum + r.errors, 0),
+        rounds: list.map((r) => Math.round(r.rps)),
+      }
+      if (list[0].kept !== undefined) {
+        Object.assign(byRow[row.key], { kept: median(list.map((r) => r.kept)), counted: median(list.map((r) => r.counted)), keptShare: median(list.map((r) => r.kept / Math.max(1, r.counted))) })
+      }
+    }
+    const reference = byRow['express-session']
+    if (reference) for (const r of Object.values(byRow)) r.vsExpressSession = r.rps / reference.rps
+    group.scenarios[scenario.key] = byRow
+  }
+  printHotGroup(group)
+  return group
+}
+
+function printHotGroup(group) {
+  console.log(`\nhot session, ${group.framework} + ${group.store} store (median of ${opts.rounds} round(s))`)
+  const header = ['scenario', 'implementation', 'req/s', 'p99 ms', 'CPU µs/req', 'store calls/req', 'increments kept', '× express-session']
+  const rows = [header]
+  for (const scenario of HOT_SCENARIOS) {
+    for (const key of group.rows) {
+      const r = group.scenarios[scenario.key][key]
+      rows.push([scenario.label, r.label, fmt(r.rps, 0), fmt(r.p99, 1), fmt(r.cpuPerRequest, 0), storeCallsText(r.storeCalls), r.kept === undefined ? '' : keptText(r), fmt(r.vsExpressSession, 2)])
+    }
+  }
+  const widths = header.map((_, i) => Math.max(...rows.map((row) => row[i].length)))
+  for (const row of rows) console.log(row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '))
+}
+
 // --- child processes ---------------------------------------------------------------------------
 
-function startChild(impl, framework, store) {
+function startChild(impl, framework, store, merge = false) {
   const execArgv = ['--expose-gc']
   if (opts.cpuProf === impl) {
     const dir = join(root, 'bench/profiles')
     mkdirSync(dir, { recursive: true })
-    execArgv.push('--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${impl}-${framework}-${store}-${Date.now()}.cpuprofile`)
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${impl}${merge ? '-merge' : ''}-${framework}-${store}-${Date.now()}.cpuprofile`)
   }
   const child = fork(join(here, 'app.mjs'), [], {
     execArgv,
@@ -252,6 +354,7 @@ function startChild(impl, framework, store) {
       BENCH_IMPL: impl,
       BENCH_FRAMEWORK: framework,
       BENCH_STORE: store,
+      BENCH_MERGE: merge ? '1' : '0',
       BENCH_PREFIX: `sessionkit-bench:${runId}:${++prefixCounter}:`,
       BENCH_SESSIONKIT: sessionkitEntry,
     },

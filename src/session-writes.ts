@@ -30,9 +30,23 @@ export class SessionWrites {
     return new SessionWrites(this.#state.limit, (sid) => outer(keyOf(sid)), this.#state)
   }
 
-  /** Runs `write` after the writes of `sid` asked for before it; `since` is when it was asked for. */
+  /** Runs `write` after the writes of `sid` asked for before it, on its own; `since` is when it was asked for. */
   run<T>(sid: string, write: (since: number, done: WriteDone<T>) => void, done: WriteDone<T>): void {
-    runQueued(this.#state, this.#keyOf(sid), write, done)
+    const key = this.#keyOf(sid)
+    enqueue(this.#state, key, alone(this.#state, key, write, done))
+  }
+
+  /**
+   * Saves `save` of `sid` after the writes asked for before it, with group commit: the saves that wait
+   * next to each other behind a write in flight, with the same `through` (one store, one timeout), start
+   * as one store write, `write(saves, answer, finish)`, oldest first. While one write is in flight the
+   * next one gathers every save asked for meanwhile, so a hot session is written once per store round
+   * trip whatever the number of its requests, and each request waits for one write, not for a line.
+   */
+  save<S extends QueuedSave<T>, T>(sid: string, through: object, save: S, write: GroupWrite<S, T>): void {
+    const state = this.#state
+    const key = this.#keyOf(sid)
+    enqueue(state, key, { joins: through, item: save, start: (saves) => startGroup(state, key, saves as S[], write) })
   }
 
   /**
@@ -58,16 +72,33 @@ export class SessionWrites {
     const state = this.#state
     const key = this.#keyOf(sid)
     remember(state, state.destroyed, key, Infinity)
-    runQueued(state, key, destroy, (err) => {
+    const destroyed: WriteDone<void> = (err) => {
       remember(state, state.destroyed, key, performance.now())
       done(err)
-    })
+    }
+    enqueue(state, key, alone(state, key, destroy, destroyed))
   }
 
   /** Whether `sid` was destroyed in this process after `loadedAt` (or is being destroyed now). */
   destroyedSince(sid: string, loadedAt: number): boolean {
     const at = this.#state.destroyed.get(this.#keyOf(sid))
     return at !== undefined && at >= loadedAt
+  }
+
+  /**
+   * Marks a load of `sid` that moves its expiry as started: true when no other is in flight here, so
+   * this one does it; false when one is, and the caller loads without (see {@link touchEnded}).
+   */
+  touchStarted(sid: string): boolean {
+    const key = this.#keyOf(sid)
+    if (this.#state.touching.has(key)) return false
+    this.#state.touching.add(key)
+    return true
+  }
+
+  /** The load that {@link touchStarted} let move `sid`'s expiry has answered. */
+  touchEnded(sid: string): void {
+    this.#state.touching.delete(this.#keyOf(sid))
   }
 
   /** Remembers that this process moved `sid`'s expiry now. */
@@ -81,6 +112,29 @@ export class SessionWrites {
   }
 }
 
+/** A save waiting in a queue: `done` reports its own outcome. */
+export interface QueuedSave<T> {
+  readonly done: WriteDone<T>
+}
+
+/**
+ * One store write that carries one or more saves of a session, oldest first. `answer(save, ...)` answers
+ * one of them on its own, before the write (one a destroy won over, one that waited past its timeout);
+ * `finish` ends the write: the next write of the session starts, then every save not answered yet gets
+ * `finish`'s outcome, so a request is answered when the write that carries its state is.
+ */
+export type GroupWrite<S extends QueuedSave<T>, T> = (saves: readonly S[], answer: (save: S, err: unknown, result?: T) => void, finish: WriteDone<T>) => void
+
+/** A write waiting in a queue. */
+interface Waiting {
+  /** Saves with the same (defined) value that wait next to each other start as one; undefined: a write that runs alone. */
+  readonly joins: object | undefined
+  /** The save, for one that joins others. */
+  readonly item: unknown
+  /** Starts the write; `items` are the items of the waiting writes that start with it, its own first. */
+  readonly start: (items: unknown[]) => void
+}
+
 /** What a {@link SessionWrites} and its keyed views share, per store key. */
 interface WriteState {
   /**
@@ -88,7 +142,7 @@ interface WriteState {
    * asked for. Callbacks rather than a chain of Promises: a store that answers at once (the
    * MemoryStore) completes the write in the same turn, and the response need not be held for it.
    */
-  readonly queues: Map<string, (() => void)[] | null>
+  readonly queues: Map<string, Waiting[] | null>
   /**
    * When each recent destroy finished (performance.now()); Infinity while it runs. Bounded: the oldest
    * go first, and only requests that loaded the session before the destroy need the entry.
@@ -99,16 +153,23 @@ interface WriteState {
    * it rather than from the older version its request read, which would fail for certain.
    */
   readonly written: Map<string, { version: string; json: string; cookie: SessionRecord['cookie']; at: number }>
+  /**
+   * The keys with a load in flight that moves the session's expiry: a load of the same session that
+   * starts meanwhile reads only. The expiry moves once for both, at the same moment, and a hot session's
+   * loads do not queue behind each other's write (in PostgreSQL, the row lock of each `UPDATE`).
+   */
+  readonly touching: Set<string>
   /** When this process last moved each session's expiry (Date.now()), for `touchAfter`; bounded like `destroyed`. */
   readonly moved: Map<string, number>
   readonly limit: number
 }
 
 function newState(limit: number): WriteState {
-  return { queues: new Map(), destroyed: new Map(), written: new Map(), moved: new Map(), limit }
+  return { queues: new Map(), destroyed: new Map(), written: new Map(), touching: new Set(), moved: new Map(), limit }
 }
 
-function runQueued<T>(state: WriteState, key: string, write: (since: number, done: WriteDone<T>) => void, done: WriteDone<T>): void {
+/** A write that runs on its own (a destroy): it never joins, nor is joined. */
+function alone<T>(state: WriteState, key: string, write: (since: number, done: WriteDone<T>) => void, done: WriteDone<T>): Waiting {
   const since = performance.now()
   const start = (): void => {
     let finished = false
@@ -124,24 +185,70 @@ function runQueued<T>(state: WriteState, key: string, write: (since: number, don
       finish(err)
     }
   }
+  return { joins: undefined, item: undefined, start }
+}
+
+function enqueue(state: WriteState, key: string, waiting: Waiting): void {
   // null: a write runs and none waits, so a lone save allocates no queue.
   const queue = state.queues.get(key)
   if (queue === undefined) {
     state.queues.set(key, null)
-    start()
+    waiting.start([waiting.item])
   } else if (queue === null) {
-    state.queues.set(key, [start])
+    state.queues.set(key, [waiting])
   } else {
-    queue.push(start)
+    queue.push(waiting)
   }
 }
 
-/** A write of `key` ended: the next one waiting starts, or `key` has nothing queued any more. */
+/**
+ * A write of `key` ended: the next one waiting starts, together with the saves that wait right behind
+ * it and join it, or `key` has nothing queued any more.
+ */
 function startNext(state: WriteState, key: string): void {
-  const following = state.queues.get(key)?.shift()
-  if (following !== undefined) return following()
-  state.queues.delete(key)
-  state.written.delete(key)
+  const queue = state.queues.get(key)
+  const head = queue?.[0]
+  if (queue === undefined || queue === null || head === undefined) {
+    state.queues.delete(key)
+    state.written.delete(key)
+    return
+  }
+  let count = 1
+  if (head.joins !== undefined) while (count < queue.length && queue[count]?.joins === head.joins) count++
+  const items = queue.splice(0, count).map((waiting) => waiting.item)
+  head.start(items)
+}
+
+/** Runs one group write (see {@link GroupWrite}): each save is answered once, the next write starts first. */
+function startGroup<S extends QueuedSave<T>, T>(state: WriteState, key: string, saves: readonly S[], write: GroupWrite<S, T>): void {
+  let ended = false
+  let answered: Set<S> | undefined
+  const answer = (save: S, err: unknown, result?: T): void => {
+    if (ended || answered?.has(save) === true) return
+    ;(answered ??= new Set()).add(save)
+    save.done(err, result)
+  }
+  const finish: WriteDone<T> = (err, result) => {
+    if (ended) return
+    ended = true
+    startNext(state, key)
+    // Every save is answered even if one's callback throws; the first such error is rethrown after.
+    let thrown: { error: unknown } | undefined
+    for (const save of saves) {
+      if (answered?.has(save) === true) continue
+      try {
+        save.done(err, result)
+      } catch (error) {
+        thrown ??= { error }
+      }
+    }
+    if (thrown !== undefined) throw thrown.error
+  }
+  try {
+    write(saves, answer, finish)
+  } catch (err) {
+    finish(err)
+  }
 }
 
 /** Sets `key` in a bounded map as its newest entry, dropping the oldest past the limit. */

@@ -16,9 +16,8 @@ import { makeId, makeIdAsync } from './genid.js'
 import { expiryDue, shouldSave, type EndAction, type StoreModeContext } from './store-rules.js'
 import { readRequestSessionId, signSessionId, type RequestSigning } from './signature.js'
 import type { SessionRecord } from './store.js'
-import type { VersionedRecord } from './capabilities.js'
 import { answersAtOnce, callStore } from './store-call.js'
-import { atOnceOrLater, destroySession, destroySessionNow, readSession, usesVersions, writeSession, type StoreAccess } from './store-writes.js'
+import { atOnceOrLater, destroySession, destroySessionNow, loadForRequest, readSession, storeAccess, usesVersions, writeSession, type StoreAccess } from './store-writes.js'
 
 /**
  * A request whose session lives in a store (`session()`): the cookie carries a signed id, the store the
@@ -63,7 +62,7 @@ export class StoreLifecycle extends RequestLifecycle implements TouchSteps {
     super(context.options, req, res, next, cookieOptions, found === undefined ? 'open' : 'loading')
     this.cookieId = found?.id
     this.cookieValue = found?.value
-    this.access = { store: context.options.store, timeoutMs: context.options.storeTimeout }
+    this.access = storeAccess(context.options.store, context.options.storeTimeout)
     this.versioned = usesVersions(context.options.store)
   }
 
@@ -92,8 +91,7 @@ export class StoreLifecycle extends RequestLifecycle implements TouchSteps {
       // An in-memory store touches at the end instead, when the session was not saved anyway: there it
       // costs no round trip, and a touch at load that a save then overwrites was wasted work.
       const touch = this.options.touchAfter === 0 && !answersAtOnce(store, 'touch')
-      callStore<VersionedRecord | null | undefined>(store, 'getVersioned', [sid, { touch }], storeTimeout, (err, found) => this.loaded(sid, found, err, touch))
-      return
+      return loadForRequest(this.access, sid, touch, (err, found) => this.loaded(sid, found, err, touch))
     }
     callStore<SessionRecord | null | undefined>(store, 'get', [sid], storeTimeout, (err, record) => {
       this.loaded(sid, record === null || record === undefined ? record : { record }, err)
