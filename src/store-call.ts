@@ -23,10 +23,11 @@ export function callStore<T>(
   /** For `set` and `setIfVersion`: the session's data as JSON, for a store that answers inside the call. */
   dataJson?: string,
 ): void {
-  invoke<T>(store, method, args, timeoutMs, (err, result) => done(err === undefined || err === null ? null : storeError(method, err), result), since, dataJson)
+  // invoke hands `done` a SessionError or null when asked to wrap (no closure per call on this path).
+  invoke<T>(store, method, args, timeoutMs, done as (err: unknown, result?: T) => void, since, true, dataJson)
 }
 
-/** {@link callStore} as a Promise. */
+/** How {@link storeCall} calls the store. */
 export interface StoreCallOptions {
   /** Milliseconds before a SESSION_STORE_TIMEOUT error; 0 (the default) waits as long as the store takes. */
   readonly timeoutMs?: number
@@ -44,21 +45,15 @@ export interface StoreCallOptions {
 export function storeCall<T>(store: SessionStore, method: StoreMethod, args: unknown[], options: StoreCallOptions = {}): Promise<T> {
   const { timeoutMs = 0, since, storeErrors = false } = options
   return new Promise((resolve, reject) => {
-    invoke<T>(
-      store,
-      method,
-      args,
-      timeoutMs,
-      (err, result) => {
-        if (storeErrors ? !err : err === undefined || err === null) resolve(result as T)
-        else reject(storeErrors ? err : storeError(method, err))
-      },
-      since,
-    )
+    invoke<T>(store, method, args, timeoutMs, (err, result) => (err ? reject(err) : resolve(result as T)), since, !storeErrors)
   })
 }
 
-/** Makes the call; `done` gets the store's own error (or the timeout's), or undefined/null for none. */
+/**
+ * Makes the call. `done` gets null for no error, else, with `wrap`, a SessionError (a store's own error
+ * becomes SESSION_STORE_FAILED), without it the store's own error, a falsy one counting as none, as
+ * express-session reads a store's callback.
+ */
 function invoke<T>(
   store: SessionStore,
   method: StoreMethod,
@@ -66,6 +61,7 @@ function invoke<T>(
   timeoutMs: number,
   done: (err: unknown, result?: T) => void,
   since: number | undefined,
+  wrap: boolean,
   dataJson?: string,
 ): void {
   let settled = false
@@ -76,7 +72,8 @@ function invoke<T>(
     if (settled) return
     settled = true
     if (watch !== undefined) watched?.forget(watch)
-    done(err, result)
+    if (wrap) done(err === undefined || err === null ? null : storeError(method, err), result)
+    else done(err ? err : null, result)
   }
 
   // A call that waited in a queue past its own timeout is not made: its caller has waited long enough.

@@ -8,7 +8,9 @@ import { describe, test } from 'node:test'
 import express from 'express'
 import session from 'sessionkit'
 import { listen, request } from './support/http.mjs'
+import { createRequire } from 'node:module'
 import { failedExactly, runKit } from './support/run-kit.mjs'
+import { snippet } from './support/snippets.mjs'
 
 /**
  * A store of its own, not built on MemoryStore: its methods answer 20 ms later, as a networked store
@@ -191,5 +193,26 @@ describe('the conformance kit', () => {
     const result = await runKit(store, { skip: ['expiry', 'touch'] })
     failedExactly(result, 'immediate calls')
     assert.match(result.failures.get([...result.failures.keys()][0]).message, /immediate\.get must call its callback before it returns/)
+  })
+})
+
+describe("the 'Writing a store' page's immediate store, run as written", () => {
+  const MapStore = new Function('require', `${snippet('immediate-store')}\nreturn MapStore`)(createRequire(import.meta.url))
+
+  test('answers inside the call and keeps its sessions', async () => {
+    const store = new MapStore()
+    const { server, seen } = await appOn(store)
+    try {
+      const first = await request(server.base, '/save')
+      assert.equal(seen.finishedAtEnd, true)
+      assert.equal((await request(server.base, '/save', { cookie: first.cookie })).text, '2')
+      assert.equal(seen.finishedAtEnd, true)
+    } finally {
+      await server.close()
+    }
+  })
+
+  test('passes the conformance kit (it keeps no expiry: that part is left out)', async () => {
+    failedExactly(await runKit(new MapStore(), { skip: ['expiry'] }))
   })
 })
