@@ -3,9 +3,11 @@
  * only has get/set/destroy keeps working; one that also has these lets sessionkit make its guarantees
  * across processes (a logout no in-flight request can undo, merges that lose nothing, an owner index
  * that misses no live session), because the store does in one atomic step what the middleware could
- * only do as a read followed by a write.
+ * only do as a read followed by a write; or lets it skip work (a store that answers inside the call,
+ * one whose sessions live in this process). Each is found by the members a store has, never by its
+ * class, so that any store can offer it.
  */
-import type { SessionRecord, SessionStore, StoreCallback } from './store.js'
+import type { SessionRecord, SessionStore, StoreCallback } from './store-types.js'
 
 /** A session and the version it was read at; versions are opaque strings that change on every data write. */
 export interface VersionedRecord {
@@ -66,4 +68,71 @@ export function isOwnerIndexedStore(store: unknown): store is SessionStore & Own
   if (store === null || typeof store !== 'object') return false
   const fields = store as Partial<Record<keyof OwnerIndexedStore, unknown>>
   return typeof fields.indexBy === 'string' && fields.indexBy !== '' && typeof fields.idsOf === 'function'
+}
+
+/**
+ * The calls a store answers inside the call: each calls its callback before it returns. A store whose
+ * data lives in this process (MemoryStore) offers them so that a request never waits a tick for it and
+ * its response is never held; its own methods can still answer later, as networked stores do, so that
+ * an app's code does not come to rely on synchronous answers. Each method is optional and takes the
+ * arguments of the store method of the same name. `set` and `setIfVersion` may be handed one more
+ * argument after the callback: the session's data as JSON (`JSON.stringify` of the session without its
+ * `cookie` key), which sessionkit computed a moment before; the store may keep that text rather than
+ * serialize the session again.
+ */
+export interface ImmediateCalls {
+  /** As the store's `get`, answered before it returns. */
+  get?(sid: string, callback: StoreCallback<SessionRecord | null>): void
+  /** As the store's `set`, answered before it returns; `dataJson`, when given, is the session's data as JSON. */
+  set?(sid: string, session: SessionRecord, callback: StoreCallback, dataJson?: string): void
+  /** As the store's `destroy`, answered before it returns. */
+  destroy?(sid: string, callback: StoreCallback): void
+  /** As the store's `touch`, answered before it returns. */
+  touch?(sid: string, session: SessionRecord, callback: StoreCallback): void
+  /** As {@link ConditionalStore.getVersioned}, answered before it returns. */
+  getVersioned?(sid: string, options: { touch: boolean }, callback: StoreCallback<VersionedRecord | null>): void
+  /** As {@link ConditionalStore.setIfVersion}, answered before it returns; `dataJson` as for `set`. */
+  setIfVersion?(sid: string, session: SessionRecord, expected: string | null, callback: StoreCallback<ConditionalWriteOutcome>, dataJson?: string): void
+}
+
+/**
+ * A store that answers sessionkit's calls inside the call (see {@link ImmediateCalls}). sessionkit calls
+ * `immediate.get` in place of `get` (and so on for each method `immediate` has) while `store.get` is the
+ * `get` defined beside `immediate`; once it is another (a subclass overrides it, a wrapper or a test
+ * double replaced it on the instance), that one is called, as for any store. So define `immediate` on
+ * the class (a getter), beside the methods it answers for. A call that does not answer inside the call
+ * after all gets the store timeout, as any store call does.
+ */
+export interface ImmediateStore {
+  /** The calls answered before they return. */
+  readonly immediate: ImmediateCalls
+}
+
+/**
+ * A store whose sessions live in this process and no other, as MemoryStore's do. With `indexBy` and no
+ * `index`, sessionkit then keeps the owner index in this process too (a `MemoryIndex`): it sees every
+ * write, so it misses no session.
+ */
+export interface InProcessStore {
+  /** Always `true`: the store's sessions are read and written by this process only. */
+  readonly inProcess: true
+}
+
+/**
+ * The object to call `method` on so that it answers inside the call, or undefined: the store has no
+ * such call, or `store[method]` is not the method defined beside `immediate` (see {@link ImmediateStore}).
+ */
+export function immediateCallsFor(store: SessionStore, method: string): ImmediateCalls | undefined {
+  const calls = (store as Partial<ImmediateStore>).immediate
+  if (calls === undefined || calls === null || typeof (calls as Record<string, unknown>)[method] !== 'function') return undefined
+  let level: object | null = store
+  while (level !== null && !Object.hasOwn(level, 'immediate')) level = Object.getPrototypeOf(level) as object | null
+  // Compared by value, as seen through the store, so that a Proxy that wraps the methods counts too.
+  const own = (store as unknown as Record<string, unknown>)[method]
+  return level !== null && own === (level as Record<string, unknown>)[method] ? calls : undefined
+}
+
+/** Whether a store says its sessions live in this process only. */
+export function isInProcessStore(store: unknown): store is SessionStore & InProcessStore {
+  return store !== null && typeof store === 'object' && (store as Partial<InProcessStore>).inProcess === true
 }

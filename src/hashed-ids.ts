@@ -2,7 +2,7 @@ import { createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:cryp
 import { Cookie } from './cookie.js'
 import type { SessionIndex } from './session-index.js'
 import { Store, type SessionRecord, type SessionStore } from './store.js'
-import { callStore } from './store-call.js'
+import { storeCall } from './store-call.js'
 import { shareWrites } from './session-writes.js'
 import type { Secret } from './signature.js'
 
@@ -94,13 +94,9 @@ interface Mover {
   keysOf(sid: string): string[]
 }
 
-/** One call of the inner store; the middleware's own call around the wrapper keeps the timeout. */
-function call<T>(store: SessionStore, method: string, args: unknown[]): Promise<T> {
-  return new Promise((resolve, reject) => {
-    // callStore answers once however the store completes; the cast names a method it does not list.
-    callStore<T>(store, method as 'get', args, 0, (err, result) => (err === null ? resolve(result as T) : reject(err)))
-  })
-}
+
+// The inner store is called without a timeout (storeCall's default): the middleware's own call around
+// the wrapper has it.
 
 /** A store method's callback, whatever it answers with. */
 type Callback = (err?: unknown, result?: unknown) => void
@@ -120,7 +116,7 @@ function isMiss(err: unknown): boolean {
 
 async function getAt(store: SessionStore, key: string): Promise<SessionRecord | null> {
   try {
-    return (await call<SessionRecord | null | undefined>(store, 'get', [key])) ?? null
+    return (await storeCall<SessionRecord | null | undefined>(store, 'get', [key])) ?? null
   } catch (err) {
     if (isMiss(err)) return null
     throw err
@@ -129,7 +125,7 @@ async function getAt(store: SessionStore, key: string): Promise<SessionRecord | 
 
 async function destroyAt(store: SessionStore, key: string): Promise<void> {
   try {
-    await call(store, 'destroy', [key])
+    await storeCall(store, 'destroy', [key])
   } catch (err) {
     if (!isMiss(err)) throw err
   }
@@ -151,7 +147,7 @@ async function lookup(mover: Mover, sid: string): Promise<SessionRecord | null> 
 
 async function moveRecord(mover: Mover, record: SessionRecord, from: string, to: string): Promise<void> {
   const cookie = new Cookie(record.cookie)
-  await call(mover.store, 'set', [to, { ...record, cookie }])
+  await storeCall(mover.store, 'set', [to, { ...record, cookie }])
   const owner = mover.indexBy === undefined ? undefined : record[mover.indexBy]
   if (mover.index !== undefined && owner !== undefined && owner !== null) await mover.index.add(String(owner), to, cookie.expires)
   await destroyAt(mover.store, from)
@@ -165,7 +161,7 @@ function hashedStore(mover: Mover): SessionStore {
   const wrapped: Record<string, unknown> = Object.create(Store.prototype)
   Object.assign(wrapped, {
     get: (sid: string, callback?: Callback) => answer(lookup(mover, sid), callback),
-    set: (sid: string, record: SessionRecord, callback?: Callback) => answer(call(inner, 'set', [at(sid), record]), callback),
+    set: (sid: string, record: SessionRecord, callback?: Callback) => answer(storeCall(inner, 'set', [at(sid), record]), callback),
     // Every key goes, so that no copy under an older key can come back after a logout; a key with nothing under it is no error.
     destroy: (sid: string, callback?: Callback) => answer(Promise.all(mover.keysOf(sid).map((key) => destroyAt(inner, key))).then(() => undefined), callback),
     on: (event: string, listener: (...args: unknown[]) => void) => {
@@ -173,25 +169,25 @@ function hashedStore(mover: Mover): SessionStore {
       return wrapped
     },
   })
-  if (typeof inner.touch === 'function') wrapped['touch'] = (sid: string, record: SessionRecord, callback?: Callback) => answer(call(inner, 'touch', [at(sid), record]), callback)
+  if (typeof inner.touch === 'function') wrapped['touch'] = (sid: string, record: SessionRecord, callback?: Callback) => answer(storeCall(inner, 'touch', [at(sid), record]), callback)
   // Listing gives store keys, which is all the store knows.
   for (const method of ['all', 'ids', 'length', 'clear'] as const) {
-    if (typeof inner[method] === 'function') wrapped[method] = (callback?: Callback) => answer(call(inner, method, []), callback)
+    if (typeof inner[method] === 'function') wrapped[method] = (callback?: Callback) => answer(storeCall(inner, method, []), callback)
   }
   if (typeof inner['getVersioned'] === 'function') {
     wrapped['getVersioned'] = (sid: string, options: { touch: boolean }, callback?: Callback) => {
-      const read = (): Promise<unknown> => call(inner, 'getVersioned', [at(sid), options])
+      const read = (): Promise<unknown> => storeCall(inner, 'getVersioned', [at(sid), options])
       // Not under the hashed key: a plain lookup moves an older copy there, and the versioned read follows.
       answer(read().then((found) => (found !== null && found !== undefined ? found : lookup(mover, sid).then((moved) => (moved === null ? null : read())))), callback)
     }
   }
   if (typeof inner['setIfVersion'] === 'function') {
     wrapped['setIfVersion'] = (sid: string, record: SessionRecord, expected: string | null, callback?: Callback) =>
-      answer(call(inner, 'setIfVersion', [at(sid), record, expected]), callback)
+      answer(storeCall(inner, 'setIfVersion', [at(sid), record, expected]), callback)
   }
   if (typeof inner['indexBy'] === 'string' && typeof inner['idsOf'] === 'function') {
     wrapped['indexBy'] = inner['indexBy']
-    wrapped['idsOf'] = (owner: string, callback?: Callback) => answer(call(inner, 'idsOf', [owner]), callback)
+    wrapped['idsOf'] = (owner: string, callback?: Callback) => answer(storeCall(inner, 'idsOf', [owner]), callback)
   }
   return wrapped as unknown as SessionStore
 }

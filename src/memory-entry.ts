@@ -19,18 +19,14 @@ export interface Entry {
 export const NO_EXPIRES = -Infinity
 
 /**
- * The JSON of a session's data (without its cookie) that the middleware computed the moment before it
- * writes that very session to the store: the store need not serialize it again. Set only around one
- * call that the store answers at once, and removed before anything else runs.
+ * A session as an {@link Entry}. Throws what JSON.stringify throws for data that cannot be stored.
+ * `dataJson`: the JSON of the session's data without its cookie, when the caller computed it a moment
+ * before (sessionkit's writes through `MemoryStore.immediate`): it is not serialized again.
  */
-export const knownDataJson = new WeakMap<object, string>()
-
-/** A session as an {@link Entry}. Throws what JSON.stringify throws for data that cannot be stored. */
-export function entryOf(session: SessionRecord): Entry {
-  const known = knownDataJson.get(session)
-  if (known !== undefined) {
+export function entryOf(session: SessionRecord, dataJson?: string): Entry {
+  if (dataJson !== undefined) {
     const split = splitCookie(session.cookie)
-    if (split !== undefined) return { data: copied(known), cookie: split.attributes, expires: split.expires }
+    if (split !== undefined) return { data: copied(dataJson), cookie: split.attributes, expires: split.expires }
   }
   const { cookie, ...data } = session as SessionRecord & Record<string, unknown>
   const split = splitCookie(cookie)

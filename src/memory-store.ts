@@ -1,4 +1,4 @@
-import type { ConditionalStore, ConditionalWriteOutcome, VersionedRecord } from './capabilities.js'
+import type { ConditionalStore, ConditionalWriteOutcome, ImmediateCalls, ImmediateStore, InProcessStore, VersionedRecord } from './capabilities.js'
 import { entryOf, recordOf, splitCookie, type Entry } from './memory-entry.js'
 import { SegmentedLru } from './memory-lru.js'
 import { Store, type SessionRecord, type StoreCallback } from './store.js'
@@ -52,8 +52,10 @@ const SWEEP_BUDGET_MS = 1
  * sweeps expired sessions on an unref'd timer, can be bounded (evicting new sessions before those in
  * use), and gives sessions without an expiry a TTL, so it does not grow without bound.
  * For one process only: sessions are lost on restart and not shared between processes.
+ * Its methods answer on a later tick, as a networked store's do, so that apps do not come to rely on
+ * synchronous answers; sessionkit's own calls go through {@link immediate}, which answers at once.
  */
-export class MemoryStore extends Store implements ConditionalStore {
+export class MemoryStore extends Store implements ConditionalStore, ImmediateStore, InProcessStore {
   readonly #index: Map<string, Slot>[] = Array.from({ length: SHARDS }, () => new Map<string, Slot>())
   #ids: (string | undefined)[] = []
   #data: (string | undefined)[] = []
@@ -70,6 +72,9 @@ export class MemoryStore extends Store implements ConditionalStore {
   readonly #ttl: number
   #timer: NodeJS.Timeout | undefined
   #sweeping = false
+  #immediate: ImmediateCalls | undefined
+  /** Its sessions live in this process only (see {@link InProcessStore}). */
+  readonly inProcess = true as const
 
   constructor(options: MemoryStoreOptions = {}) {
     super()
@@ -79,9 +84,7 @@ export class MemoryStore extends Store implements ConditionalStore {
     if (!(checkPeriod >= 0)) throw new TypeError('MemoryStore: checkPeriod must be a number of milliseconds, 0 or more')
     if (!(this.#max >= 1)) throw new TypeError('MemoryStore: max must be a number of sessions, 1 or more')
     if (!(this.#ttl > 0)) throw new TypeError('MemoryStore: ttl must be a number of milliseconds, more than 0')
-    if (this.#max !== Infinity) {
-      this.#lru = new SegmentedLru(FIRST_CAPACITY, this.#max)
-    }
+    if (this.#max !== Infinity) this.#lru = new SegmentedLru(FIRST_CAPACITY, this.#max)
     if (checkPeriod > 0) {
       this.#timer = setInterval(() => this.sweep(), checkPeriod)
       this.#timer.unref()
@@ -89,24 +92,62 @@ export class MemoryStore extends Store implements ConditionalStore {
   }
 
   override get(sid: string, callback: StoreCallback<SessionRecord | null>): void {
-    const slot = this.#live(sid)
-    if (slot === NONE) return defer(callback, null, null)
-    this.#lru?.read(slot)
-    defer(callback, null, this.#recordAt(slot))
+    this.#get(sid, callback, false)
   }
 
   override set(sid: string, session: SessionRecord, callback: StoreCallback = noop): void {
-    let entry: Entry
-    try {
-      entry = entryOf(session)
-    } catch (err) {
-      return defer(callback, err)
-    }
-    this.#write(sid, entry, this.#expiryOf(session))
-    defer(callback, null)
+    this.#set(sid, session, callback, false, undefined)
   }
 
   override touch(sid: string, session: SessionRecord, callback: StoreCallback = noop): void {
+    this.#touch(sid, session, callback, false)
+  }
+
+  /** See {@link ConditionalStore.getVersioned}: the session and its version, with touch its expiry moved. */
+  getVersioned(sid: string, options: { touch: boolean }, callback: StoreCallback<VersionedRecord | null>): void {
+    this.#getVersioned(sid, options, callback, false)
+  }
+
+  /** See {@link ConditionalStore.setIfVersion}: set() only while the stored version is `expected`. */
+  setIfVersion(sid: string, session: SessionRecord, expected: string | null, callback: StoreCallback<ConditionalWriteOutcome>): void {
+    this.#setIfVersion(sid, session, expected, callback, false, undefined)
+  }
+
+  override destroy(sid: string, callback: StoreCallback = noop): void {
+    this.#destroy(sid, callback, false)
+  }
+
+  /** sessionkit's calls, answered before they return (see {@link ImmediateStore}); the data JSON it hands `set` and `setIfVersion` is kept as it is. */
+  get immediate(): ImmediateCalls {
+    return (this.#immediate ??= {
+      get: (sid, callback) => this.#get(sid, callback, true),
+      set: (sid, session, callback, dataJson) => this.#set(sid, session, callback, true, dataJson),
+      touch: (sid, session, callback) => this.#touch(sid, session, callback, true),
+      getVersioned: (sid, options, callback) => this.#getVersioned(sid, options, callback, true),
+      setIfVersion: (sid, session, expected, callback, dataJson) => this.#setIfVersion(sid, session, expected, callback, true, dataJson),
+      destroy: (sid, callback) => this.#destroy(sid, callback, true),
+    })
+  }
+
+  #get(sid: string, callback: StoreCallback<SessionRecord | null>, now: boolean): void {
+    const slot = this.#live(sid)
+    if (slot === NONE) return answer(now, callback, null, null)
+    this.#lru?.read(slot)
+    answer(now, callback, null, this.#recordAt(slot))
+  }
+
+  #set(sid: string, session: SessionRecord, callback: StoreCallback, now: boolean, dataJson: string | undefined): void {
+    let entry: Entry
+    try {
+      entry = entryOf(session, dataJson)
+    } catch (err) {
+      return answer(now, callback, err)
+    }
+    this.#write(sid, entry, this.#expiryOf(session))
+    answer(now, callback, null)
+  }
+
+  #touch(sid: string, session: SessionRecord, callback: StoreCallback, now: boolean): void {
     const slot = this.#live(sid)
     if (slot !== NONE) {
       const split = splitCookie(session.cookie)
@@ -122,18 +163,17 @@ export class MemoryStore extends Store implements ConditionalStore {
           this.#cookieExpires[slot] = split.expires
         }
       } catch (err) {
-        return defer(callback, err)
+        return answer(now, callback, err)
       }
       this.#expires[slot] = this.#expiryOf(session)
       this.#lru?.used(slot)
     }
-    defer(callback, null)
+    answer(now, callback, null)
   }
 
-  /** See {@link ConditionalStore.getVersioned}: the session and its version, with touch its expiry moved. */
-  getVersioned(sid: string, options: { touch: boolean }, callback: StoreCallback<VersionedRecord | null>): void {
+  #getVersioned(sid: string, options: { touch: boolean }, callback: StoreCallback<VersionedRecord | null>, now: boolean): void {
     const slot = this.#live(sid)
-    if (slot === NONE) return defer(callback, null, null)
+    if (slot === NONE) return answer(now, callback, null, null)
     let found: VersionedRecord
     try {
       found = { record: this.#recordAt(slot), version: String(this.#versions[slot]) }
@@ -145,58 +185,57 @@ export class MemoryStore extends Store implements ConditionalStore {
         this.#expires[slot] = storeExpires
       }
     } catch (err) {
-      return defer(callback, err)
+      return answer(now, callback, err)
     }
     this.#lru?.read(slot)
-    defer(callback, null, found)
+    answer(now, callback, null, found)
   }
 
-  /** See {@link ConditionalStore.setIfVersion}: set() only while the stored version is `expected`. */
-  setIfVersion(sid: string, session: SessionRecord, expected: string | null, callback: StoreCallback<ConditionalWriteOutcome>): void {
+  #setIfVersion(sid: string, session: SessionRecord, expected: string | null, callback: StoreCallback<ConditionalWriteOutcome>, now: boolean, dataJson: string | undefined): void {
     const slot = this.#live(sid)
-    if (slot === NONE && expected !== null) return defer(callback, null, { written: false, reason: 'gone' })
+    if (slot === NONE && expected !== null) return answer(now, callback, null, { written: false, reason: 'gone' })
     if (slot !== NONE && String(this.#versions[slot]) !== expected) {
       let current: VersionedRecord
       try {
         current = { record: this.#recordAt(slot), version: String(this.#versions[slot]) }
       } catch (err) {
-        return defer(callback, err)
+        return answer(now, callback, err)
       }
-      return defer(callback, null, { written: false, reason: 'changed', current })
+      return answer(now, callback, null, { written: false, reason: 'changed', current })
     }
     let entry: Entry
     try {
-      entry = entryOf(session)
+      entry = entryOf(session, dataJson)
     } catch (err) {
-      return defer(callback, err)
+      return answer(now, callback, err)
     }
     const version = this.#write(sid, entry, this.#expiryOf(session))
-    defer(callback, null, { written: true, version: String(version) })
+    answer(now, callback, null, { written: true, version: String(version) })
   }
 
-  override destroy(sid: string, callback: StoreCallback = noop): void {
+  #destroy(sid: string, callback: StoreCallback, now: boolean): void {
     const slot = this.#shard(sid).get(sid)
     if (slot !== undefined) this.#remove(slot)
-    defer(callback, null)
+    answer(now, callback, null)
   }
 
   /** Every live session, keyed by id, as express-session's MemoryStore gives them. */
   override all(callback: StoreCallback<Record<string, SessionRecord>>): void {
     const result: Record<string, SessionRecord> = Object.create(null) as Record<string, SessionRecord>
     this.#eachLive((sid, slot) => (result[sid] = this.#recordAt(slot)))
-    defer(callback, null, result)
+    answer(false, callback, null, result)
   }
 
   override ids(callback: StoreCallback<string[]>): void {
     const ids: string[] = []
     this.#eachLive((sid) => ids.push(sid))
-    defer(callback, null, ids)
+    answer(false, callback, null, ids)
   }
 
   override length(callback: StoreCallback<number>): void {
     let count = 0
     this.#eachLive(() => count++)
-    defer(callback, null, count)
+    answer(false, callback, null, count)
   }
 
   override clear(callback: StoreCallback = noop): void {
@@ -211,7 +250,7 @@ export class MemoryStore extends Store implements ConditionalStore {
     this.#freeCount = 0
     this.#size = 0
     if (this.#lru !== undefined) this.#lru = new SegmentedLru(FIRST_CAPACITY, this.#max)
-    defer(callback, null)
+    answer(false, callback, null)
   }
 
   /**
@@ -353,30 +392,8 @@ function grown<T extends Float64Array | Int32Array>(from: T, to: T): T {
 
 function noop(): void {}
 
-// Store callbacks are asynchronous, as they would be for any networked store, so that code written
-// against this store does not come to rely on synchronous completion; sessionkit's own calls are
-// answered at once (see answeringAtOnce), so that a request whose store is in memory never waits a tick.
-let atOnce = false
-
-function defer<T>(callback: StoreCallback<T>, err: unknown, result?: T): void {
-  if (atOnce) {
-    atOnce = false
-    callback(err, result)
-    return
-  }
-  process.nextTick(callback, err, result)
-}
-
-/**
- * Makes one call of a MemoryStore method, which answers through its callback before it returns. Only
- * the call itself: what the callback does, a store call of its own included, is answered as usual.
- * @internal
- */
-export function answeringAtOnce(call: () => void): void {
-  atOnce = true
-  try {
-    call()
-  } finally {
-    atOnce = false
-  }
+/** Answers a callback: before returning for sessionkit's calls (`now`), else on the next tick, as a networked store would. */
+function answer<T>(now: boolean, callback: StoreCallback<T>, err: unknown, result?: T): void {
+  if (now) callback(err, result)
+  else process.nextTick(callback, err, result)
 }

@@ -8,7 +8,8 @@ import { parseOptions, type SessionOptions } from './options.js'
 import { enterRequest } from './request.js'
 import { scanSessionsOf } from './session-index.js'
 import { rejectedCookieReason, SigningKeys } from './signature.js'
-import { call, destroySession } from './store-writes.js'
+import { destroySession } from './store-writes.js'
+import { storeCall } from './store-call.js'
 import { isOwnerIndexedStore } from './capabilities.js'
 import { StoreLifecycle } from './store-lifecycle.js'
 import type { StoreModeContext } from './store-rules.js'
@@ -125,7 +126,7 @@ export function session(options: SessionOptions): SessionMiddleware {
   const sessionsOf = async (owner: string | number): Promise<string[]> => {
     if (config.indexBy === undefined) throw new SessionError('SESSION_CONFIG', 'sessionkit: sessionsOf() needs the `indexBy` option (the session key that names its owner)')
     if (atRest.innerIndex !== undefined) return atRest.innerIndex.ids(String(owner))
-    if (storeIndexes) return call<string[]>(access, 'idsOf', [String(owner)])
+    if (storeIndexes) return storeCall<string[]>(store, 'idsOf', [String(owner)], access)
     return scanSessionsOf(store, config.indexBy, String(owner), config.storeTimeout)
   }
   const destroySessionsOf = async (owner: string | number, options: { except?: string } = {}): Promise<number> => {

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import { types } from 'node:util'
 import type { CookieOptions } from './cookie.js'
 import { COOKIE_ATTRIBUTE_NAMES, COOKIE_NAME, parseCookieOption } from './cookie-options.js'
+import { isInProcessStore } from './capabilities.js'
 import { configError, SessionError } from './errors.js'
 import { SessionEvents } from './events.js'
 import { MemoryStore } from './memory-store.js'
@@ -9,6 +10,7 @@ import { meantOption } from './option-spelling.js'
 import { MemoryIndex, type SessionIndex } from './session-index.js'
 import { isSecret, type Secret } from './signature.js'
 import type { SessionStore } from './store.js'
+import { REQUIRED_STORE_METHODS } from './store-types.js'
 import { warnOnce } from './warn-once.js'
 
 /** The options of `session()`: express-session's, with the same names and defaults, and a few more. */
@@ -184,7 +186,7 @@ export function parseOptions(given: SessionOptions | undefined, defaultGenid: (r
   const cookie = check(() => parseCookieOption(options.cookie || undefined, typeof name === 'string' ? name : ''), () => ({}))
   const hashIdKeys = check(() => parseHashIds(options.hashIds, secrets), undefined)
   const store = options.store || new MemoryStore()
-  const missing = (['get', 'set', 'destroy'] as const).find((method) => typeof (store as unknown as Record<string, unknown>)[method] !== 'function')
+  const missing = REQUIRED_STORE_METHODS.find((method) => typeof (store as unknown as Record<string, unknown>)[method] !== 'function')
   if (missing !== undefined) problems.push(`option "store" must have a ${missing}(sid, ..., callback) method; pass a store such as new MemoryStore() or connect-redis`)
   for (const flag of ['merge', 'rewriteOnTouch', 'cacheControl'] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean') problems.push(`option "${flag}" must be true or false (got ${JSON.stringify(options[flag])})`)
@@ -200,8 +202,8 @@ export function parseOptions(given: SessionOptions | undefined, defaultGenid: (r
     if (indexBy === undefined) problems.push('option "index" needs "indexBy": the session key that names the owner')
     const absent = (['add', 'remove', 'ids'] as const).find((method) => typeof (index as unknown as Record<string, unknown>)[method] !== 'function')
     if (absent !== undefined) problems.push(`option "index" must have an ${absent}() method (use MemoryIndex or RedisIndex)`)
-  } else if (indexBy !== undefined && store instanceof MemoryStore) {
-    // The default store lives in this process, so an index in this process sees every session.
+  } else if (indexBy !== undefined && isInProcessStore(store)) {
+    // The store's sessions live in this process (MemoryStore's do), so an index in this process sees every session.
     index = new MemoryIndex()
   }
   const maxSessionBytes = options.maxSessionBytes ?? 0

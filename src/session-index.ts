@@ -1,5 +1,5 @@
 import type { SessionRecord, SessionStore } from './store.js'
-import { callStore } from './store-call.js'
+import { storeCall } from './store-call.js'
 
 /**
  * Which sessions belong to which owner (a user id), so that all of one user's sessions can be found
@@ -124,21 +124,20 @@ export class RedisIndex implements SessionIndex {
  * Slow for a large store; an index answers the same question in one lookup.
  */
 export async function scanSessionsOf(store: SessionStore, key: string, owner: string, timeoutMs: number): Promise<string[]> {
-  const call = <T>(method: 'get', args: unknown[]): Promise<T> =>
-    new Promise((resolve, reject) => callStore<T>(store, method, args, timeoutMs, (err, result) => (err ? reject(err) : resolve(result as T))))
   const matches = (record: unknown): boolean =>
     record !== null && typeof record === 'object' && String((record as Record<string, unknown>)[key]) === owner && (record as Record<string, unknown>)[key] !== undefined
 
   if (typeof store.ids === 'function') {
-    const ids = await promiseOf<string[]>((cb) => store.ids!(cb))
+    // Listing calls without a timeout, and the store's own error, as they always were.
+    const ids = await storeCall<string[] | undefined>(store, 'ids', [], { storeErrors: true })
     const found: string[] = []
     for (const sid of ids ?? []) {
-      if (matches(await call<SessionRecord | null>('get', [sid]))) found.push(sid)
+      if (matches(await storeCall<SessionRecord | null>(store, 'get', [sid], { timeoutMs }))) found.push(sid)
     }
     return found
   }
   if (typeof store.all === 'function') {
-    const all = await promiseOf<SessionRecord[] | Record<string, SessionRecord> | null>((cb) => store.all!(cb))
+    const all = await storeCall<SessionRecord[] | Record<string, SessionRecord> | null | undefined>(store, 'all', [], { storeErrors: true })
     if (all === null || all === undefined) return []
     if (!Array.isArray(all)) return Object.keys(all).filter((sid) => matches(all[sid]))
     const withIds = all.filter((record) => matches(record))
@@ -148,17 +147,6 @@ export async function scanSessionsOf(store: SessionStore, key: string, owner: st
     return withIds.map((record) => record['id'] as string)
   }
   throw new TypeError('sessionkit: finding the sessions of an owner needs a store with all() or ids(), or the `index` option')
-}
-
-function promiseOf<T>(run: (callback: (err?: unknown, result?: T) => void) => unknown): Promise<T | undefined> {
-  return new Promise((resolve, reject) => {
-    const returned = run((err, result) => (err ? reject(err) : resolve(result)))
-    if (returned !== null && typeof returned === 'object' && typeof (returned as Promise<T>).then === 'function') {
-      ;(returned as Promise<T>).then((result) => {
-        if (result !== undefined) resolve(result)
-      }, reject)
-    }
-  })
 }
 
 /** What the owner index needs of the middleware's options. */

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import { Cookie, type CookieRecord } from './cookie.js'
 import { SessionError } from './errors.js'
 import type { SessionStore } from './store-types.js'
+import { storeCall } from './store-call.js'
 
 /** A Node-style callback for the session's asynchronous methods. */
 export type SessionCallback = (err?: unknown) => void
@@ -161,16 +162,24 @@ function storeOf(session: Session): SessionStore {
   return store
 }
 
-function promisify(run: (callback: (err?: unknown) => void) => unknown): Promise<void> {
-  return new Promise((resolve, reject) => {
-    run((err) => (err ? reject(err) : resolve()))
-  })
+/**
+ * A store call for a session created outside the middleware: no timeout, and the store's own error, as
+ * the app's own call of the store would give them; a session without a store is a rejection too.
+ */
+function detachedCall(session: Session, method: 'set' | 'destroy', args: unknown[]): Promise<void> {
+  let store: SessionStore
+  try {
+    store = storeOf(session)
+  } catch (err) {
+    return Promise.reject(err)
+  }
+  return storeCall(store, method, args, { storeErrors: true })
 }
 
 // For sessions created outside the middleware: plain store calls, no response bookkeeping.
 const detachedController: SessionController = {
-  save: (session) => promisify((cb) => storeOf(session).set(session.id, session as never, cb)),
-  destroy: (session) => promisify((cb) => storeOf(session).destroy(session.id, cb)),
+  save: (session) => detachedCall(session, 'set', [session.id, session]),
+  destroy: (session) => detachedCall(session, 'destroy', [session.id]),
   reload: () => Promise.reject(new SessionError('SESSION_GONE', 'sessionkit: reload() needs a session created by the middleware')),
   regenerate: () => Promise.reject(new SessionError('SESSION_GONE', 'sessionkit: regenerate() needs a session created by the middleware')),
 }

@@ -1,14 +1,16 @@
+import { immediateCallsFor, type ConditionalStore, type OwnerIndexedStore } from './capabilities.js'
 import { SessionError } from './errors.js'
-import { answeringAtOnce, MemoryStore } from './memory-store.js'
-import type { SessionStore } from './store.js'
+import type { SessionStore, StoreMethodName } from './store-types.js'
 
-type StoreMethod = 'get' | 'set' | 'destroy' | 'touch' | 'getVersioned' | 'setIfVersion' | 'idsOf'
+/** A store method sessionkit calls: the contract's, and the capabilities'. */
+export type StoreMethod = StoreMethodName | keyof ConditionalStore | Exclude<keyof OwnerIndexedStore, 'indexBy'>
 
 /**
  * Calls one store method and reports its outcome exactly once, however the store completes: through
  * the callback, through a returned Promise, both, synchronously, by throwing, or never (then after
  * `timeoutMs` with a SESSION_STORE_TIMEOUT error; a late answer is ignored). A store is never tested
- * with `instanceof`, so stores built on express-session's own `Store` work unchanged.
+ * with `instanceof`, so stores built on express-session's own `Store` work unchanged; one that answers
+ * inside the call (an `ImmediateStore`) is called through its `immediate` calls.
  */
 export function callStore<T>(
   store: SessionStore,
@@ -18,6 +20,49 @@ export function callStore<T>(
   done: (err: SessionError | null, result?: T) => void,
   /** When the caller asked for this call (performance.now()), if it waited in a queue first: the timeout counts from then. */
   since?: number,
+  /** For `set` and `setIfVersion`: the session's data as JSON, for a store that answers inside the call. */
+  dataJson?: string,
+): void {
+  // invoke hands `done` a SessionError or null when asked to wrap (no closure per call on this path).
+  invoke<T>(store, method, args, timeoutMs, done as (err: unknown, result?: T) => void, since, true, dataJson)
+}
+
+/** How {@link storeCall} calls the store. */
+export interface StoreCallOptions {
+  /** Milliseconds before a SESSION_STORE_TIMEOUT error; 0 (the default) waits as long as the store takes. */
+  readonly timeoutMs?: number
+  /** When the caller asked for this call (performance.now()), if it waited in a queue first. */
+  readonly since?: number
+  /**
+   * Rejects with the store's own error, and takes a falsy error for none, as a store's callback is
+   * read by express-session, rather than with a SESSION_STORE_FAILED error: for the calls an app makes
+   * through sessionkit outside a request, where the app sees what its store said.
+   */
+  readonly storeErrors?: boolean
+}
+
+/** One store call as a Promise of its answer; see {@link callStore}, and {@link StoreCallOptions} for the options. */
+export function storeCall<T>(store: SessionStore, method: StoreMethod, args: unknown[], options: StoreCallOptions = {}): Promise<T> {
+  const { timeoutMs = 0, since, storeErrors = false } = options
+  return new Promise((resolve, reject) => {
+    invoke<T>(store, method, args, timeoutMs, (err, result) => (err ? reject(err) : resolve(result as T)), since, !storeErrors)
+  })
+}
+
+/**
+ * Makes the call. `done` gets null for no error, else, with `wrap`, a SessionError (a store's own error
+ * becomes SESSION_STORE_FAILED), without it the store's own error, a falsy one counting as none, as
+ * express-session reads a store's callback.
+ */
+function invoke<T>(
+  store: SessionStore,
+  method: StoreMethod,
+  args: unknown[],
+  timeoutMs: number,
+  done: (err: unknown, result?: T) => void,
+  since: number | undefined,
+  wrap: boolean,
+  dataJson?: string,
 ): void {
   let settled = false
   let watched: Deadlines | undefined
@@ -27,7 +72,8 @@ export function callStore<T>(
     if (settled) return
     settled = true
     if (watch !== undefined) watched?.forget(watch)
-    done(err === undefined || err === null ? null : storeError(method, err), result)
+    if (wrap) done(err === undefined || err === null ? null : storeError(method, err), result)
+    else done(err ? err : null, result)
   }
 
   // A call that waited in a queue past its own timeout is not made: its caller has waited long enough.
@@ -35,11 +81,12 @@ export function callStore<T>(
     finish(new SessionError('SESSION_STORE_TIMEOUT', `sessionkit: store.${method} did not answer within ${timeoutMs} ms`, { status: 503 }))
     return
   }
-  const fn = (store as unknown as Record<StoreMethod, (...a: unknown[]) => unknown>)[method]
+  const immediate = immediateCallsFor(store, method)
+  const target = (immediate ?? store) as unknown as Record<StoreMethod, (...a: unknown[]) => unknown>
+  const fn = target[method]
   // A method that names a callback parameter answers through it; its returned Promise may resolve
   // early (an `async` function that hands the work to a callback API), so only its rejection counts.
   const answersByCallback = fn.length > args.length
-  const inMemory = answersAtOnce(store, method)
   let returned: unknown
   // An answer given during the call is handed on after it, outside the try: what the caller then does
   // (the app's handlers, when the request goes on) may throw, and that is not the store's error.
@@ -50,8 +97,8 @@ export function callStore<T>(
     else finish(err, result)
   }
   try {
-    if (inMemory) answeringAtOnce(() => fn.call(store, ...args, callback))
-    else returned = fn.call(store, ...args, callback)
+    if (immediate !== undefined && dataJson !== undefined) returned = fn.call(target, ...args, callback, dataJson)
+    else returned = fn.call(target, ...args, callback)
   } catch (err) {
     calling = false
     if (answered !== undefined) finish(answered.err, answered.result)
@@ -68,7 +115,8 @@ export function callStore<T>(
       (err: unknown) => finish(err ?? new Error(`store.${method} rejected without a reason`)),
     )
   }
-  if (!settled && timeoutMs > 0 && Number.isFinite(timeoutMs) && !inMemory) {
+  // A call answered inside it (as an ImmediateStore's are) is settled by now, and needs no watch.
+  if (!settled && timeoutMs > 0 && Number.isFinite(timeoutMs)) {
     watched = deadlinesFor(timeoutMs)
     watch = watched.watch(since, () => {
       finish(new SessionError('SESSION_STORE_TIMEOUT', `sessionkit: store.${method} did not answer within ${timeoutMs} ms`, { status: 503 }))
@@ -136,14 +184,6 @@ function deadlinesFor(timeoutMs: number): Deadlines {
   let found = deadlines.get(timeoutMs)
   if (found === undefined) deadlines.set(timeoutMs, (found = new Deadlines(timeoutMs)))
   return found
-}
-
-/**
- * The built-in MemoryStore cannot hang, and answers sessionkit's own calls before they return, so its
- * calls need no watch; a subclass or an instance that replaces the method gets one like any other store.
- */
-export function answersAtOnce(store: SessionStore, method: StoreMethod): boolean {
-  return store instanceof MemoryStore && (store as unknown as Record<string, unknown>)[method] === (MemoryStore.prototype as unknown as Record<string, unknown>)[method]
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -16,7 +16,8 @@ import { makeId, makeIdAsync } from './genid.js'
 import { expiryDue, shouldSave, type EndAction, type StoreModeContext } from './store-rules.js'
 import { readRequestSessionId, signSessionId, type RequestSigning } from './signature.js'
 import type { SessionRecord } from './store.js'
-import { answersAtOnce, callStore } from './store-call.js'
+import { callStore } from './store-call.js'
+import { immediateCallsFor } from './capabilities.js'
 import { atOnceOrLater, destroySession, destroySessionNow, loadForRequest, readSession, storeAccess, usesVersions, writeSession, type StoreAccess } from './store-writes.js'
 
 /**
@@ -88,9 +89,10 @@ export class StoreLifecycle extends RequestLifecycle implements TouchSteps {
     // Callbacks, not Promises: a store that answers at once lets the request go on in the same turn.
     const { store, storeTimeout } = this.options
     if (this.versioned) {
-      // An in-memory store touches at the end instead, when the session was not saved anyway: there it
-      // costs no round trip, and a touch at load that a save then overwrites was wasted work.
-      const touch = this.options.touchAfter === 0 && !answersAtOnce(store, 'touch')
+      // A store that answers inside the call (in memory) touches at the end instead, when the session was
+      // not saved anyway: there it costs no round trip, and a touch at load that a save then overwrites
+      // was wasted work.
+      const touch = this.options.touchAfter === 0 && immediateCallsFor(store, 'touch') === undefined
       return loadForRequest(this.access, sid, touch, (err, found) => this.loaded(sid, found, err, touch))
     }
     callStore<SessionRecord | null | undefined>(store, 'get', [sid], storeTimeout, (err, record) => {

@@ -4,8 +4,7 @@ import { conflictError, mergedRecord, WRITE_ATTEMPTS } from './merge.js'
 import type { Session } from './session.js'
 import { writesOf, type WriteDone } from './session-writes.js'
 import type { SessionRecord, SessionStore } from './store.js'
-import { answersAtOnce, callStore } from './store-call.js'
-import { knownDataJson } from './memory-entry.js'
+import { callStore, storeCall } from './store-call.js'
 import { serializeData } from './request.js'
 import { recordProblem } from './record.js'
 
@@ -38,16 +37,9 @@ export function usesVersions(store: SessionStore): store is SessionStore & Condi
 
 const PLAIN_METHODS = ['get', 'set', 'touch', 'destroy'] as const
 
-/** One store call as a Promise; `since` is when its caller asked for it, if it waited in a queue. */
-export function call<T>(access: StoreAccess, method: Parameters<typeof callStore>[1], args: unknown[], since?: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    callStore<T>(access.store, method, args, access.timeoutMs, (err, result) => (err === null ? resolve(result as T) : reject(err)), since)
-  })
-}
-
 /** Loads a session with its version, moving its expiry in the same call. */
 export function loadVersioned(access: StoreAccess, sid: string, touch: boolean): Promise<VersionedRecord | null | undefined> {
-  return call(access, 'getVersioned', [sid, { touch }])
+  return storeCall(access.store, 'getVersioned', [sid, { touch }], access)
 }
 
 /**
@@ -69,7 +61,7 @@ export function loadForRequest(access: StoreAccess, sid: string, touch: boolean,
 export async function readSession(access: StoreAccess, sid: string, versioned: boolean): Promise<{ record: SessionRecord; version: string | undefined }> {
   const found = versioned
     ? await loadVersioned(access, sid, false)
-    : await call<SessionRecord | null | undefined>(access, 'get', [sid]).then((record) => (record === null || record === undefined ? record : { record, version: undefined }))
+    : await storeCall<SessionRecord | null | undefined>(access.store, 'get', [sid], access).then((record) => (record === null || record === undefined ? record : { record, version: undefined }))
   if (found === null || found === undefined || recordProblem(found.record) !== undefined) {
     throw new SessionError('SESSION_NOT_FOUND', 'sessionkit: failed to load session: the store no longer has it', { status: 404 })
   }
@@ -178,7 +170,9 @@ function writeGroup(
       return finish(mergeError)
     }
     if (record === undefined) return finish(null, GONE)
-    callStore(access.store, 'set', [sid, record], access.timeoutMs, (err) => (err === null ? finish(null, STORED) : finish(err)), first.since)
+    // As for a versioned write: the JSON computed a moment ago, when the session is written now, as it stands.
+    const dataJson = askedNow && record === (first.write.target as unknown) ? first.write.json : undefined
+    callStore(access.store, 'set', [sid, record], access.timeoutMs, (err) => (err === null ? finish(null, STORED) : finish(err)), first.since, dataJson)
   }
   if (first.write.mergeBase === undefined) return set(undefined)
   callStore<SessionRecord | null | undefined>(access.store, 'get', [sid], access.timeoutMs, (err, latest) => {
@@ -229,11 +223,10 @@ function writeVersioned(access: StoreAccess, saves: readonly PendingSave[], aske
   }
   const attempt = (number: number): void => {
     const written = record as SessionRecord
-    // The in-memory store answers during the call: it can take the JSON computed a moment ago.
-    const hinted = askedNow && number === 1 && written === (target as unknown) && answersAtOnce(access.store, 'setIfVersion')
-    if (hinted) knownDataJson.set(written, first.write.json)
+    // The JSON computed a moment ago is the session's own when it is written now, as it stands: a store
+    // that answers inside the call takes it rather than serialize the session again.
+    const dataJson = askedNow && number === 1 && written === (target as unknown) ? first.write.json : undefined
     callStore<ConditionalWriteOutcome>(access.store, 'setIfVersion', [sid, written, expected ?? null], access.timeoutMs, (err, outcome) => {
-      if (hinted) knownDataJson.delete(written)
       if (err !== null) return done(err)
       if (outcome === undefined || outcome === null) return done(new SessionError('SESSION_STORE_FAILED', 'sessionkit: store.setIfVersion answered nothing', { status: 503 }))
       if (outcome.written) {
@@ -244,7 +237,7 @@ function writeVersioned(access: StoreAccess, saves: readonly PendingSave[], aske
       if (number === WRITE_ATTEMPTS) return done(conflictError())
       if (outcome.current !== undefined) return retry(outcome.current, number)
       readLatest(number)
-    }, number === 1 ? first.since : undefined)
+    }, number === 1 ? first.since : undefined, dataJson)
   }
   // Another process wrote meanwhile: with `merge`, each save's own changes go onto its version; without,
   // the last write wins, as with any store, but never over a destroy.

@@ -2,14 +2,17 @@ import { EventEmitter } from 'node:events'
 import { Cookie } from './cookie.js'
 import { Session, type SessionRequest } from './session.js'
 import type { ExpressRequestSession, ExpressSessionData } from './express-session-types.js'
-import type { SessionRecord, SessionStore } from './store-types.js'
+import type { SessionRecord, SessionStore, StoreMethods } from './store-types.js'
 import type { SessionData } from './types.js'
 
-export type { SessionRecord, SessionStore, StoreCallback, StoredSession } from './store-types.js'
+export type { SessionRecord, SessionStore, StoreCallback, StoredSession, StoreMethods } from './store-types.js'
 
 /** What a store is handed on `set` (the live session) or hands back from `get` (a plain record). */
 type StoreSession = SessionData | SessionRecord
 
+// The methods a store provides come from the one list in store-types.ts; get, set and destroy are
+// required in the type, as @types/express-session's abstract methods are, so that code holding a Store
+// can call them. Its callbacks are plain function types, as @types/express-session writes them.
 /**
  * The base class of stores, an EventEmitter. It is a plain constructor function rather than an ES class
  * so that stores written in the old style, `function S() { Store.call(this) }` with
@@ -17,22 +20,13 @@ type StoreSession = SessionData | SessionRecord
  * are typed as `@types/express-session` types them, so a store written against those types (as
  * connect-redis and connect-pg-simple are) extends this class unchanged.
  */
-export interface Store extends EventEmitter {
-  // get, set and destroy are required in the type, as @types/express-session's abstract methods are,
-  // so that code holding a Store can call them; every store provides them.
-  /** Calls back with the session, or with nothing (`null` or `undefined`) when there is none. */
-  get(sid: string, callback: (err: unknown, session?: StoreSession | null) => void): unknown
-  /** Stores the session, replacing what the store held under `sid`. */
-  set(sid: string, session: StoreSession, callback?: (err?: unknown) => void): unknown
-  destroy(sid: string, callback?: (err?: unknown) => void): unknown
-  /** Refreshes a session's expiry without rewriting its data. */
-  touch?(sid: string, session: StoreSession, callback?: (err?: unknown) => void): unknown
-  /** Every live session, as an array or an object keyed by id. */
-  all?(callback: (err: unknown, sessions?: StoreSession[] | { [sid: string]: StoreSession } | null) => void): unknown
-  /** Every live session id. */
-  ids?(callback: (err: unknown, ids?: string[]) => void): unknown
-  length?(callback: (err: unknown, length?: number) => void): unknown
-  clear?(callback?: (err?: unknown) => void): unknown
+export interface Store
+  extends EventEmitter,
+    StoreMethods<
+      StoreSession,
+      (err: unknown, session?: StoreSession | null) => void,
+      (err: unknown, sessions?: StoreSession[] | { [sid: string]: StoreSession } | null) => void
+    > {
   /**
    * Loads a session by id as a {@link Session} (for code outside a request, such as a WebSocket
    * handshake), as express-session's `store.load` does. Calls back with nothing when there is none.

@@ -19,7 +19,7 @@ import { isEnoent, type Kit, type Method, resolveRunner } from './testing/suppor
 import type { StoreTestAssert, StoreTestOptions, StoreTestSkip } from './testing/types.js'
 import type { Session } from './session.js'
 import type { SessionRecord, SessionStore } from './store.js'
-import { callStore } from './store-call.js'
+import { storeCall } from './store-call.js'
 
 export type { AfterFunction, DescribeFunction, StoreTestAssert, StoreTestOptions, StoreTestSkip, TestFunction } from './testing/types.js'
 
@@ -51,13 +51,9 @@ export function testStore<S extends SessionStore>(options: StoreTestOptions<S>):
     await options.close(await opened)
   }
 
-  const call = <T>(store: S, method: Method, args: unknown[]): Promise<T> =>
-    new Promise((resolve, reject) => {
-      // The middleware's own caller, so "passes the kit" means "works with sessionkit"; it handles the
-      // optional methods by the same rules as the required ones.
-      const anyMethod = callStore as unknown as (s: SessionStore, m: Method, a: unknown[], t: number, done: (err: unknown, result?: T) => void) => void
-      anyMethod(store, method, args, timeout, (err, result) => (err === null ? resolve(result as T) : reject(err)))
-    })
+  // The middleware's own caller, so "passes the kit" means "works with sessionkit"; it handles the
+  // optional methods by the same rules as the required ones.
+  const call = <T>(store: S, method: Method, args: unknown[]): Promise<T> => storeCall<T>(store, method, args, { timeoutMs: timeout })
   const get = async (store: S, sid: string): Promise<SessionRecord | null> => {
     try {
       const record = await call<SessionRecord | null | undefined>(store, 'get', [sid])

@@ -70,12 +70,16 @@ declare namespace sessionkit {
   export import StoreCallback = storeTypes.StoreCallback
   export import StoredSession = storeTypes.StoredSession
   export import StoreResultCallback = storeTypes.StoreResultCallback
+  export import StoreMethods = storeTypes.StoreMethods
   export import StoreConstructor = store.StoreConstructor
   export import MemoryStoreOptions = memoryStore.MemoryStoreOptions
   export import SessionErrorCode = errors.SessionErrorCode
   export import Secret = signature.Secret
   export import ConditionalStore = capabilities.ConditionalStore
   export import ConditionalWriteOutcome = capabilities.ConditionalWriteOutcome
+  export import ImmediateCalls = capabilities.ImmediateCalls
+  export import ImmediateStore = capabilities.ImmediateStore
+  export import InProcessStore = capabilities.InProcessStore
   export import OwnerIndexedStore = capabilities.OwnerIndexedStore
   export import VersionedRecord = capabilities.VersionedRecord
 }

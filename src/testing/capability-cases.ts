@@ -1,10 +1,10 @@
 // The cases of the optional capabilities (see capabilities.ts), each a no-op for a store without the
-// capability: versions and conditional writes, load-and-touch, the store's own owner index, and
-// bounded races of conditional writes against destroys and against each other.
-import { isConditionalStore, isOwnerIndexedStore, type ConditionalWriteOutcome, type VersionedRecord } from '../capabilities.js'
+// capability: versions and conditional writes, load-and-touch, the store's own owner index, calls
+// answered inside the call, and bounded races of conditional writes against destroys and against each other.
+import { immediateCallsFor, isConditionalStore, isOwnerIndexedStore, type ConditionalWriteOutcome, type VersionedRecord } from '../capabilities.js'
 import type { Cookie, CookieOptions, CookieRecord } from '../cookie.js'
 import type { Session } from '../session.js'
-import type { SessionStore } from '../store.js'
+import type { SessionRecord, SessionStore } from '../store.js'
 import { describeValue, HOUR, type Kit, makeSession, newId, sleep, type Data } from './support.js'
 
 // How many writers start from one version, and how many times.
@@ -148,6 +148,58 @@ export function addCapabilityCases<S extends SessionStore>(kit: Kit<S>): void {
       assert.deepStrictEqual([await ids(ann), await ids(bob)], [[third.id], [second.id]], 'setIfVersion must move the index entry in the same step')
     }
     for (const session of [second, third]) await call(store, 'destroy', [session.id])
+  })
+
+  add('immediate calls: each answers through its callback before it returns, once, and agrees with the store', async (store) => {
+    // What sessionkit would call in place of each method; nothing when the store has no immediate calls.
+    const calls = (['set', 'get', 'touch', 'getVersioned', 'setIfVersion', 'destroy'] as const).filter((method) => immediateCallsFor(store, method) !== undefined)
+    if (calls.length === 0) return
+    // `dataJson` goes after the callback, where sessionkit hands it to `set` and `setIfVersion`.
+    const now = async <T>(method: (typeof calls)[number], args: unknown[], dataJson?: string): Promise<T | undefined> => {
+      const target = immediateCallsFor(store, method) as unknown as Record<string, (...a: unknown[]) => unknown>
+      const answers: { err: unknown; result: T | undefined }[] = []
+      const callback = (err: unknown, result?: T): void => void answers.push({ err, result })
+      if (dataJson === undefined) target[method]?.call(target, ...args, callback)
+      else target[method]?.call(target, ...args, callback, dataJson)
+      assert.strictEqual(answers.length, 1, `immediate.${method} must call its callback before it returns (called it ${answers.length} times by then)`)
+      await sleep(30) // room for a second, late answer to show itself
+      assert.strictEqual(answers.length, 1, `immediate.${method} must call its callback once, it called it ${answers.length} times`)
+      const [answer] = answers
+      assert.ok(answer?.err === undefined || answer.err === null, `immediate.${method} failed: ${describeValue(answer?.err)}`)
+      return answer?.result
+    }
+    const has = (method: (typeof calls)[number]): boolean => calls.includes(method)
+    // The store's own get, not its immediate one: both must see the same sessions.
+    const ownGet = (sid: string): Promise<SessionRecord | null> =>
+      new Promise((resolve, reject) => {
+        const answered = (err: unknown, record?: SessionRecord | null): void => (err ? reject(err) : resolve(record ?? null))
+        const returned = store.get(sid, answered) as PromiseLike<SessionRecord | null | undefined> | undefined
+        if (typeof returned?.then === 'function') returned.then((record) => record !== undefined && resolve(record), reject)
+      })
+    const session = makeSession(newId(), { n: 1 }, { maxAge: HOUR })
+    if (has('set')) await now('set', [session.id, session])
+    else await set(store, session)
+    assert.strictEqual(present(await ownGet(session.id), 'a session written by immediate.set must be there for get').n, 1, 'get must give the data immediate.set wrote')
+    ;(session as unknown as Data).n = 2
+    if (has('set')) {
+      // With the data's JSON handed over, as sessionkit hands it: the store may keep that text.
+      const { cookie: _cookie, ...data } = session as unknown as Data
+      await now('set', [session.id, session], JSON.stringify(data))
+      assert.strictEqual(present(await ownGet(session.id), 'the session must still be there').n, 2, 'get must give the data immediate.set wrote with its JSON')
+    } else await set(store, session)
+    if (has('get')) assert.strictEqual(present((await now<SessionRecord | null>('get', [session.id])) ?? null, 'immediate.get must find the session').n, 2, 'immediate.get must give the stored data')
+    if (has('touch')) await now('touch', [session.id, session])
+    if (has('getVersioned')) {
+      const found = await now<VersionedRecord | null>('getVersioned', [session.id, { touch: true }])
+      assert.ok(found !== null && found !== undefined && typeof found.version === 'string', 'immediate.getVersioned must find the session and its version')
+      if (has('setIfVersion') && found) {
+        const outcome = await now<ConditionalWriteOutcome>('setIfVersion', [session.id, session, found.version])
+        assert.ok(outcome?.written, `immediate.setIfVersion with the current version must write, got ${JSON.stringify(outcome)}`)
+      }
+    }
+    if (has('destroy')) await now('destroy', [session.id])
+    else await call(store, 'destroy', [session.id])
+    assert.strictEqual(await ownGet(session.id), null, 'a session destroyed must be gone for get')
   })
 
   if (!skipped.has('expiry')) {

@@ -3,10 +3,11 @@ import { randomBytes } from 'node:crypto'
 import { Cookie, type CookieOptions, type CookieRecord } from '../cookie.js'
 import { Session, type SessionRequest } from '../session.js'
 import type { SessionRecord, SessionStore, StoreCallback } from '../store.js'
+import type { StoreMethod } from '../store-call.js'
 import type { AfterFunction, DescribeFunction, StoreTestAssert, StoreTestOptions, StoreTestSkip, TestFunction } from './types.js'
 
 /** The store methods the kit calls: the contract's, and the capabilities'. */
-export type Method = 'get' | 'set' | 'destroy' | 'touch' | 'all' | 'ids' | 'length' | 'clear' | 'getVersioned' | 'setIfVersion' | 'idsOf'
+export type Method = StoreMethod
 /** A session's data as the cases build it. */
 export type Data = Record<string, unknown>
 
