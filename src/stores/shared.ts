@@ -53,6 +53,44 @@ function plainCookie(cookie: unknown): SessionRecord['cookie'] {
   return plain as unknown as SessionRecord['cookie']
 }
 
+/** What a write stores of a session: the app's data, the cookie's JSON and its times (ms since the epoch, null for none). */
+export interface WriteParts {
+  data: Record<string, unknown>
+  /** The cookie as JSON, as `JSON.stringify` of the plain record `partsOf` gives. */
+  cookieJson: string
+  expires: number | null
+  lifetime: number | null
+  absolute: number | null
+}
+
+/**
+ * A session's parts for a write, without the plain copy of the cookie `partsOf` makes: JSON.stringify
+ * turns a live Cookie's dates into the same ISO strings, and the times are read off the dates
+ * directly rather than parsed back from that text (both cost more than the rest of a write).
+ */
+export function writePartsOf(record: SessionRecord): WriteParts {
+  const { cookie, ...data } = record as SessionRecord & Record<string, unknown>
+  if (cookie === undefined || cookie === null) return { data, cookieJson: NO_COOKIE, expires: null, lifetime: null, absolute: null }
+  const fields = cookie as { expires?: unknown; originalMaxAge?: unknown; absoluteExpires?: unknown }
+  const lifetime = fields.originalMaxAge
+  return {
+    data,
+    cookieJson: JSON.stringify(cookie),
+    expires: msOf(fields.expires),
+    lifetime: typeof lifetime === 'number' && Number.isFinite(lifetime) ? lifetime : null,
+    absolute: msOf(fields.absoluteExpires),
+  }
+}
+
+const NO_COOKIE = JSON.stringify({ originalMaxAge: null })
+
+/** A date-like value (Date, ISO string, ms) as ms since the epoch, as timeOf() reads it, a Date without a copy; null when absent or unreadable. */
+export function msOf(value: unknown): number | null {
+  if (value === null || value === undefined) return null
+  const time = value instanceof Date ? value.getTime() : new Date(value as string | number).getTime()
+  return Number.isNaN(time) ? null : time
+}
+
 /**
  * Answers through `callback` when one is given (and then returns nothing, so a rejection cannot go
  * unhandled in a caller that ignores the return value, as express-session does); otherwise returns
