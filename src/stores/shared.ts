@@ -1,6 +1,5 @@
 // What the first-party stores share: versions, owners, expiries and the callback-or-Promise style.
 import { randomFillSync } from 'node:crypto'
-import { Cookie } from '../cookie.js'
 import type { SessionRecord, StoreCallback } from '../store.js'
 
 /**
@@ -32,25 +31,6 @@ export function ownerOf(record: SessionRecord, indexBy: string | undefined): str
   if (value === undefined || value === null) return null
   const owner = String(value)
   return owner === '' ? null : owner
-}
-
-/** A session's parts as the stores keep them apart: the app's data, and the cookie as a plain record. */
-export function partsOf(record: SessionRecord): { data: Record<string, unknown>; cookie: SessionRecord['cookie'] } {
-  const { cookie, ...data } = record as SessionRecord & Record<string, unknown>
-  return { data, cookie: plainCookie(cookie) }
-}
-
-/** The cookie as JSON would give it back: its stored shape, dates as ISO strings. */
-function plainCookie(cookie: unknown): SessionRecord['cookie'] {
-  if (cookie === undefined || cookie === null) return { originalMaxAge: null }
-  if (!(cookie instanceof Cookie)) return JSON.parse(JSON.stringify(cookie)) as SessionRecord['cookie']
-  // A live Cookie's own shape without the round trip through text, which cost more than the rest of a write.
-  const plain = cookie.toJSON() as unknown as Record<string, unknown>
-  for (const key of ['expires', 'absoluteExpires']) {
-    const value = plain[key]
-    if (value instanceof Date) plain[key] = Number.isNaN(value.getTime()) ? null : value.toISOString()
-  }
-  return plain as unknown as SessionRecord['cookie']
 }
 
 /** What a write stores of a session: the app's data, the cookie's JSON and its times (ms since the epoch, null for none). */
