@@ -292,7 +292,14 @@ export class PostgresStore extends Store implements ConditionalStore {
     const parts = writePartsOf(session)
     // The data's JSON with the cookie's spliced in as its last key, the text JSON.stringify({ ...data, cookie }) gives.
     const dataJson = JSON.stringify(parts.data)
-    const { json, escaped } = storableJson(dataJson === '{}' ? `{"cookie":${parts.cookieJson}}` : `${dataJson.slice(0, -1)},"cookie":${parts.cookieJson}}`)
+    const { json, escaped } = storableJson(
+      dataJson === '{}'
+        ? `{"cookie":${parts.cookieJson}}`
+        : dataJson.startsWith('{') && dataJson.endsWith('}')
+          ? `${dataJson.slice(0, -1)},"cookie":${parts.cookieJson}}`
+          : // Data with a toJSON of its own that is no object: stored as JSON.stringify gives it, as before.
+            JSON.stringify({ ...parts.data, cookie: JSON.parse(parts.cookieJson) as unknown }),
+    )
     const owner = ownerOf(session, this.indexBy)
     return [sid, json, this.#expiryAt(parts.expires), escaped ? escapedVersion(newVersion()) : newVersion(), owner === null ? null : storableText(owner)]
   }

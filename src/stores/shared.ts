@@ -1,5 +1,6 @@
 // What the first-party stores share: versions, owners, expiries and the callback-or-Promise style.
 import { randomFillSync } from 'node:crypto'
+import { Cookie } from '../cookie.js'
 import type { SessionRecord, StoreCallback } from '../store.js'
 
 /**
@@ -51,11 +52,14 @@ export interface WriteParts {
 export function writePartsOf(record: SessionRecord): WriteParts {
   const { cookie, ...data } = record as SessionRecord & Record<string, unknown>
   if (cookie === undefined || cookie === null) return { data, cookieJson: NO_COOKIE, expires: null, lifetime: null, absolute: null }
-  const fields = cookie as { expires?: unknown; originalMaxAge?: unknown; absoluteExpires?: unknown }
+  const cookieJson = JSON.stringify(cookie)
+  // Another kind of cookie with a toJSON of its own: its stored fields are what that gives, as before.
+  const ownJson = !(cookie instanceof Cookie) && typeof (cookie as { toJSON?: unknown }).toJSON === 'function'
+  const fields = (ownJson ? JSON.parse(cookieJson) : cookie) as { expires?: unknown; originalMaxAge?: unknown; absoluteExpires?: unknown }
   const lifetime = fields.originalMaxAge
   return {
     data,
-    cookieJson: JSON.stringify(cookie),
+    cookieJson,
     expires: msOf(fields.expires),
     lifetime: typeof lifetime === 'number' && Number.isFinite(lifetime) ? lifetime : null,
     absolute: msOf(fields.absoluteExpires),
