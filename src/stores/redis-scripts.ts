@@ -65,15 +65,15 @@ local conditional, version, e, m, a, expiry = string.match(ARGV[1], '^(%d) (%S+)
 if not conditional then return redis.error_reply('sessionkit: malformed write header') end
 local old_owner
 if conditional == '1' then
-  local cur = redis.call('HMGET', key, 'v', 'd', 'c', 'e', 'o')
-  if ARGV[4] == '' then
-    if cur[1] then return {'changed', cur[1], cur[2], cur[3], cur[4]} end
-  elseif not cur[1] then
-    return {'gone'}
-  elseif cur[1] ~= ARGV[4] then
-    return {'changed', cur[1], cur[2], cur[3], cur[4]}
+  -- The version and owner only: each field read costs Redis a Lua string, and the data and cookie are
+  -- needed only when the write is refused.
+  local cur = redis.call('HMGET', key, 'v', 'o')
+  if (ARGV[4] == '' and cur[1]) or (ARGV[4] ~= '' and cur[1] and cur[1] ~= ARGV[4]) then
+    local found = redis.call('HMGET', key, 'd', 'c', 'e')
+    return {'changed', cur[1], found[1], found[2], found[3]}
   end
-  old_owner = cur[5]
+  if ARGV[4] ~= '' and not cur[1] then return {'gone'} end
+  old_owner = cur[2]
 else
   old_owner = redis.call('HGET', key, 'o')
 end
