@@ -5,7 +5,9 @@
 // and set. Reported per load + write: this process's CPU µs (the client's encoding and parsing, which a
 // shared machine distorts least) and the wall time. Redis on 127.0.0.1:6379 (keys under a prefix of the
 // run), PostgreSQL on 127.0.0.1:5432 (a schema of the run); both removed afterwards.
-//   npm run build && node bench/store-ops.mjs [--n=5000] [--rounds=3] [--concurrency=50] [--stores=connect-redis,sessionkit/redis,connect-pg-simple,sessionkit/postgres] [--cpu-prof-store=sessionkit/redis]
+// --redis-url points the Redis stores at another server (one of your own, e.g. `redis-server --port 6391
+// --save ''`, keeps other users of a shared Redis out of the figures).
+//   npm run build && node bench/store-ops.mjs [--n=5000] [--rounds=3] [--concurrency=50] [--stores=connect-redis,sessionkit/redis,connect-pg-simple,sessionkit/postgres] [--cpu-prof-store=sessionkit/redis] [--redis-url=redis://127.0.0.1:6379]
 import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { Session as InspectorSession } from 'node:inspector/promises'
@@ -22,7 +24,7 @@ const session = require('../dist/cjs/sessionkit.cjs')
 
 async function open(kind) {
   if (kind.endsWith('redis')) {
-    const client = require('redis').createClient({ url: 'redis://127.0.0.1:6379' })
+    const client = require('redis').createClient({ url: args['redis-url'] ?? 'redis://127.0.0.1:6379' })
     await client.connect()
     const prefix = `bench-store-ops-${run}-${kind.replace('/', '-')}:`
     const store = kind === 'connect-redis' ? new (require('connect-redis').RedisStore)({ client, prefix }) : new (require('../dist/cjs/stores/redis.js').RedisStore)({ client, prefix })

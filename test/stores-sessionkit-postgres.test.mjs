@@ -40,7 +40,8 @@ after(async () => {
 /** A pool that counts the statements the store sends through it. */
 function counting(inner) {
   const sent = []
-  return { sent, query: (text, values) => (sent.push(text), inner.query(text, values)) }
+  // A named statement comes as pg's query config, { name, text, values }.
+  return { sent, query: (text, values) => (sent.push(typeof text === 'string' ? text : text.text), inner.query(text, values)) }
 }
 
 const record = (data, cookie = { maxAge: 60_000 }) => ({ ...data, cookie: new Cookie(cookie) })

@@ -32,6 +32,9 @@ export function statementsFor(table: string, schema: string | undefined): Statem
   const values = `(sid, data, expires, version, owner) VALUES ($1, $2::jsonb, $3, $4, $5)`
   const replace = `data = EXCLUDED.data, expires = EXCLUDED.expires, version = EXCLUDED.version, owner = EXCLUDED.owner`
   const milliseconds = `* interval '1 millisecond'`
+  // The expiry read back as ms since the epoch: the driver reads a float8 with parseFloat, a
+  // timestamptz with a date parser that cost more than the rest of reading the row.
+  const expiresMs = `(extract(epoch FROM expires) * 1000)::float8 AS expires`
   return {
     // One simple-protocol query: its statements run as one implicit transaction, so the advisory lock
     // (taken on a number derived from the table's name) holds until the indexes exist, and two
@@ -42,7 +45,7 @@ export function statementsFor(table: string, schema: string | undefined): Statem
       `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${table}_expires_idx`)} ON ${name} (expires)`,
       `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${table}_owner_idx`)} ON ${name} (owner) WHERE owner IS NOT NULL`,
     ].join(';\n'),
-    get: `SELECT data, version, expires FROM ${name} WHERE sid = $1 AND expires > $2`,
+    get: `SELECT data, version, ${expiresMs} FROM ${name} WHERE sid = $1 AND expires > $2`,
     set: `INSERT INTO ${name} ${values} ON CONFLICT (sid) DO UPDATE SET ${replace}`,
     // A new session: only where no live row is; an expired row left for the pruner counts as none.
     insertIfAbsent: `INSERT INTO ${name} AS s ${values} ON CONFLICT (sid) DO UPDATE SET ${replace} WHERE s.expires <= $6 RETURNING version`,
@@ -55,12 +58,12 @@ export function statementsFor(table: string, schema: string | undefined): Statem
       ` COALESCE((data->'cookie'->>'absoluteExpires')::timestamptz, 'infinity'::timestamptz))` +
       ` WHEN data->'cookie'->>'expires' IS NOT NULL THEN expires` +
       ` ELSE $2::timestamptz + $3::float8 ${milliseconds} END` +
-      ` WHERE sid = $1 AND expires > $2 RETURNING data, version, expires`,
+      ` WHERE sid = $1 AND expires > $2 RETURNING data, version, ${expiresMs}`,
     touch: `UPDATE ${name} SET expires = $2, data = jsonb_set(data, '{cookie}', $3::jsonb) WHERE sid = $1 AND expires > $4`,
     destroy: `DELETE FROM ${name} WHERE sid = $1`,
     idsOf: `SELECT sid FROM ${name} WHERE owner = $1 AND expires > $2`,
     ids: `SELECT sid FROM ${name} WHERE expires > $1`,
-    all: `SELECT sid, data, version, expires FROM ${name} WHERE expires > $1`,
+    all: `SELECT sid, data, version, ${expiresMs} FROM ${name} WHERE expires > $1`,
     length: `SELECT count(*)::int AS count FROM ${name} WHERE expires > $1`,
     clear: `DELETE FROM ${name}`,
     // A small batch, skipping rows a request has locked: pruning never makes a request wait on it.

@@ -11,13 +11,13 @@
  *
  * @module sessionkit/postgres
  */
+import { createHash } from 'node:crypto'
 import createDebug from 'debug'
 import type { ConditionalStore, ConditionalWriteOutcome, VersionedRecord } from '../capabilities.js'
 import { Store, type SessionRecord, type StoreCallback } from '../store.js'
-import { timeOf } from '../touch-expiry.js'
 import { statementsFor, type Statements } from './postgres-sql.js'
 import { escapedVersion, isEscapedVersion, storableJson, storableText, unescapedValue } from './postgres-text.js'
-import { answer, newVersion, ownerOf, partsOf, warnWithoutErrorListener } from './shared.js'
+import { answer, newVersion, ownerOf, warnWithoutErrorListener, writePartsOf } from './shared.js'
 
 const debug = createDebug('sessionkit:postgres')
 
@@ -27,7 +27,18 @@ const debug = createDebug('sessionkit:postgres')
  * process (the store warns once, at its first query, when it has none).
  */
 export interface PgPool {
+  /**
+   * Runs one statement. With `preparedStatements` (the default) the store passes `pg`'s query config,
+   * `{ name, text, values }`, as the first argument and no second one; otherwise `(text, values)`.
+   */
   query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>
+}
+
+/** A named statement as `pg` takes it: prepared once per connection, then run by name. */
+interface NamedQuery {
+  name: string
+  text: string
+  values: unknown[]
 }
 
 /** Options of {@link PostgresStore}. */
@@ -53,6 +64,14 @@ export interface PostgresStoreOptions {
   pruneInterval?: number
   /** Rows deleted per statement while pruning. Default 500. */
   pruneBatch?: number
+  /**
+   * Send the store's statements as named prepared statements (`pg`'s `{ name, text, values }`):
+   * PostgreSQL parses and plans each once per connection, and the text is not sent again. Set false
+   * behind a pooler that does not keep prepared statements between transactions (PgBouncer in
+   * transaction mode before 1.21 or without `max_prepared_statements`), or with a pool whose
+   * `query()` takes only `(text, values)`. Default true.
+   */
+  preparedStatements?: boolean
 }
 
 // A pruning pass stops after this many batches and leaves the rest to the next pass, so one pass never
@@ -78,6 +97,8 @@ export class PostgresStore extends Store implements ConditionalStore {
   #timer: NodeJS.Timeout | undefined
   #pruning: Promise<number> | undefined
   #checkedPool = false
+  // Each statement's name, by its text; undefined when statements are sent unnamed.
+  readonly #names: Map<string, string> | undefined
 
   constructor(options: PostgresStoreOptions) {
     super()
@@ -95,6 +116,9 @@ export class PostgresStore extends Store implements ConditionalStore {
     }
     this.indexBy = options.indexBy
     this.#createTable = options.createTable === true
+    const prepared = options.preparedStatements ?? true
+    if (typeof prepared !== 'boolean') throw new TypeError('sessionkit/postgres: preparedStatements must be true or false')
+    this.#names = prepared ? namesOf(this.#sql) : undefined
     // Started now, so that the table is there by the first request; a failure is retried by that request.
     if (this.#createTable) this.#ready().catch(() => undefined)
     const interval = options.pruneInterval ?? 60_000
@@ -123,7 +147,7 @@ export class PostgresStore extends Store implements ConditionalStore {
   setIfVersion(sid: string, session: SessionRecord, expected: string | null, callback?: StoreCallback<ConditionalWriteOutcome>): Promise<ConditionalWriteOutcome> | undefined {
     const work = (async (): Promise<ConditionalWriteOutcome> => {
       const row = this.#row(sid, session)
-      const now = new Date()
+      const now = new Date().toISOString()
       // A version this store never gave (not a bigint) matches no row; the column could not even compare it.
       const comparable = expected === null || /^-?[0-9]{1,19}$/.test(expected)
       const result = !comparable
@@ -144,14 +168,14 @@ export class PostgresStore extends Store implements ConditionalStore {
   /** See {@link ConditionalStore.getVersioned}: with touch, one `UPDATE … RETURNING`. */
   getVersioned(sid: string, options: { touch: boolean }, callback?: StoreCallback<VersionedRecord | null>): Promise<VersionedRecord | null> | undefined {
     const work = options?.touch
-      ? this.#query(this.#sql.loadAndTouch, [sid, new Date(), this.#ttl]).then((result) => versionedOf(result.rows[0]))
+      ? this.#query(this.#sql.loadAndTouch, [sid, new Date().toISOString(), this.#ttl]).then((result) => versionedOf(result.rows[0]))
       : this.#read(sid)
     return answer(work, callback)
   }
 
   override touch(sid: string, session: SessionRecord, callback?: StoreCallback): Promise<void> | undefined {
-    const { cookie } = partsOf(session)
-    const work = this.#query(this.#sql.touch, [sid, this.#expiryOf(cookie), JSON.stringify(cookie), new Date()]).then(() => undefined)
+    const parts = writePartsOf(session)
+    const work = this.#query(this.#sql.touch, [sid, this.#expiryAt(parts.expires), parts.cookieJson, new Date().toISOString()]).then(() => undefined)
     return answer(work, callback)
   }
 
@@ -167,18 +191,18 @@ export class PostgresStore extends Store implements ConditionalStore {
     const work =
       this.indexBy === undefined
         ? Promise.reject(new TypeError('sessionkit/postgres: idsOf() needs the indexBy option'))
-        : this.#query(this.#sql.idsOf, [storableText(String(owner)), new Date()]).then((result) => result.rows.map((row) => String(row['sid'])))
+        : this.#query(this.#sql.idsOf, [storableText(String(owner)), new Date().toISOString()]).then((result) => result.rows.map((row) => String(row['sid'])))
     return answer(work, callback)
   }
 
   override ids(callback?: StoreCallback<string[]>): Promise<string[]> | undefined {
-    const work = this.#query(this.#sql.ids, [new Date()]).then((result) => result.rows.map((row) => String(row['sid'])))
+    const work = this.#query(this.#sql.ids, [new Date().toISOString()]).then((result) => result.rows.map((row) => String(row['sid'])))
     return answer(work, callback)
   }
 
   /** Every live session, keyed by id. */
   override all(callback?: StoreCallback<Record<string, SessionRecord>>): Promise<Record<string, SessionRecord>> | undefined {
-    const work = this.#query(this.#sql.all, [new Date()]).then((result) => {
+    const work = this.#query(this.#sql.all, [new Date().toISOString()]).then((result) => {
       const sessions = Object.create(null) as Record<string, SessionRecord>
       for (const row of result.rows) sessions[String(row['sid'])] = recordOf(row)
       return sessions
@@ -187,7 +211,7 @@ export class PostgresStore extends Store implements ConditionalStore {
   }
 
   override length(callback?: StoreCallback<number>): Promise<number> | undefined {
-    const work = this.#query(this.#sql.length, [new Date()]).then((result) => Number(result.rows[0]?.['count'] ?? 0))
+    const work = this.#query(this.#sql.length, [new Date().toISOString()]).then((result) => Number(result.rows[0]?.['count'] ?? 0))
     return answer(work, callback)
   }
 
@@ -232,7 +256,10 @@ export class PostgresStore extends Store implements ConditionalStore {
       warnWithoutErrorListener(this.#pool, "sessionkit/postgres: the pg Pool has no 'error' listener, so the first idle connection PostgreSQL closes (a restart, a failover) will end the process. Add one: pool.on('error', (err) => console.error('postgres:', err.message))")
     }
     if (this.#createTable) await this.#ready()
-    return this.#pool.query(text, values)
+    const name = this.#names?.get(text)
+    if (name === undefined) return this.#pool.query(text, values)
+    const named: NamedQuery = { name, text, values }
+    return (this.#pool.query as unknown as (query: NamedQuery) => ReturnType<PgPool['query']>).call(this.#pool, named)
   }
 
   /**
@@ -254,7 +281,7 @@ export class PostgresStore extends Store implements ConditionalStore {
   }
 
   async #read(sid: string): Promise<VersionedRecord | null> {
-    return versionedOf((await this.#query(this.#sql.get, [sid, new Date()])).rows[0])
+    return versionedOf((await this.#query(this.#sql.get, [sid, new Date().toISOString()])).rows[0])
   }
 
   /**
@@ -262,14 +289,24 @@ export class PostgresStore extends Store implements ConditionalStore {
    * jsonb would refuse is escaped, and its version says so (postgres-text.ts).
    */
   #row(sid: string, session: SessionRecord): unknown[] {
-    const { data, cookie } = partsOf(session)
-    const { json, escaped } = storableJson(JSON.stringify({ ...data, cookie }))
+    const parts = writePartsOf(session)
+    // The data's JSON with the cookie's spliced in as its last key, the text JSON.stringify({ ...data, cookie }) gives.
+    const dataJson = JSON.stringify(parts.data)
+    const { json, escaped } = storableJson(
+      dataJson === '{}'
+        ? `{"cookie":${parts.cookieJson}}`
+        : dataJson.startsWith('{') && dataJson.endsWith('}')
+          ? `${dataJson.slice(0, -1)},"cookie":${parts.cookieJson}}`
+          : // Data with a toJSON of its own that is no object: stored as JSON.stringify gives it, as before.
+            JSON.stringify({ ...parts.data, cookie: JSON.parse(parts.cookieJson) as unknown }),
+    )
     const owner = ownerOf(session, this.indexBy)
-    return [sid, json, this.#expiryOf(cookie), escaped ? escapedVersion(newVersion()) : newVersion(), owner === null ? null : storableText(owner)]
+    return [sid, json, this.#expiryAt(parts.expires), escaped ? escapedVersion(newVersion()) : newVersion(), owner === null ? null : storableText(owner)]
   }
 
-  #expiryOf(cookie: SessionRecord['cookie']): Date {
-    return new Date(timeOf(cookie.expires) ?? Date.now() + this.#ttl)
+  /** When the row expires, as ISO text: `pg` sends a string as it is, where a Date costs it a local-time formatting. */
+  #expiryAt(cookieExpires: number | null): string {
+    return new Date(cookieExpires ?? Date.now() + this.#ttl).toISOString()
   }
 }
 
@@ -278,8 +315,21 @@ function recordOf(row: Record<string, unknown>): SessionRecord {
   const stored = (typeof row['data'] === 'string' ? JSON.parse(row['data']) : row['data']) as SessionRecord
   const record = isEscapedVersion(row['version']) ? unescapedValue(stored) : stored
   if (record.cookie === null || typeof record.cookie !== 'object') record.cookie = { originalMaxAge: null }
-  if (record.cookie.expires !== null && record.cookie.expires !== undefined) record.cookie.expires = new Date(row['expires'] as Date)
+  // The column comes as ms since the epoch (float8), which costs the driver less to read than a timestamptz.
+  if (record.cookie.expires !== null && record.cookie.expires !== undefined) record.cookie.expires = new Date(row['expires'] as number)
   return record
+}
+
+/**
+ * A name for each statement of the store, from a hash of its text: stores of different tables sharing
+ * a pool never give one name two texts (which `pg` refuses), and stores of one table share theirs.
+ */
+function namesOf(sql: Statements): Map<string, string> {
+  const names = new Map<string, string>()
+  for (const [key, text] of Object.entries(sql)) {
+    if (key !== 'create') names.set(text, `sessionkit_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`)
+  }
+  return names
 }
 
 function versionedOf(row: Record<string, unknown> | undefined): VersionedRecord | null {

@@ -222,14 +222,13 @@ export class Script {
   }
 
   /** Runs the script on `keys` (all in one slot: the first routes it). */
-  async run(send: SendCommand, keys: string[], args: string[]): Promise<unknown> {
+  run(send: SendCommand, keys: string[], args: string[]): Promise<unknown> {
     const tail = [String(keys.length), ...keys, ...args]
-    try {
-      return await send(['EVALSHA', this.#sha, ...tail], keys[0])
-    } catch (err) {
+    // A plain .catch rather than an async function: one Promise less on every store call.
+    return send(['EVALSHA', this.#sha, ...tail], keys[0]).catch((err: unknown) => {
       // After a restart, SCRIPT FLUSH or a failover Redis no longer has it; EVAL loads it again.
       if (!String((err as { message?: unknown } | null)?.message ?? '').startsWith('NOSCRIPT')) throw err
       return send(['EVAL', this.#source, ...tail], keys[0])
-    }
+    })
   }
 }

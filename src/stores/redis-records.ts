@@ -2,18 +2,10 @@
 // multi-key walks share.
 import type { VersionedRecord } from '../capabilities.js'
 import type { SessionRecord } from '../store.js'
-import { timeOf } from '../touch-expiry.js'
 
-/** The cookie's expiry, lifetime and absolute cap as the hash keeps them: integer strings, '' for none. */
-export function cookieFields(cookie: SessionRecord['cookie']): { e: string; m: string; a: string } {
-  const expires = timeOf(cookie.expires)
-  const lifetime = cookie.originalMaxAge
-  const absolute = timeOf(cookie.absoluteExpires)
-  return {
-    e: expires === null ? '' : String(Math.round(expires)),
-    m: typeof lifetime === 'number' && Number.isFinite(lifetime) ? String(Math.round(lifetime)) : '',
-    a: absolute === null ? '' : String(Math.round(absolute)),
-  }
+/** A time or a lifetime in ms as the hash keeps it: an integer string, '' for none. */
+export function integerText(ms: number | null): string {
+  return ms === null ? '' : String(Math.round(ms))
 }
 
 /** A session from the hash fields v, d, c, e (an HMGET or a script's reply); null when there is none. */

@@ -42,67 +42,87 @@ index_put(KEYS[1], ARGV[2], score)
 return 1
 `
 
-/**
- * set() and setIfVersion(). KEYS[1] session key. ARGV: conditional ('1'/'0'), expected version ('' for
- * none stored), new version, d, c, e, m, a, key expiry, owner, index prefix ('' without an index), sid.
- * Answers {'written', version, previous owner or ''}, {'gone'}, or {'changed', v, d, c, e}.
- */
-export const WRITE = `${HELPERS}
-local key = KEYS[1]
-if ARGV[1] == '1' then
-  local cur = redis.call('HMGET', key, 'v', 'd', 'c', 'e')
-  if ARGV[2] == '' then
-    if cur[1] then return {'changed', cur[1], cur[2], cur[3], cur[4]} end
-  elseif not cur[1] then
-    return {'gone'}
-  elseif cur[1] ~= ARGV[2] then
-    return {'changed', cur[1], cur[2], cur[3], cur[4]}
-  end
+// A session's id, read back from its key `<prefix>{<sid>}` (the prefix has no braces), for the index
+// entries: sent only when a script needs it, it would be one more argument on every call.
+const SID_OF_KEY = `
+local function sid_of(key)
+  return string.sub(key, string.find(key, '{', 1, true) + 1, -2)
 end
-local old_owner = redis.call('HGET', key, 'o')
-redis.call('HSET', key, 'v', ARGV[3], 'd', ARGV[4], 'c', ARGV[5], 'e', ARGV[6], 'm', ARGV[7], 'a', ARGV[8], 'o', ARGV[10])
-redis.call('PEXPIREAT', key, ARGV[9])
-if ARGV[11] ~= '' then
-  if old_owner and old_owner ~= '' and old_owner ~= ARGV[10] then
-    redis.call('ZREM', ARGV[11] .. '{' .. old_owner .. '}', ARGV[12])
-  end
-  if ARGV[10] ~= '' then index_put(ARGV[11] .. '{' .. ARGV[10] .. '}', ARGV[12], ARGV[9]) end
-end
-return {'written', ARGV[3], old_owner or ''}
 `
 
 /**
- * getVersioned(). KEYS[1] session key. ARGV: touch ('1'/'0'), now (the app's clock, which cookie
- * expiries are counted by), default ttl, index prefix, sid. Answers nil or {v, d, c, e, owner, the
- * key's new expiry ('' without a touch)}. The touch
- * follows touchedExpiry() in touch-expiry.ts; the key lives at least one second more.
+ * set() and setIfVersion(). KEYS[1] session key. ARGV: the header "<conditional 1/0> <new version> <e>
+ * <m> <a> <key expiry>" (numbers we made, one space between, '' for none), d, c, expected version
+ * ('' for none stored), owner ('' for none), index prefix ('' without an index). The fields travel in
+ * one argument because each argument costs the client an encoding and Redis a Lua string; the texts
+ * that may hold anything (d, c, the version asked for, the owner) stay arguments of their own.
+ * Answers {'written', previous owner or ''}, {'gone'}, or {'changed', v, d, c, e}. The hash is laid
+ * out as the earlier script left it, so processes running either script read each other's sessions.
  */
-export const LOAD = `${HELPERS}
+export const WRITE = `${HELPERS}${SID_OF_KEY}
+local key = KEYS[1]
+local conditional, version, e, m, a, expiry = string.match(ARGV[1], '^(%d) (%S+) (%S*) (%S*) (%S*) (%S+)$')
+if not conditional then return redis.error_reply('sessionkit: malformed write header') end
+local old_owner
+if conditional == '1' then
+  -- The version and owner only: each field read costs Redis a Lua string, and the data and cookie are
+  -- needed only when the write is refused.
+  local cur = redis.call('HMGET', key, 'v', 'o')
+  if (ARGV[4] == '' and cur[1]) or (ARGV[4] ~= '' and cur[1] and cur[1] ~= ARGV[4]) then
+    local found = redis.call('HMGET', key, 'd', 'c', 'e')
+    return {'changed', cur[1], found[1], found[2], found[3]}
+  end
+  if ARGV[4] ~= '' and not cur[1] then return {'gone'} end
+  old_owner = cur[2]
+else
+  old_owner = redis.call('HGET', key, 'o')
+end
+redis.call('HSET', key, 'v', version, 'd', ARGV[2], 'c', ARGV[3], 'e', e, 'm', m, 'a', a, 'o', ARGV[5])
+redis.call('PEXPIREAT', key, expiry)
+if ARGV[6] ~= '' then
+  local sid = sid_of(key)
+  if old_owner and old_owner ~= '' and old_owner ~= ARGV[5] then
+    redis.call('ZREM', ARGV[6] .. '{' .. old_owner .. '}', sid)
+  end
+  if ARGV[5] ~= '' then index_put(ARGV[6] .. '{' .. ARGV[5] .. '}', sid, expiry) end
+end
+return {'written', old_owner or ''}
+`
+
+/**
+ * getVersioned(). KEYS[1] session key. ARGV: mode ('0' read, '1' touch, '2' touch and answer the
+ * owner and the key's new expiry too), now (the app's clock, which cookie expiries are counted by),
+ * default ttl, index prefix ('' without an index). Answers nil or {v, d, c, e}, in mode '2' {v, d, c,
+ * e, owner, the key's new expiry}: the owner and the expiry only the Cluster's index steps need, so
+ * no other reply carries them. The touch follows touchedExpiry() in touch-expiry.ts; the key lives at
+ * least one second more.
+ */
+export const LOAD = `${HELPERS}${SID_OF_KEY}
 local key = KEYS[1]
 local f = redis.call('HMGET', key, 'v', 'd', 'c', 'e', 'm', 'a', 'o')
 if not f[1] then return false end
-if ARGV[1] == '1' then
-  local now = tonumber(ARGV[2])
-  local e = f[4]
-  local until_ms
-  if f[5] and f[5] ~= '' then
-    local expires = now + tonumber(f[5])
-    if f[6] and f[6] ~= '' and tonumber(f[6]) < expires then expires = tonumber(f[6]) end
-    e = string.format('%.0f', expires)
-    until_ms = expires
-  elseif e and e ~= '' then
-    until_ms = tonumber(e)
-  else
-    until_ms = now + tonumber(ARGV[3])
-  end
-  if until_ms < now + 1000 then until_ms = now + 1000 end
-  local score = string.format('%.0f', until_ms)
-  redis.call('HSET', key, 'e', e or '')
-  redis.call('PEXPIREAT', key, score)
-  if ARGV[4] ~= '' and f[7] and f[7] ~= '' then index_put(ARGV[4] .. '{' .. f[7] .. '}', ARGV[5], score) end
-  return {f[1], f[2], f[3], e or '', f[7] or '', score}
+if ARGV[1] == '0' then return {f[1], f[2], f[3], f[4]} end
+local now = tonumber(ARGV[2])
+local e = f[4]
+local until_ms
+if f[5] and f[5] ~= '' then
+  local expires = now + tonumber(f[5])
+  if f[6] and f[6] ~= '' and tonumber(f[6]) < expires then expires = tonumber(f[6]) end
+  e = string.format('%.0f', expires)
+  until_ms = expires
+elseif e and e ~= '' then
+  until_ms = tonumber(e)
+else
+  until_ms = now + tonumber(ARGV[3])
 end
-return {f[1], f[2], f[3], f[4], f[7] or '', ''}
+if until_ms < now + 1000 then until_ms = now + 1000 end
+local score = string.format('%.0f', until_ms)
+-- e changes only with a lifetime; a cookie without one keeps its field as it is.
+if e ~= f[4] then redis.call('HSET', key, 'e', e or '') end
+redis.call('PEXPIREAT', key, score)
+if ARGV[4] ~= '' and f[7] and f[7] ~= '' then index_put(ARGV[4] .. '{' .. f[7] .. '}', sid_of(key), score) end
+if ARGV[1] == '2' then return {f[1], f[2], f[3], e or '', f[7] or '', score} end
+return {f[1], f[2], f[3], e or ''}
 `
 
 /** touch(). KEYS[1] session key. ARGV: c, e, m, a, key expiry, index prefix, sid. Answers {1, owner or ''}, or {0} when absent. */

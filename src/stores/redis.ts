@@ -16,12 +16,12 @@
  */
 import type { ConditionalStore, ConditionalWriteOutcome, VersionedRecord } from '../capabilities.js'
 import { Store, type SessionRecord, type StoreCallback } from '../store.js'
-import { timeOf, touchedExpiry } from '../touch-expiry.js'
+import { touchedExpiry } from '../touch-expiry.js'
 import { type RedisStoreClient, type RedisTarget, Script, targetOf } from './redis-client.js'
 import { durabilityOf, durably, type WaitForReplicas } from './redis-durability.js'
-import { cookieFields, globEscape, inBatches, recordOf } from './redis-records.js'
+import { globEscape, inBatches, integerText, recordOf } from './redis-records.js'
 import { DESTROY, DESTROY_OWNED, IDS_OF, INDEX_PUT, LOAD, TOUCH, WRITE } from './redis-scripts.js'
-import { answer, newVersion, ownerOf, partsOf, warnWithoutErrorListener } from './shared.js'
+import { answer, newVersion, ownerOf, warnWithoutErrorListener, writePartsOf } from './shared.js'
 
 export type { IoRedisClient, IoRedisCluster, IoRedisNode, NodeRedisClient, NodeRedisCluster, NodeRedisSentinel, NodeRedisSentinelLease, RedisStoreClient } from './redis-client.js'
 export type { WaitForReplicas } from './redis-durability.js'
@@ -67,6 +67,7 @@ export class RedisStore extends Store implements ConditionalStore {
   readonly #prefix: string
   readonly #indexPrefix: string
   readonly #ttl: number
+  readonly #ttlText: string
   readonly #durability: ReturnType<typeof durabilityOf>
   // On a Cluster the scripts cannot reach the owner's key (another slot): the store keeps the index itself.
   readonly #indexApart: boolean
@@ -78,6 +79,7 @@ export class RedisStore extends Store implements ConditionalStore {
     this.#prefix = options.prefix ?? 'sess:'
     this.#ttl = options.ttl ?? 86_400_000
     if (!(this.#ttl > 0)) throw new TypeError('sessionkit/redis: ttl must be a number of milliseconds, more than 0')
+    this.#ttlText = String(this.#ttl)
     if (options.indexBy !== undefined && (typeof options.indexBy !== 'string' || options.indexBy === '')) {
       throw new TypeError('sessionkit/redis: indexBy must be the name of a session key')
     }
@@ -164,26 +166,30 @@ export class RedisStore extends Store implements ConditionalStore {
   }
 
   async #write(sid: string, session: SessionRecord, conditional: boolean, expected: string | null): Promise<ConditionalWriteOutcome> {
-    const { data, cookie } = partsOf(session)
-    const fields = cookieFields(cookie)
+    const parts = writePartsOf(session)
     const version = newVersion()
     const owner = ownerOf(session, this.indexBy)
-    const expiry = this.#keyExpiry(cookie)
+    const expiry = this.#keyExpiry(parts.expires)
     const key = this.#key(sid)
     // Index first: should the process die between the two steps, the entry points at a session that
     // is not there (filtered out by idsOf), never the other way round.
     if (this.#indexApart && owner !== null) await this.#indexPut(owner, sid, expiry, true)
-    const args = [conditional ? '1' : '0', expected ?? '', version, JSON.stringify(data), JSON.stringify(cookie), fields.e, fields.m, fields.a, expiry, owner ?? '', this.#scriptIndex(), sid]
-    const reply = await durably(this.#target, this.#durability, key, async (send) => {
-      const result = await WRITE_SCRIPT.run(send, [key], args)
-      return { result, wrote: Array.isArray(result) && result[0] === 'written' }
-    })
+    const header = `${conditional ? '1' : '0'} ${version} ${integerText(parts.expires)} ${integerText(parts.lifetime)} ${integerText(parts.absolute)} ${expiry}`
+    const args = [header, JSON.stringify(parts.data), parts.cookieJson, expected ?? '', owner ?? '', this.#scriptIndex()]
+    // Without waitForReplicas the script's reply is the answer: no WAIT, and no step around it.
+    const reply =
+      this.#durability === undefined
+        ? await WRITE_SCRIPT.run(this.#target.send, [key], args)
+        : await durably(this.#target, this.#durability, key, async (send) => {
+            const result = await WRITE_SCRIPT.run(send, [key], args)
+            return { result, wrote: Array.isArray(result) && result[0] === 'written' }
+          })
     if (!Array.isArray(reply)) throw new Error(`sessionkit/redis: unexpected reply to a write: ${String(reply)}`)
     if (reply[0] === 'written') {
-      const previous = String(reply[2] ?? '')
+      const previous = String(reply[1] ?? '')
       // The old owner's entry goes after the write; until then idsOf sees the session's new owner and drops it.
       if (this.#indexApart && previous !== '' && previous !== owner) await this.#unindex(previous, sid)
-      return { written: true, version: String(reply[1]) }
+      return { written: true, version }
     }
     if (reply[0] === 'gone') return { written: false, reason: 'gone' }
     const current = recordOf(reply.slice(1))
@@ -192,6 +198,8 @@ export class RedisStore extends Store implements ConditionalStore {
 
   async #load(sid: string, touch: boolean): Promise<VersionedRecord | null> {
     const key = this.#key(sid)
+    // A read alone is one command, atomic as the script would be, without the script's cost in Redis.
+    if (!touch) return recordOf(await this.#target.send(['HMGET', key, 'v', 'd', 'c', 'e'], key))
     const now = Date.now()
     let predicted: { owner: string; score: string } | null = null
     if (touch && this.#indexApart) {
@@ -203,8 +211,9 @@ export class RedisStore extends Store implements ConditionalStore {
         await this.#indexPut(owner, sid, predicted.score, false)
       }
     }
-    const args = [touch ? '1' : '0', String(now), String(this.#ttl), this.#scriptIndex(), sid]
-    const reply = await LOAD_SCRIPT.run(this.#target.send, [key], args)
+    // Only the Cluster's index steps need the owner and the new expiry back (mode '2').
+    const mode = this.#indexApart ? '2' : '1'
+    const reply = await LOAD_SCRIPT.run(this.#target.send, [key], [mode, String(now), this.#ttlText, this.#scriptIndex()])
     if (touch && this.#indexApart && Array.isArray(reply)) {
       const owner = String(reply[4] ?? '')
       const score = String(reply[5] ?? '')
@@ -215,13 +224,12 @@ export class RedisStore extends Store implements ConditionalStore {
   }
 
   async #touch(sid: string, session: SessionRecord): Promise<void> {
-    const { cookie } = partsOf(session)
-    const fields = cookieFields(cookie)
-    const expiry = this.#keyExpiry(cookie)
+    const parts = writePartsOf(session)
+    const expiry = this.#keyExpiry(parts.expires)
     const key = this.#key(sid)
     const owner = ownerOf(session, this.indexBy)
     if (this.#indexApart && owner !== null) await this.#indexPut(owner, sid, expiry, false)
-    const args = [JSON.stringify(cookie), fields.e, fields.m, fields.a, expiry, this.#scriptIndex(), sid]
+    const args = [parts.cookieJson, integerText(parts.expires), integerText(parts.lifetime), integerText(parts.absolute), expiry, this.#scriptIndex(), sid]
     const reply = await TOUCH_SCRIPT.run(this.#target.send, [key], args)
     const stored = Array.isArray(reply) ? String(reply[1] ?? '') : ''
     if (this.#indexApart && stored !== '' && stored !== owner) await this.#indexPut(stored, sid, expiry, false)
@@ -304,10 +312,10 @@ export class RedisStore extends Store implements ConditionalStore {
     return this.indexBy === undefined || this.#indexApart ? '' : this.#indexPrefix
   }
 
-  /** When the session's key expires: at its cookie's expiry, or after the default ttl; at least a second from now. */
-  #keyExpiry(cookie: SessionRecord['cookie']): string {
+  /** When the session's key expires: at its cookie's expiry (ms), or after the default ttl; at least a second from now. */
+  #keyExpiry(cookieExpires: number | null): string {
     const now = Date.now()
-    const expires = timeOf(cookie.expires) ?? now + this.#ttl
+    const expires = cookieExpires ?? now + this.#ttl
     return String(Math.ceil(Math.max(expires, now + MIN_TTL_MS)))
   }
 

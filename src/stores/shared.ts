@@ -34,23 +34,45 @@ export function ownerOf(record: SessionRecord, indexBy: string | undefined): str
   return owner === '' ? null : owner
 }
 
-/** A session's parts as the stores keep them apart: the app's data, and the cookie as a plain record. */
-export function partsOf(record: SessionRecord): { data: Record<string, unknown>; cookie: SessionRecord['cookie'] } {
-  const { cookie, ...data } = record as SessionRecord & Record<string, unknown>
-  return { data, cookie: plainCookie(cookie) }
+/** What a write stores of a session: the app's data, the cookie's JSON and its times (ms since the epoch, null for none). */
+export interface WriteParts {
+  data: Record<string, unknown>
+  /** The cookie as JSON, as `JSON.stringify` of the plain record `partsOf` gives. */
+  cookieJson: string
+  expires: number | null
+  lifetime: number | null
+  absolute: number | null
 }
 
-/** The cookie as JSON would give it back: its stored shape, dates as ISO strings. */
-function plainCookie(cookie: unknown): SessionRecord['cookie'] {
-  if (cookie === undefined || cookie === null) return { originalMaxAge: null }
-  if (!(cookie instanceof Cookie)) return JSON.parse(JSON.stringify(cookie)) as SessionRecord['cookie']
-  // A live Cookie's own shape without the round trip through text, which cost more than the rest of a write.
-  const plain = cookie.toJSON() as unknown as Record<string, unknown>
-  for (const key of ['expires', 'absoluteExpires']) {
-    const value = plain[key]
-    if (value instanceof Date) plain[key] = Number.isNaN(value.getTime()) ? null : value.toISOString()
+/**
+ * A session's parts for a write, without the plain copy of the cookie `partsOf` makes: JSON.stringify
+ * turns a live Cookie's dates into the same ISO strings, and the times are read off the dates
+ * directly rather than parsed back from that text (both cost more than the rest of a write).
+ */
+export function writePartsOf(record: SessionRecord): WriteParts {
+  const { cookie, ...data } = record as SessionRecord & Record<string, unknown>
+  if (cookie === undefined || cookie === null) return { data, cookieJson: NO_COOKIE, expires: null, lifetime: null, absolute: null }
+  const cookieJson = JSON.stringify(cookie)
+  // Another kind of cookie with a toJSON of its own: its stored fields are what that gives, as before.
+  const ownJson = !(cookie instanceof Cookie) && typeof (cookie as { toJSON?: unknown }).toJSON === 'function'
+  const fields = (ownJson ? JSON.parse(cookieJson) : cookie) as { expires?: unknown; originalMaxAge?: unknown; absoluteExpires?: unknown }
+  const lifetime = fields.originalMaxAge
+  return {
+    data,
+    cookieJson,
+    expires: msOf(fields.expires),
+    lifetime: typeof lifetime === 'number' && Number.isFinite(lifetime) ? lifetime : null,
+    absolute: msOf(fields.absoluteExpires),
   }
-  return plain as unknown as SessionRecord['cookie']
+}
+
+const NO_COOKIE = JSON.stringify({ originalMaxAge: null })
+
+/** A date-like value (Date, ISO string, ms) as ms since the epoch, as timeOf() reads it, a Date without a copy; null when absent or unreadable. */
+export function msOf(value: unknown): number | null {
+  if (value === null || value === undefined) return null
+  const time = value instanceof Date ? value.getTime() : new Date(value as string | number).getTime()
+  return Number.isNaN(time) ? null : time
 }
 
 /**
