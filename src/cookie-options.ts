@@ -21,6 +21,8 @@ export const COOKIE_DOMAIN = /^\.?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0
 export const COOKIE_PATH = /^[\u0020-\u003A\u003D-\u007E]*$/
 const SAME_SITE = new Set(['lax', 'strict', 'none', 'auto'])
 const PRIORITY = new Set(['low', 'medium', 'high'])
+/** Unknown cookie option keys already checked for a near miss. */
+const spellingChecked = new Set<string>()
 const ATTRIBUTES = ['maxAge', 'expires', 'domain', 'path', 'httpOnly', 'secure', 'sameSite', 'partitioned', 'priority']
 
 /**
@@ -61,7 +63,9 @@ export function readCookieOptions(options: unknown, where: string): CookieOption
   const o = options as Record<string, unknown>
   const read: Record<string, unknown> = {}
   for (const key of Object.keys(o)) {
-    if (ATTRIBUTES.includes(key)) continue
+    // A `cookie(req)` function's object comes back every request: each unknown key is looked at once.
+    if (ATTRIBUTES.includes(key) || spellingChecked.has(key)) continue
+    if (spellingChecked.size < 1000) spellingChecked.add(key)
     const meant = meantOption(key, ATTRIBUTES)
     if (meant !== undefined) warnOnce(`cookie-${key}`, `sessionkit: cookie attribute "${key}" is not one sessionkit knows and is ignored; did you mean "${meant}"?`)
   }

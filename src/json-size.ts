@@ -1,6 +1,6 @@
 import { SessionError } from './errors.js'
 import { serializeData } from './request.js'
-import { assertIntact, type Session } from './session.js'
+import type { Session } from './session.js'
 
 /**
  * `maxSessionBytes` without building the JSON of a session far over it. Building it first (and copying
@@ -9,16 +9,13 @@ import { assertIntact, type Session } from './session.js'
  */
 
 /**
- * {@link serializeData} of a session that can be saved: one whose data replaced a method or its cookie
- * fails (see `assertIntact`), and one whose data is certainly more than `limit` bytes as JSON is
- * refused first (SESSION_SERIALIZE), from a walk that stops as soon as it has counted more. `limit` 0
+ * {@link serializeData} of a session (checked intact by its caller: `currentSession` or `save`); one
+ * whose data is certainly more than `limit` bytes as JSON is refused first (SESSION_SERIALIZE), from a walk that stops as soon as it has counted more. `limit` 0
  * means no limit. `loaded` is the JSON the session had when the request first looked at it: a session
  * that was over the limit already is left to the exact check of its save, so that one that did not
  * change is still touched, as before.
  */
 export function serializeWithin(session: Session, limit: number, loaded?: string): string {
-  // A save the app asks for (req.session.save()) comes here without passing currentSession.
-  assertIntact(session)
   if (limit > 0 && (loaded === undefined || loaded.length * 3 <= limit || Buffer.byteLength(loaded) <= limit)) {
     const counted = jsonBytesAtLeast(session, limit)
     if (counted > limit) {

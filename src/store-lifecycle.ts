@@ -8,7 +8,7 @@ import type { ParsedOptions } from './options.js'
 import { oversizeError, recordProblem, sessionLabel } from './record.js'
 import { cookieAttributes, sameAttributes, type CookieAttributes, serializeCookie } from './request.js'
 import { jsonWithinIfAny, serializeWithin } from './json-size.js'
-import { Session, type RegenerateOptions } from './session.js'
+import { assertIntact, Session, type RegenerateOptions } from './session.js'
 import { indexSession, unindexSession } from './session-index.js'
 import { touchAfterResponse, type TouchSteps } from './store-touch.js'
 import { writesOf, type WriteDone } from './session-writes.js'
@@ -318,6 +318,7 @@ export class StoreLifecycle extends RequestLifecycle implements TouchSteps {
 
   /** Writes `target` to the store; `json` is its data's JSON when the caller has just computed it. */
   save(target: Session, json?: string): Promise<void> {
+    assertIntact(target) // the app's own save() does not pass through currentSession, where the commit checks it
     return new Promise((resolve, reject) => this.write(target, json, (err) => (err === null || err === undefined ? resolve() : reject(err))))
   }
 
