@@ -27,7 +27,7 @@ async function open(kind) {
     const client = require('redis').createClient({ url: args['redis-url'] ?? 'redis://127.0.0.1:6379' })
     await client.connect()
     const prefix = `bench-store-ops-${run}-${kind.replace('/', '-')}:`
-    const store = kind === 'connect-redis' ? new (require('connect-redis').RedisStore)({ client, prefix }) : new (require('../dist/cjs/stores/redis.js').RedisStore)({ client, prefix })
+    const store = kind === 'connect-redis' ? new (require('connect-redis').RedisStore)({ client, prefix }) : new (require('../dist/cjs/store/redis/redis-store.js').RedisStore)({ client, prefix })
     return {
       store,
       close: async () => {
@@ -46,7 +46,7 @@ async function open(kind) {
   const store =
     kind === 'connect-pg-simple'
       ? new (require('connect-pg-simple')(session))({ pool, schemaName: schema, createTableIfMissing: true, pruneSessionInterval: false })
-      : new (require('../dist/cjs/stores/postgres.js').PostgresStore)({ pool, schemaName: schema, createTable: true, pruneInterval: 0 })
+      : new (require('../dist/cjs/store/postgres/postgres-store.js').PostgresStore)({ pool, schemaName: schema, createTable: true, pruneInterval: 0 })
   return {
     store,
     close: async () => {

@@ -25,7 +25,7 @@ async function serve(cell) {
   if (cell.endsWith('redis')) {
     const client = require('redis').createClient({ url: 'redis://127.0.0.1:6379' })
     await client.connect()
-    store = cell === 'connect-redis' ? new (require('connect-redis').RedisStore)({ client, prefix }) : new (require('../dist/cjs/stores/redis.js').RedisStore)({ client, prefix })
+    store = cell === 'connect-redis' ? new (require('connect-redis').RedisStore)({ client, prefix }) : new (require('../dist/cjs/store/redis/redis-store.js').RedisStore)({ client, prefix })
     close = async () => {
       for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) if (keys.length > 0) await client.del(keys)
       await client.close()
@@ -35,7 +35,7 @@ async function serve(cell) {
     const schema = prefix.replace(/-/g, '_')
     await pool.query(`CREATE SCHEMA "${schema}"`)
     if (cell === 'connect-pg-simple') store = new (require('connect-pg-simple')(session))({ pool, schemaName: schema, createTableIfMissing: true, pruneSessionInterval: false })
-    else store = new (require('../dist/cjs/stores/postgres.js').PostgresStore)({ pool, schemaName: schema, createTable: true, pruneInterval: 0 })
+    else store = new (require('../dist/cjs/store/postgres/postgres-store.js').PostgresStore)({ pool, schemaName: schema, createTable: true, pruneInterval: 0 })
     close = async () => {
       await pool.query(`DROP SCHEMA "${schema}" CASCADE`)
       await pool.end()

@@ -37,7 +37,7 @@ try {
   const copies = [
     ['src/entry/sessionkit.cjs', 'cjs/sessionkit.cjs'],
     // Hand-written: it must keep its @ts-ignore lines, which declaration emit would not.
-    ['src/express-session-types.d.ts', 'cjs/express-session-types.d.ts'],
+    ['src/adapters/express/express-session-types.d.ts', 'cjs/adapters/express/express-session-types.d.ts'],
     ['src/entry/sessionkit.d.cts', 'cjs/sessionkit.d.cts'],
     ['src/entry/sessionkit.mjs', 'esm/sessionkit.mjs'],
     ['src/entry/sessionkit.d.mts', 'esm/sessionkit.d.mts'],

@@ -1,5 +1,5 @@
-import type { Cookie } from './cookie.js'
-import type { ExpressSessionCookie } from './express-session-types.js'
+import type { Cookie } from './cookie/cookie.js'
+import type { ExpressSessionCookie } from './adapters/express/express-session-types.js'
 
 /**
  * The data an app keeps in its sessions. Extend it by declaration merging, as with

@@ -13,8 +13,8 @@ import { listen, request } from './support/http.mjs'
 
 const require = createRequire(import.meta.url)
 const cookieSignature = require('cookie-signature')
-const { pathMatches } = require('../dist/cjs/cookie.js')
-const { MAX_SESSION_COOKIES } = require('../dist/cjs/signature.js')
+const { pathMatches } = require('../dist/cjs/cookie/cookie.js')
+const { MAX_SESSION_COOKIES } = require('../dist/cjs/cookie/signature.js')
 
 // Every warning of this process, from its start: sessionkit warns once per process.
 const warnings = []

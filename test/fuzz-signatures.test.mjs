@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { Agent, request as httpRequest } from 'node:http'
 import fc from 'fast-check'
 import session from 'sessionkit'
-import { readSessionId, signSessionId, unsignSessionId } from '../dist/cjs/signature.js'
+import { readSessionId, signSessionId, unsignSessionId } from '../dist/cjs/cookie/signature.js'
 import { listen } from './support/http.mjs'
 
 const SECRETS = ['the signing secret', Buffer.from('an older secret, as a Buffer')]

@@ -234,7 +234,7 @@ describe('debug output', () => {
   // A child process, because `debug` reads DEBUG once when it loads.
   const script = `
     import session, { MemoryStore } from 'sessionkit'
-    import { signSessionId } from './dist/cjs/signature.js'
+    import { signSessionId } from './dist/cjs/cookie/signature.js'
     const store = new MemoryStore()
     const middleware = session({ secret: 'debug-secret', store, resave: false, saveUninitialized: false, storeTimeout: 50 })
     const seen = []

@@ -16,7 +16,7 @@ import { cli, missingRedisBinaries, startCluster } from './support/redis-servers
 import { storeFlow } from './support/store-flow.mjs'
 
 const skip = missingRedisBinaries()
-const { keySlot } = createRequire(import.meta.url)('../dist/cjs/stores/redis-client.js')
+const { keySlot } = createRequire(import.meta.url)('../dist/cjs/store/redis/client.js')
 const prefix = `sk-cluster:${process.pid}:`
 const record = (data, cookie = { maxAge: 60_000 }) => ({ ...data, cookie: new Cookie(cookie) })
 

@@ -1,8 +1,8 @@
 // Types of the CommonJS entry of `sessionkit/cookie-session`, where `module.exports` is the factory:
 // a function merged with a namespace, as the package's main entry does it.
-import compat = require('./cookie-session-compat.js')
-import options = require('./cookie-session-options.js')
-import legacy = require('./cookie-session-legacy.js')
+import compat = require('./adapters/cookie-session/compat.js')
+import options = require('./adapters/cookie-session/options.js')
+import legacy = require('./adapters/cookie-session/legacy.js')
 
 declare function cookieSession(...args: Parameters<typeof compat.cookieSession>): ReturnType<typeof compat.cookieSession>
 declare namespace cookieSession {

@@ -1,2 +1,2 @@
 // Types of the ESM entry of `sessionkit/postgres`: the same declarations as the CommonJS build.
-export * from '../cjs/stores/postgres.js'
+export * from '../cjs/store/postgres/postgres-store.js'

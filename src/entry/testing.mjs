@@ -1,5 +1,5 @@
 // The ESM entry of `sessionkit/testing` wraps the CommonJS build, so the kit and the app share one
 // Cookie and one Session class whichever way each is loaded.
-import testing from '../cjs/testing.js'
+import testing from '../cjs/testing/index.js'
 
 export const { testStore } = testing

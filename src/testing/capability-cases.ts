@@ -1,10 +1,10 @@
 // The cases of the optional capabilities (see capabilities.ts), each a no-op for a store without the
 // capability: versions and conditional writes, load-and-touch, the store's own owner index, calls
 // answered inside the call, and bounded races of conditional writes against destroys and against each other.
-import { immediateCallsFor, isConditionalStore, isOwnerIndexedStore, type ConditionalWriteOutcome, type VersionedRecord } from '../capabilities.js'
-import type { Cookie, CookieOptions, CookieRecord } from '../cookie.js'
-import type { Session } from '../session.js'
-import type { SessionRecord, SessionStore } from '../store.js'
+import { immediateCallsFor, isConditionalStore, isOwnerIndexedStore, type ConditionalWriteOutcome, type VersionedRecord } from '../store/capabilities.js'
+import type { Cookie, CookieOptions, CookieRecord } from '../cookie/cookie.js'
+import type { Session } from '../engine/session.js'
+import type { SessionRecord, SessionStore } from '../store/store.js'
 import { describeValue, HOUR, type Kit, makeSession, newId, sleep, type Data } from './support.js'
 
 // How many writers start from one version, and how many times.

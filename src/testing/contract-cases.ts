@@ -1,7 +1,7 @@
 // The cases of the store contract every store must keep: get/set/destroy/touch, the cookie's round
 // trip, isolation, completion exactly once, the optional methods, expiry and clear.
-import { Cookie, type CookieOptions } from '../cookie.js'
-import type { SessionRecord, SessionStore } from '../store.js'
+import { Cookie, type CookieOptions } from '../cookie/cookie.js'
+import type { SessionRecord, SessionStore } from '../store/store.js'
 import { assertData, type Data, describeValue, HOUR, isEnoent, type Kit, makeSession, type Method, newId, observe, sampleData, sleep } from './support.js'
 import type { StoreTestSkip } from './types.js'
 

@@ -1,9 +1,9 @@
 // What the kit's tests share: the context each group of cases is registered with, and helpers.
 import { randomBytes } from 'node:crypto'
-import { Cookie, type CookieOptions, type CookieRecord } from '../cookie.js'
-import { Session, type SessionRequest } from '../session.js'
-import type { SessionRecord, SessionStore, StoreCallback } from '../store.js'
-import type { StoreMethod } from '../store-call.js'
+import { Cookie, type CookieOptions, type CookieRecord } from '../cookie/cookie.js'
+import { Session, type SessionRequest } from '../engine/session.js'
+import type { SessionRecord, SessionStore, StoreCallback } from '../store/store.js'
+import type { StoreMethod } from '../store/call.js'
 import type { AfterFunction, DescribeFunction, StoreTestAssert, StoreTestOptions, StoreTestSkip, TestFunction } from './types.js'
 
 /** The store methods the kit calls: the contract's, and the capabilities'. */

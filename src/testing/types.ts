@@ -1,5 +1,5 @@
 // The public types of `sessionkit/testing`.
-import type { SessionStore } from '../store.js'
+import type { SessionStore } from '../store/store.js'
 
 /** A runner's `test` or `it`: registers a named test whose function may return a Promise. */
 export type TestFunction = (name: string, fn: () => unknown) => unknown
