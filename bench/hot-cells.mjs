@@ -1,7 +1,7 @@
 // The hot-session cells: every connection on ONE session, as the parallel API calls of a single-page app
 // or a dashboard are, beside the per-connection cells (a session per connection, as many users are).
 // Shared by the runner (bench/run.mjs), its targets and the report (bench/report.mjs).
-import { labelOf } from './impls.mjs'
+import { BEFORE, labelOf } from './impls.mjs'
 
 /** The routes measured on the one session; `/count` also says how many of its increments survive. */
 export const HOT_SCENARIOS = [
@@ -16,6 +16,14 @@ export const HOT_ROWS = [
   { key: 'sessionkit-merge', impl: 'sessionkit', merge: true },
   { key: 'sessionkit-own', impl: 'sessionkit-own', merge: false },
   { key: 'sessionkit-own-merge', impl: 'sessionkit-own', merge: true },
+  { key: 'sessionkit-before', impl: BEFORE, merge: false },
+  { key: 'sessionkit-before-merge', impl: BEFORE, merge: true },
+]
+
+/** With `--baseline`: each sessionkit row and the row of the code before that it is compared with. */
+export const HOT_VS_BEFORE = [
+  ['sessionkit', 'sessionkit-before'],
+  ['sessionkit-merge', 'sessionkit-before-merge'],
 ]
 
 /** The rows that run with a store kind, among the implementations asked for (`--impls`). */
@@ -46,7 +54,8 @@ export function checkHotTargets(result) {
     const where = `${group.framework}/${group.store} hot session /count`
     for (const row of HOT_ROWS) {
       const r = rows[row.key]
-      if (!r || row.impl === 'express-session') continue
+      // The code before a change is there to be compared with, not judged.
+      if (!r || row.impl === 'express-session' || row.impl === BEFORE) continue
       const target = row.merge ? HOT_MERGE_VS_EXPRESS_SESSION : HOT_VS_EXPRESS_SESSION
       targets.push({ name: `${where}: ${hotLabelOf(row, group.store)} vs ${labelOf('express-session', group.store)}`, actual: `${r.vsExpressSession.toFixed(2)}×`, target: `≥ ${target}×`, pass: r.vsExpressSession >= target })
     }

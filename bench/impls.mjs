@@ -5,8 +5,13 @@
 
 /** Every implementation, in the order they take turns within a round. */
 export const IMPLS = ['none', 'step', 'express-session', 'sessionkit', 'sessionkit-own']
+/**
+ * sessionkit built in another checkout (`--baseline`, the code before a change), in the same app with
+ * the same store as `sessionkit`; only ever run when asked for, so not one of {@link IMPLS}.
+ */
+export const BEFORE = 'sessionkit-before'
 /** The implementations that have a session, and so a store whose calls are counted. */
-export const SESSION_IMPLS = ['express-session', 'sessionkit', 'sessionkit-own']
+export const SESSION_IMPLS = ['express-session', 'sessionkit', 'sessionkit-own', BEFORE]
 
 // Both middlewares share the third-party store, so that comparing them compares the middlewares.
 const SHARED_STORE = { memory: 'MemoryStore', redis: 'connect-redis', postgres: 'connect-pg-simple' }
@@ -21,14 +26,14 @@ export function implsFor(storeKind, requested) {
 /** The store module a row used ("connect-redis", "sessionkit/redis", "MemoryStore"), or undefined without a session. */
 export function storeNameOf(impl, storeKind) {
   if (impl === 'sessionkit-own') return OWN_STORE[storeKind]
-  if (impl === 'express-session' || impl === 'sessionkit') return SHARED_STORE[storeKind] ?? storeKind
+  if (SESSION_IMPLS.includes(impl)) return SHARED_STORE[storeKind] ?? storeKind
   return undefined
 }
 
 /** "sessionkit + sessionkit/redis", "express-session + connect-redis"; in memory groups just the middleware's name. */
 export function labelOf(impl, storeKind) {
   if (!SESSION_IMPLS.includes(impl)) return impl
-  const middleware = impl === 'express-session' ? 'express-session' : 'sessionkit'
+  const middleware = { 'express-session': 'express-session', [BEFORE]: 'sessionkit (before)' }[impl] ?? 'sessionkit'
   // Each middleware brings its own MemoryStore: there is nothing to tell apart.
   if (storeKind === 'memory') return middleware
   return `${middleware} + ${storeNameOf(impl, storeKind)}`

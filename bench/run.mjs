@@ -8,6 +8,12 @@
 // (bench/chart.mjs); --readme also writes docs/performance.md and the summary on docs/guide/performance.md (bench/report.mjs).
 // The hot-session cells (bench/hot-cells.mjs) follow: every connection on one session, express-session
 // against sessionkit with and without `merge`; --hot runs only those, --no-hot leaves them out.
+// --baseline=<another sessionkit checkout, built> adds sessionkit-before, that checkout's dist/cjs, in
+// the same app with the same store as sessionkit, beside it in every round (and in the hot cells with
+// and without `merge`), and prints this checkout's numbers against it. The memory measurements and the
+// chart are of this checkout only. `npm run bench:compare -- --baseline=<checkout>` builds this checkout
+// (never the baseline, which must be built already) and runs every cell so, without the memory
+// measurements, into bench/results/compare.json; add --stores=, --frameworks=, --rounds= to narrow it.
 //
 //   node bench/run.mjs [--duration=1.5] [--rounds=3] [--warmup=0.5] [--connections=50]
 //                      [--frameworks=express4,express5] [--stores=memory,redis,postgres]
@@ -15,25 +21,28 @@
 //                      [--no-memory] [--memory-only] [--sessions=100000] [--expired=1000000] [--sweeps=5]
 //                      [--evict-max=<--expired>] [--evict-total=<2.5 × --evict-max>] [--no-evict]
 //                      [--out=bench/results/latest.json] [--no-chart] [--cpu-prof] [--readme] [--hot | --no-hot]
+//                      [--baseline=<path of another sessionkit checkout>]
 import { fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { createRequire } from 'node:module'
 import os from 'node:os'
-import { dirname, join, relative } from 'node:path'
+import { dirname, join, relative, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { execFileSync } from 'node:child_process'
 import autocannon from 'autocannon'
 import { renderChart } from './chart.mjs'
 import { fmt, storeCallsText } from './format.mjs'
-import { checkHotTargets, HOT_SCENARIOS, hotLabelOf, hotRowsFor, keptText } from './hot-cells.mjs'
-import { IMPLS, implsFor, labelOf, SESSION_IMPLS, storeNameOf } from './impls.mjs'
+import { checkHotTargets, HOT_SCENARIOS, HOT_VS_BEFORE, hotLabelOf, hotRowsFor, keptText } from './hot-cells.mjs'
+import { BEFORE, IMPLS, implsFor, labelOf, SESSION_IMPLS, storeNameOf } from './impls.mjs'
 import { checkTargets, SCENARIOS } from './targets.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..')
 const require = createRequire(import.meta.url)
+// With --baseline, the row compared with the code before in the per-connection cells (hot cells: HOT_VS_BEFORE).
+const VS_BEFORE = [['sessionkit', BEFORE]]
 
 const args = parseArgs(process.argv.slice(2))
 const opts = {
@@ -46,6 +55,7 @@ const opts = {
   scenarios: list(args.scenarios, SCENARIOS.map((s) => s.key)),
   // sessionkit-own only where there is a first-party store of the group's kind (see implsFor).
   impls: list(args.impls, IMPLS),
+  baseline: typeof args.baseline === 'string' ? resolvePath(args.baseline) : undefined,
   // --hot: only the hot-session cells.
   memory: args.memory !== false && args['no-memory'] !== true && args.hot !== true,
   http: args['memory-only'] !== true && args.hot !== true,
@@ -64,15 +74,24 @@ const opts = {
 }
 
 opts.evictTotal = Number(args['evict-total'] ?? Math.round(opts.evictMax * 2.5))
+// The code before takes its turn right after sessionkit's, so that the two are measured closest in time.
+if (opts.baseline !== undefined) opts.impls = opts.impls.flatMap((impl) => (impl === 'sessionkit' ? [impl, BEFORE] : [impl]))
+if (args.baseline === true || (opts.impls.includes(BEFORE) && opts.baseline === undefined)) throw new Error('give the checkout to compare with: --baseline=<path>')
+// Checked before anything is copied: this script does not build the baseline, whose dist/ is its own business.
+// The documentation's pages are of one version, not of a comparison.
+if (opts.baseline !== undefined && args.readme === true) throw new Error('--readme and --baseline do not go together')
+if (opts.baseline !== undefined && !existsSync(join(opts.baseline, 'dist/cjs/sessionkit.cjs'))) throw new Error(`no build in ${opts.baseline}: run npm run build there first`)
 
 let prefixCounter = 0
 // Redis keys and PostgreSQL schemas of this run are named after it: other runs may share the servers.
 const runId = `${process.pid}-${randomBytes(4).toString('hex')}`
-const sessionkitEntry = snapshotSessionkit()
+const sessionkitEntry = snapshotSessionkit(root)
+const baselineEntry = opts.baseline === undefined ? undefined : snapshotSessionkit(opts.baseline)
 const result = {
   date: new Date().toISOString(),
   machine: machine(),
   options: { duration: opts.duration, rounds: opts.rounds, warmup: opts.warmup, connections: opts.connections },
+  baseline: opts.baseline === undefined ? undefined : { path: opts.baseline, commit: gitCommit(opts.baseline) },
   groups: [],
   hot: [],
   memory: undefined,
@@ -120,7 +139,7 @@ try {
     }
   }
 } finally {
-  rmSync(dirname(dirname(sessionkitEntry)), { recursive: true, force: true })
+  for (const entry of [sessionkitEntry, baselineEntry]) if (entry) rmSync(dirname(dirname(entry)), { recursive: true, force: true })
 }
 
 // --- one framework + store: every scenario, every implementation, interleaved ------------------
@@ -189,9 +208,11 @@ async function runGroup(framework, store) {
       }
       if (byImpl['express-session']) row.vsExpressSession = row.rps / byImpl['express-session'].rps
     }
+    compareWithBefore(byImpl, VS_BEFORE)
     group.scenarios[scenario.key] = byImpl
   }
   printGroup(group, scenarios)
+  printVsBefore(`${group.framework} + ${group.store} store`, group, scenarios, VS_BEFORE)
   return group
 }
 
@@ -318,9 +339,11 @@ async function runHotGroup(framework, store) {
     }
     const reference = byRow['express-session']
     if (reference) for (const r of Object.values(byRow)) r.vsExpressSession = r.rps / reference.rps
+    compareWithBefore(byRow, HOT_VS_BEFORE)
     group.scenarios[scenario.key] = byRow
   }
   printHotGroup(group)
+  printVsBefore(`hot session, ${group.framework} + ${group.store} store`, group, HOT_SCENARIOS, HOT_VS_BEFORE)
   return group
 }
 
@@ -334,8 +357,35 @@ function printHotGroup(group) {
       rows.push([scenario.label, r.label, fmt(r.rps, 0), fmt(r.p99, 1), fmt(r.cpuPerRequest, 0), storeCallsText(r.storeCalls), r.kept === undefined ? '' : keptText(r), fmt(r.vsExpressSession, 2)])
     }
   }
-  const widths = header.map((_, i) => Math.max(...rows.map((row) => row[i].length)))
-  for (const row of rows) console.log(row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '))
+  printTable(rows)
+}
+
+// --- with --baseline: this checkout against the code before ----------------------------------
+
+/** Gives each row of `pairs` ([after, before] keys) present in `rows` its throughput and CPU time against the before row. */
+function compareWithBefore(rows, pairs) {
+  for (const [after, before] of pairs) {
+    if (!rows[after] || !rows[before]) continue
+    rows[after].vsBefore = rows[after].rps / rows[before].rps
+    rows[after].cpuVsBefore = rows[after].cpuPerRequest / rows[before].cpuPerRequest
+  }
+}
+
+/** The after/before table of a group: req/s and CPU µs/req of both, and their ratios. */
+function printVsBefore(title, group, scenarios, pairs) {
+  const header = ['scenario', 'implementation', 'req/s', 'before', '× before', 'CPU µs/req', 'before', '× before']
+  const rows = [header]
+  for (const scenario of scenarios) {
+    for (const [after, before] of pairs) {
+      const a = group.scenarios[scenario.key][after]
+      const b = group.scenarios[scenario.key][before]
+      if (a?.vsBefore === undefined) continue
+      rows.push([scenario.label, a.label, fmt(a.rps, 0), fmt(b.rps, 0), fmt(a.vsBefore, 2), fmt(a.cpuPerRequest, 0), fmt(b.cpuPerRequest, 0), fmt(a.cpuVsBefore, 2)])
+    }
+  }
+  if (rows.length === 1) return
+  console.log(`\n${title}: this checkout against ${opts.baseline} (× before: req/s higher is better, CPU lower is better)`)
+  printTable(rows)
 }
 
 // --- child processes ---------------------------------------------------------------------------
@@ -351,12 +401,13 @@ function startChild(impl, framework, store, merge = false) {
     execArgv,
     env: {
       ...process.env,
-      BENCH_IMPL: impl,
+      // The code before is sessionkit to the app, only loaded from elsewhere.
+      BENCH_IMPL: impl === BEFORE ? 'sessionkit' : impl,
       BENCH_FRAMEWORK: framework,
       BENCH_STORE: store,
       BENCH_MERGE: merge ? '1' : '0',
       BENCH_PREFIX: `sessionkit-bench:${runId}:${++prefixCounter}:`,
-      BENCH_SESSIONKIT: sessionkitEntry,
+      BENCH_SESSIONKIT: impl === BEFORE ? baselineEntry : sessionkitEntry,
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
@@ -401,20 +452,21 @@ function portOpen(port) {
 }
 
 /**
- * A private copy of dist/ for this run: `npm run build` empties dist/ first, and on a shared working
- * tree someone may build while the bench runs. The copy sits inside the repository so that sessionkit's
- * own dependencies still resolve from node_modules.
+ * A private copy of a checkout's dist/ for this run: `npm run build` empties dist/ first, and on a
+ * shared working tree someone may build while the bench runs. The copy sits inside this repository so
+ * that sessionkit's own dependencies still resolve from its node_modules: a --baseline checkout's
+ * build so runs with the very same dependencies, and only sessionkit's code differs.
  */
-function snapshotSessionkit() {
+function snapshotSessionkit(checkout) {
   const dir = mkdtempSync(join(here, '.dist-'))
   for (let attempt = 0; ; attempt++) {
     try {
-      cpSync(join(root, 'dist/cjs'), join(dir, 'cjs'), { recursive: true })
+      cpSync(join(checkout, 'dist/cjs'), join(dir, 'cjs'), { recursive: true })
       const entry = join(dir, 'cjs/sessionkit.cjs')
       execFileSync(process.execPath, ['-e', `require(${JSON.stringify(entry)})`], { stdio: 'ignore' })
       return entry
     } catch (err) {
-      if (attempt >= 20) throw new Error(`cannot load sessionkit from dist/ (run npm run build first): ${err.message}`)
+      if (attempt >= 20) throw new Error(`cannot load sessionkit from ${join(checkout, 'dist')} (run npm run build there first): ${err.message}`)
       rmSync(join(dir, 'cjs'), { recursive: true, force: true })
       execFileSync('sleep', ['0.5'])
     }
@@ -486,7 +538,12 @@ function printGroup(group, scenarios) {
       ])
     }
   }
-  const widths = header.map((_, i) => Math.max(...rows.map((row) => row[i].length)))
+  printTable(rows)
+}
+
+/** Prints rows of cells in columns: the first two (scenario, implementation) to the left, the numbers to the right. */
+function printTable(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)))
   for (const row of rows) console.log(row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '))
 }
 
@@ -520,7 +577,7 @@ function machine() {
     pg: packageVersion('pg'),
     autocannon: require('autocannon/package.json').version,
     sessionkit: require(join(root, 'package.json')).version,
-    commit: gitCommit(),
+    commit: gitCommit(root),
   }
 }
 
@@ -533,9 +590,9 @@ function packageVersion(name) {
   }
 }
 
-function gitCommit() {
+function gitCommit(checkout) {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim()
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: checkout, encoding: 'utf8' }).trim()
   } catch {
     return undefined
   }
