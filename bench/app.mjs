@@ -107,7 +107,7 @@ if (impl === 'express-session') {
   app.use(session({ ...sessionOptions, merge: process.env.BENCH_MERGE === '1', store: counted(store) }))
 } else if (impl === 'step') {
   // Not a public export: the built module itself, next to the entry.
-  const { toDictionaryMode } = require(join(dirname(sessionkitEntry), 'request.js'))
+  const { toDictionaryMode } = require(join(dirname(sessionkitEntry), 'adapters/express/request.js'))
   app.use((req, res, next) => {
     toDictionaryMode(req, res)
     next()
