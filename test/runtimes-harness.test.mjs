@@ -21,6 +21,8 @@ const CASES = [
 ]
 const TAKEN_PORT = 7406
 const CRASH_PORT = 7407
+const SILENT_PORT = 7408
+const NO_REDIS_PORT = 7409
 
 const redisService = await requireService('redis')
 const missing = Object.fromEntries(['node', 'bun', 'deno'].map((runtime) => [runtime, runtimeMissing(runtime)]))
@@ -87,6 +89,18 @@ test('a server that exits before it answers fails the start, with its stderr', a
     },
   )
   assert.equal(await answers(CRASH_PORT, 300), false)
+})
+
+test('a server that never answers fails the start after the timeout, with its stderr, and is stopped', async () => {
+  // Nothing listens on NO_REDIS_PORT, so the probe app's Redis client retries and logs, and the app never serves.
+  const start = startServer({ runtime: 'node', script: SERVE_SCRIPT, port: SILENT_PORT, timeoutMs: 1500, env: { APP: './probe-app.mjs', REDIS_URL: `redis://127.0.0.1:${NO_REDIS_PORT}` } })
+  await assert.rejects(start, (err) => {
+    assert.match(err.message, /did not answer within 1500 ms/)
+    assert.match(err.message, new RegExp(`probe redis client: .*ECONNREFUSED 127\\.0\\.0\\.1:${NO_REDIS_PORT}`))
+    const pid = Number(/pid (\d+)/.exec(err.message)?.[1])
+    assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, 'the child is gone')
+    return true
+  })
 })
 
 test('a port that is already taken fails the start instead of talking to the wrong server', async () => {

@@ -166,7 +166,7 @@ export async function startServer({ runtime, script, port, env = {}, timeoutMs =
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
   function startError(what) {
-    return new Error(`runtimes: ${runtime} ${script} on port ${port} ${what}\ncommand: ${command.join(' ')}\noutput:\n${output}`)
+    return new Error(`runtimes: ${runtime} ${script} (pid ${child.pid}) on port ${port} ${what}\ncommand: ${command.join(' ')}\noutput:\n${output}`)
   }
 
   return {
