@@ -7,7 +7,7 @@ import type { NextFunction } from './middleware.js'
 import { enterRequest } from './request.js'
 
 export type { SealedSessionInfo } from '../../engine/cookie-mode.js'
-export type { CookieSessionOptions } from '../../options/sealed-cookie-options.js'
+export { CookieSessionOptions } from '../../options/sealed-cookie-options.js'
 
 /** The middleware `cookieSession()` returns; it works with Express 4 and 5, connect and `node:http`. */
 export interface CookieSessionMiddleware {
