@@ -29,6 +29,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'Moving from cookie-session', link: '/migrate-cookie-session' },
       { text: 'Beyond express-session', link: '/guide/beyond-express-session' },
       { text: 'Events', link: '/guide/events' },
+      { text: 'Sessions in a header', link: '/guide/header-sessions' },
     ],
   },
   {
