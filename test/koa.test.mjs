@@ -1,0 +1,393 @@
+// sessionkit/koa: koa-session 7's set-up and ctx.session over sessionkit's engine. koa-session's README
+// example runs with only its import line changed; the same requests against the real koa-session and
+// sessionkit/koa give the same statuses, bodies, cookie names and attributes, and store contents (the
+// differences are asserted as such); cookies and store records the real koa-session wrote open the
+// same session; a tampered cookie gives a fresh one; a failing or silent store gives an error status.
+// Ports 7440-7449 only (test/support/koa-harness.mjs).
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { afterEach, describe, test } from 'node:test'
+import Koa from 'koa'
+import realSession from 'koa-session'
+import { MemoryStore } from 'sessionkit'
+import { parseSetCookie } from './support/http.mjs'
+import { browse, cookieShape, Jar, KoaShapedStore, send, serve } from './support/koa-harness.mjs'
+
+const require = createRequire(import.meta.url)
+const { default: ourSession } = await import('sessionkit/koa')
+
+const KEYS = ['koa keys one', 'koa keys two']
+const open = []
+afterEach(() => Promise.all(open.splice(0).map((server) => server.close())))
+
+async function start(app, options) {
+  const server = await serve(app.callback(), options)
+  open.push(server)
+  return server.base
+}
+
+/** A Koa app with `app.keys`, the session middleware made by `factory(options, app)`, and `routes`. */
+function koaApp(factory, options, routes) {
+  const app = new Koa()
+  app.keys = KEYS
+  app.use(factory(options, app))
+  app.use(async (ctx, next) => {
+    const route = routes[ctx.path]
+    if (route === undefined) return next()
+    await route(ctx)
+  })
+  return app
+}
+
+/** What a response shows a user: status, body, and each Set-Cookie's shape, `.sig` cookies apart. */
+function observed(response) {
+  const shapes = response.setCookies.map(cookieShape)
+  return { status: response.status, text: response.text, cookies: shapes.filter((c) => !c.name.endsWith('.sig')), sigs: shapes.filter((c) => c.name.endsWith('.sig')), raw: response.setCookies }
+}
+
+/** Runs `paths` in order, with one browser, against the app `build(factory)` makes under each package. */
+async function sideBySide(build, paths) {
+  const results = {}
+  for (const [label, factory] of [['koa-session', realSession], ['sessionkit/koa', ourSession]]) {
+    const { app, store } = build(factory)
+    const base = await start(app)
+    const jar = new Jar()
+    results[label] = { steps: [], store }
+    for (const path of paths) results[label].steps.push(observed(await browse(base, path, jar)))
+  }
+  return { theirs: results['koa-session'], ours: results['sessionkit/koa'] }
+}
+
+/** The steps without what differs by design: koa-session's `.sig` cookies, and the cookies' values. */
+const withoutSigs = (steps) => steps.map(({ sigs, raw, ...rest }) => rest)
+
+// --- the README -----------------------------------------------------------------------------------
+
+/** The code of the example under `## Example` in koa-session's own README. */
+function readmeExample() {
+  const readme = readFileSync(require.resolve('koa-session').replace(/dist[/\\].*$/, 'Readme.md'), 'utf8')
+  const at = readme.indexOf('## Example')
+  assert.notEqual(at, -1, "koa-session's README has its Example")
+  const start = readme.indexOf('```js\n', at) + 6
+  return readme.slice(start, readme.indexOf('\n```', start))
+}
+
+/**
+ * Runs the README example with `from 'koa-session'` changed to `moduleName` and no other line changed.
+ * Its `import X from 'y'` lines become awaited loads (the same rewrite for both packages), `Koa` is the
+ * real Koa whose `listen` is kept from binding port 3000, and its console output is dropped. Returns the app.
+ */
+async function runReadme(code, moduleName) {
+  const changed = code.replace("from 'koa-session'", `from '${moduleName}'`)
+  const differing = changed.split('\n').filter((line, index) => line !== code.split('\n')[index])
+  assert.equal(differing.length, moduleName === 'koa-session' ? 0 : 1, 'only the import line changes')
+  const runnable = changed.replace(/^import (\w+) from '([^']+)';?$/gm, "const $1 = (await load('$2')).default;")
+  let app
+  class ExampleKoa extends Koa {
+    constructor(...args) {
+      super(...args)
+      app = this
+    }
+    listen() {}
+  }
+  const load = async (id) => (id === 'koa' ? { default: ExampleKoa } : import(id))
+  const AsyncFunction = (async () => {}).constructor
+  await new AsyncFunction('load', 'console', runnable)(load, { log() {}, warn() {} })
+  return app
+}
+
+describe("koa-session's README example, with only the import changed", () => {
+  test('koa-session 7.0.2 itself refuses the example as written (sameSite: null); sessionkit/koa runs it', async () => {
+    const code = readmeExample()
+    assert.match(code, /sameSite: null/)
+    await assert.rejects(runReadme(code, 'koa-session'), /Expected string, received null/)
+    const app = await runReadme(code, 'sessionkit/koa')
+    const base = await start(app, { tls: true })
+    const jar = new Jar()
+    const texts = []
+    for (let i = 0; i < 3; i++) texts.push((await browse(base, '/', jar)).text)
+    assert.deepEqual(texts, ['1 views', '2 views', '3 views'])
+  })
+
+  test('the example over HTTPS: the same bodies and cookie attributes as koa-session (sameSite line dropped for it)', async () => {
+    const code = readmeExample()
+    const runs = {}
+    for (const moduleName of ['koa-session', 'sessionkit/koa']) {
+      const source = moduleName === 'koa-session' ? code.replace(/^.*sameSite: null.*\n/m, '') : code
+      const app = await runReadme(source, moduleName)
+      const base = await start(app, { tls: true })
+      const jar = new Jar()
+      runs[moduleName] = []
+      for (const path of ['/', '/', '/favicon.ico', '/']) runs[moduleName].push(observed(await browse(base, path, jar)))
+    }
+    const ours = runs['sessionkit/koa']
+    const theirs = runs['koa-session']
+    assert.deepEqual(ours.map((s) => s.text), ['1 views', '2 views', 'Not Found', '3 views'])
+    assert.deepEqual(withoutSigs(ours), withoutSigs(theirs))
+    const first = parseSetCookie(ours[0].raw[0])
+    assert.equal(first.name, 'koa.sess')
+    assert.doesNotMatch(Buffer.from(first.value, 'base64').toString('latin1'), /views/, 'the data is sealed, not base64 JSON')
+    // Differs by design: koa-session signs with a second cookie; sessionkit's sealed value needs none.
+    assert.deepEqual(theirs[0].sigs.map((c) => c.name), ['koa.sess.sig'])
+    assert.deepEqual(ours[0].sigs, [])
+  })
+})
+
+// --- cookie mode side by side ---------------------------------------------------------------------
+
+const counter = {
+  '/': (ctx) => {
+    ctx.session.views = (ctx.session.views || 0) + 1
+    ctx.body = `${ctx.session.views} views`
+  },
+  '/look': (ctx) => {
+    ctx.body = `${ctx.session.views ?? 'none'} ${ctx.session.isNew}`
+  },
+  '/logout': (ctx) => {
+    ctx.session = null
+    ctx.body = 'bye'
+  },
+  '/replace': (ctx) => {
+    ctx.session = { views: 100 }
+    ctx.body = 'replaced'
+  },
+  '/untouched': (ctx) => {
+    ctx.body = 'untouched'
+  },
+  '/boom': (ctx) => {
+    ctx.session.views = 999
+    ctx.throw(418, 'teapot')
+  },
+}
+
+describe('the whole session in the cookie, side by side with koa-session', () => {
+  test('session(app) with every default: counting, null, replacing, untouched requests', async () => {
+    const { theirs, ours } = await sideBySide((factory) => ({ app: koaApp((_opts, app) => factory(app), undefined, counter) }), ['/look', '/', '/', '/untouched', '/look', '/replace', '/', '/logout', '/look', '/'])
+    assert.deepEqual(ours.steps.map((s) => s.text), ['none true', '1 views', '2 views', 'untouched', '2 false', 'replaced', '101 views', 'bye', 'none true', '1 views'])
+    assert.deepEqual(withoutSigs(ours.steps), withoutSigs(theirs.steps))
+    const set = ours.steps[1].cookies[0]
+    assert.deepEqual({ name: set.name, path: set.path, httponly: set.httponly, expiresIn: set.expiresIn }, { name: 'koa.sess', path: '/', httponly: true, expiresIn: undefined }, 'a browser-session cookie whose data lasts a day, as koa-session')
+  })
+
+  test("maxAge: 'session', key, sameSite, rolling and renew behave as in koa-session", async () => {
+    const options = { key: 'app.sid', maxAge: 'session', sameSite: 'lax', rolling: true }
+    const { theirs, ours } = await sideBySide((factory) => ({ app: koaApp(factory, { ...options }, counter) }), ['/', '/look', '/untouched', '/logout'])
+    assert.deepEqual(withoutSigs(ours.steps), withoutSigs(theirs.steps))
+    assert.equal(ours.steps[0].cookies[0].expiresIn, undefined, 'a browser-session cookie has no Expires')
+    assert.equal(ours.steps[0].cookies[0].samesite, 'lax')
+  })
+
+  test('ctx.session.maxAge set by the app changes this and later cookies, and save() forces a cookie', async () => {
+    const routes = {
+      ...counter,
+      '/remember': (ctx) => {
+        ctx.session.user = 'ada'
+        ctx.session.maxAge = 3_600_000
+        ctx.body = `${ctx.session.maxAge}`
+      },
+      '/save': async (ctx) => {
+        await ctx.session.save()
+        ctx.body = 'saved'
+      },
+    }
+    const { theirs, ours } = await sideBySide((factory) => ({ app: koaApp(factory, {}, routes) }), ['/save', '/remember', '/', '/look'])
+    assert.deepEqual(ours.steps.map((s) => s.text), ['saved', '3600000', '1 views', '1 false'])
+    assert.deepEqual(withoutSigs(ours.steps), withoutSigs(theirs.steps))
+    assert.equal(ours.steps[1].cookies[0].expiresIn, 60)
+    assert.equal(ours.steps[2].cookies[0].expiresIn, 60, 'the maxAge the session carries is kept')
+  })
+
+  test('autoCommit: false sends nothing until manuallyCommit(); a thrown error still commits with autoCommit', async () => {
+    const routes = {
+      '/manual': async (ctx) => {
+        ctx.session.views = 1
+        if (ctx.query.commit) await ctx.session.manuallyCommit()
+        ctx.body = 'ok'
+      },
+    }
+    const { theirs, ours } = await sideBySide((factory) => ({ app: koaApp(factory, { autoCommit: false }, routes) }), ['/manual', '/manual?commit=1'])
+    assert.deepEqual(ours.steps.map((s) => s.cookies.length), [0, 1])
+    assert.deepEqual(withoutSigs(ours.steps), withoutSigs(theirs.steps))
+    const thrown = await sideBySide((factory) => ({ app: koaApp(factory, {}, counter) }), ['/boom', '/look'])
+    assert.deepEqual(withoutSigs(thrown.ours.steps), withoutSigs(thrown.theirs.steps))
+    assert.equal(thrown.ours.steps[0].status, 418)
+  })
+})
+
+// --- an external store side by side -----------------------------------------------------------------
+
+describe('an external store of koa-session shape, side by side with koa-session', () => {
+  const storeRoutes = {
+    ...counter,
+    '/key': (ctx) => {
+      ctx.body = String(typeof ctx.session.externalKey)
+    },
+    '/regenerate': async (ctx) => {
+      const before = ctx.session.externalKey
+      ctx.session.user = 'ada'
+      await ctx.session.regenerate()
+      ctx.body = String(before !== ctx.session.externalKey)
+    },
+  }
+
+  test('counting, externalKey, null and regenerate: the same responses, and the store holds the same', async () => {
+    const build = (factory) => {
+      const store = new KoaShapedStore()
+      return { app: koaApp(factory, { store }, storeRoutes), store }
+    }
+    const { theirs, ours } = await sideBySide(build, ['/look', '/', '/', '/key', '/regenerate', '/look', '/logout', '/look'])
+    assert.deepEqual(ours.steps.map((s) => s.text), ['none true', '1 views', '2 views', 'string', 'true', '2 false', 'bye', 'none true'])
+    // Differs on purpose: after regenerate(), koa-session's ctx.session.externalKey still names the
+    // destroyed key; sessionkit/koa's names the new one.
+    assert.equal(theirs.steps[4].text, 'false')
+    theirs.steps[4].text = 'true'
+    assert.deepEqual(withoutSigs(ours.steps), withoutSigs(theirs.steps))
+    assert.deepEqual(ours.store.held(), theirs.store.held(), 'the store holds the same records')
+    assert.deepEqual(ours.store.held(), [])
+    // koa-session's store contract: set's maxAge is the cookie's plus ten seconds, with rolling and ctx.
+    const sets = ours.store.calls.filter((c) => c.method === 'set')
+    assert.ok(sets.length > 0)
+    for (const call of sets) assert.deepEqual({ maxAge: call.maxAge, rolling: call.rolling, hasCtx: call.hasCtx }, { maxAge: 86_410_000, rolling: false, hasCtx: true })
+  })
+
+  test('what the store holds after a visit is koa-session-shaped: the data with _expire and _maxAge', async () => {
+    const build = (factory) => {
+      const store = new KoaShapedStore()
+      return { app: koaApp(factory, { store }, counter), store }
+    }
+    const { theirs, ours } = await sideBySide(build, ['/', '/'])
+    assert.deepEqual(ours.store.held(), [{ data: { views: 2 }, maxAge: 86_410_000, bookkeeping: { expire: 'number', maxAge: 86_400_000 } }])
+    assert.deepEqual(ours.store.held(), theirs.store.held())
+  })
+
+  test('an express-session-compatible store (sessionkit MemoryStore) works too, holding its own record shape', async () => {
+    const store = new MemoryStore()
+    const base = await start(koaApp(ourSession, { store }, counter))
+    const jar = new Jar()
+    assert.equal((await browse(base, '/', jar)).text, '1 views')
+    assert.equal((await browse(base, '/', jar)).text, '2 views')
+    const all = await new Promise((resolve, reject) => store.all((err, sessions) => (err ? reject(err) : resolve(sessions))))
+    const records = Object.values(all)
+    assert.equal(records.length, 1)
+    assert.equal(records[0].views, 2)
+    assert.equal(records[0].cookie.originalMaxAge, 86_400_000)
+  })
+})
+
+// --- moving from koa-session ------------------------------------------------------------------------
+
+describe('moving from koa-session keeps users logged in', () => {
+  const who = {
+    '/login': (ctx) => {
+      ctx.session.user = 'ada'
+      ctx.session.cart = [1, 2]
+      ctx.body = 'in'
+    },
+    '/who': (ctx) => {
+      ctx.body = JSON.stringify({ user: ctx.session.user ?? null, cart: ctx.session.cart ?? null, isNew: ctx.session.isNew })
+    },
+    '/add': (ctx) => {
+      ctx.session.cart = [...(ctx.session.cart ?? []), 3]
+      ctx.body = 'added'
+    },
+  }
+
+  /** Logs in under the real koa-session and returns the browser's cookies. */
+  async function loggedInUnderKoaSession(options) {
+    const base = await start(koaApp(realSession, options, who))
+    const jar = new Jar()
+    await browse(base, '/login', jar)
+    assert.deepEqual([...jar.cookies.keys()].sort(), ['koa.sess', 'koa.sess.sig'])
+    return jar
+  }
+
+  test("a koa-session cookie holding the whole session opens under sessionkit/koa, and is sealed on the first change", async () => {
+    const jar = await loggedInUnderKoaSession({})
+    const base = await start(koaApp(ourSession, {}, who))
+    assert.deepEqual(JSON.parse((await browse(base, '/who', jar)).text), { user: 'ada', cart: [1, 2], isNew: false })
+    const changed = await browse(base, '/add', jar)
+    assert.ok(changed.setCookies.some((h) => h.startsWith('koa.sess=') && !h.startsWith('koa.sess=;')), 'a sealed cookie replaces the old value')
+    assert.ok(changed.setCookies.some((h) => h.startsWith('koa.sess.sig=;') || /^koa\.sess\.sig=[^;]*;.*expires=Thu, 01 Jan 1970/i.test(h)), 'the old .sig is cleared')
+    assert.deepEqual([...jar.cookies.keys()], ['koa.sess'])
+    assert.deepEqual(JSON.parse((await browse(base, '/who', jar)).text), { user: 'ada', cart: [1, 2, 3], isNew: false })
+  })
+
+  test('a koa-session external key with its record in a shared store opens the same session; the record stays readable by koa-session', async () => {
+    const store = new KoaShapedStore()
+    const jar = await loggedInUnderKoaSession({ store })
+    const oldKey = [...store.records.keys()][0]
+    const theirsBase = await start(koaApp(realSession, { store }, who))
+    const base = await start(koaApp(ourSession, { store }, who))
+    const oldCookies = jar.header
+    assert.deepEqual(JSON.parse((await browse(base, '/who', jar)).text), { user: 'ada', cart: [1, 2], isNew: false })
+    await browse(base, '/add', jar)
+    assert.deepEqual([...store.records.keys()], [oldKey], 'the same record, under the same key')
+    assert.deepEqual(store.held()[0].data, { user: 'ada', cart: [1, 2, 3] })
+    // A process still running koa-session (a rolling deploy) reads what sessionkit/koa wrote.
+    assert.deepEqual(JSON.parse((await send(theirsBase, '/who', { cookie: oldCookies })).text), { user: 'ada', cart: [1, 2, 3], isNew: false })
+    // And the browser's cookies now open it under sessionkit/koa without koa-session's .sig.
+    assert.deepEqual(JSON.parse((await browse(base, '/who', jar)).text), { user: 'ada', cart: [1, 2, 3], isNew: false })
+  })
+
+  test('a tampered koa-session cookie gives a fresh session, in both modes', async () => {
+    for (const options of [{}, { store: new KoaShapedStore() }]) {
+      const jar = await loggedInUnderKoaSession(options)
+      const value = jar.cookies.get('koa.sess')
+      jar.cookies.set('koa.sess', value.slice(0, -2) + (value.endsWith('AA') ? 'BB' : 'AA'))
+      const base = await start(koaApp(ourSession, options, who))
+      assert.deepEqual(JSON.parse((await browse(base, '/who', jar)).text), { user: null, cart: null, isNew: true })
+      const forged = await loggedInUnderKoaSession(options)
+      forged.cookies.set('koa.sess.sig', 'not-the-signature')
+      assert.deepEqual(JSON.parse((await browse(base, '/who', forged)).text), { user: null, cart: null, isNew: true })
+      await Promise.all(open.splice(0).map((server) => server.close()))
+    }
+  })
+
+  test('a cookie signed with an older key of app.keys still opens', async () => {
+    const jar = await loggedInUnderKoaSession({})
+    const app = koaApp(ourSession, {}, who)
+    app.keys = ['a new key', ...KEYS]
+    const base = await start(app)
+    assert.equal(JSON.parse((await browse(base, '/who', jar)).text).user, 'ada')
+  })
+})
+
+// --- failures ---------------------------------------------------------------------------------------
+
+describe('a store that fails', () => {
+  const failing = (behaviour) => ({
+    get: behaviour,
+    set: behaviour,
+    destroy: behaviour,
+  })
+
+  test('a store whose get throws: an error status, not a hang', async () => {
+    const store = failing(async () => {
+      throw new Error('store down')
+    })
+    const base = await start(koaApp(ourSession, { store }, counter))
+    const response = await send(base, '/', { cookie: 'koa.sess=s%3Aabc.def', timeout: 3000 })
+    assert.ok(response.status >= 500, `status ${response.status}`)
+    const fresh = await send(base, '/', { timeout: 3000 })
+    assert.ok(fresh.status >= 500, `a save that throws fails the request too (status ${fresh.status})`)
+  })
+
+  test('a store that never answers: 503 once storeTimeout passes', async () => {
+    const store = failing(() => new Promise(() => {}))
+    const base = await start(koaApp(ourSession, { store, storeTimeout: 300 }, counter))
+    const started = Date.now()
+    const response = await send(base, '/', { timeout: 4000 })
+    assert.equal(response.status, 503)
+    assert.ok(Date.now() - started < 3000)
+  })
+})
+
+test('session(opts, app) without app.keys, or without an app, throws naming what to set', () => {
+  assert.throws(() => ourSession({}, undefined), /app/)
+  const app = new Koa()
+  assert.throws(() => {
+    const middleware = ourSession({}, app)
+    return middleware
+  }, /app\.keys/)
+})
