@@ -287,6 +287,140 @@ describe('an external store of koa-session shape, side by side with koa-session'
   })
 })
 
+// --- koa-session's hooks and options ------------------------------------------------------------------
+
+describe("koa-session's hooks and options", () => {
+  test('renew: the cookie (and the record) are sent again once less than half the lifetime is left, in both modes', async () => {
+    for (const withStore of [true, false]) {
+      const runs = {}
+      for (const [label, factory] of [['theirs', realSession], ['ours', ourSession]]) {
+        const store = new KoaShapedStore()
+        const base = await start(koaApp(factory, { ...(withStore ? { store } : {}), maxAge: 1500, renew: true }, counter))
+        const jar = new Jar()
+        await browse(base, '/', jar)
+        const early = await browse(base, '/look', jar)
+        await new Promise((resolve) => setTimeout(resolve, 900))
+        const setsBefore = store.calls.filter((c) => c.method === 'set').length
+        const late = await browse(base, '/look', jar)
+        runs[label] = { early: early.setCookies.length, late: late.setCookies.filter((h) => !h.includes('.sig=')).length, text: late.text, sets: store.calls.filter((c) => c.method === 'set').length - setsBefore }
+      }
+      assert.deepEqual(runs.ours, { early: 0, late: 1, text: '1 false', sets: withStore ? 1 : 0 }, withStore ? 'with a store' : 'in the cookie')
+      assert.deepEqual(runs.ours, runs.theirs)
+      await Promise.all(open.splice(0).map((server) => server.close()))
+    }
+  })
+
+  test('ContextStore, genid with prefix, valid, beforeSave and the session:* events', async () => {
+    const runs = {}
+    for (const [label, factory] of [['theirs', realSession], ['ours', ourSession]]) {
+      const records = new Map()
+      const seen = []
+      class PerRequestStore {
+        constructor(ctx) {
+          this.path = ctx.path
+        }
+        async get(key) {
+          seen.push(`get ${this.path}`)
+          return records.get(key)
+        }
+        async set(key, sess) {
+          seen.push(`set ${this.path}`)
+          records.set(key, JSON.parse(JSON.stringify(sess)))
+        }
+        async destroy(key) {
+          records.delete(key)
+        }
+      }
+      const events = []
+      const options = {
+        ContextStore: PerRequestStore,
+        prefix: 'app:',
+        valid: (ctx, data) => data.banned !== true,
+        beforeSave: (ctx, session) => {
+          session.savedAt = 'now'
+        },
+      }
+      const app = koaApp(factory, options, {
+        ...counter,
+        '/ban': (ctx) => {
+          ctx.session.banned = true
+          ctx.body = 'banned'
+        },
+      })
+      for (const name of ['missed', 'invalid', 'expired']) app.on(`session:${name}`, ({ key }) => events.push(`${name} ${key === undefined ? '' : key.slice(0, 4)}`))
+      const base = await start(app)
+      const jar = new Jar()
+      const texts = []
+      for (const path of ['/', '/', '/ban', '/look']) texts.push((await browse(base, path, jar)).text)
+      const stale = await send(base, '/look', { cookie: jar.header.replace(/koa\.sess=[^;]*/, 'koa.sess=gone') })
+      await new Promise((resolve) => setImmediate(resolve))
+      runs[label] = { texts, seen, events, keys: [...records.keys()].map((key) => key.slice(0, 4)), saved: [...records.values()].map((r) => r.savedAt), staleStatus: stale.status }
+    }
+    assert.deepEqual(runs.ours.texts, ['1 views', '2 views', 'banned', 'none true'])
+    assert.deepEqual(runs.ours.keys, ['app:'])
+    assert.deepEqual(runs.ours.saved, ['now'])
+    assert.ok(runs.ours.events.includes('invalid app:'), runs.ours.events.join())
+    assert.deepEqual({ ...runs.ours, seen: undefined, events: undefined }, { ...runs.theirs, seen: undefined, events: undefined })
+    assert.deepEqual(runs.ours.seen.filter((line) => line.startsWith('set')), runs.theirs.seen.filter((line) => line.startsWith('set')))
+  })
+
+  test('externalKey: the store key travels in a header of the app\'s choosing, not in a cookie', async () => {
+    const runs = {}
+    for (const [label, factory] of [['theirs', realSession], ['ours', ourSession]]) {
+      const store = new KoaShapedStore()
+      const externalKey = {
+        get: (ctx) => ctx.get('x-session'),
+        set: (ctx, value) => ctx.set('x-session', value),
+      }
+      const base = await start(koaApp(factory, { store, externalKey }, counter))
+      const first = await send(base, '/')
+      const key = first.headers['x-session']
+      const second = await send(base, '/', { headers: { 'x-session': key } })
+      runs[label] = { texts: [first.text, second.text], keyed: typeof key, cookies: [...first.setCookies, ...second.setCookies].filter((h) => !h.includes('.sig=')).length, held: store.held().map((r) => r.data) }
+    }
+    assert.deepEqual(runs.ours, { texts: ['1 views', '2 views'], keyed: 'string', cookies: 0, held: [{ views: 2 }] })
+    assert.deepEqual(runs.ours, runs.theirs)
+  })
+
+  test('keys the engine reserves (id, cookie, save) are the app\'s under sessionkit/koa, in both store shapes', async () => {
+    const routes = {
+      '/set': (ctx) => {
+        ctx.session.id = 7
+        ctx.session.cookie = 'crumbs'
+        ctx.body = 'set'
+      },
+      '/get': (ctx) => {
+        ctx.body = JSON.stringify(ctx.session)
+      },
+    }
+    for (const store of [undefined, new KoaShapedStore(), new MemoryStore()]) {
+      const base = await start(koaApp(ourSession, { store }, routes))
+      const jar = new Jar()
+      await browse(base, '/set', jar)
+      assert.deepEqual(JSON.parse((await browse(base, '/get', jar)).text), { id: 7, cookie: 'crumbs' })
+      if (store instanceof KoaShapedStore) assert.deepEqual(store.held()[0].data, { id: 7, cookie: 'crumbs' }, 'as koa-session would have stored them')
+      await Promise.all(open.splice(0).map((server) => server.close()))
+    }
+  })
+
+  test('regenerate() and save() take callbacks too, and regenerate keeps the data under a new cookie', async () => {
+    const routes = {
+      ...counter,
+      '/regenerate': (ctx) =>
+        new Promise((resolve, reject) =>
+          ctx.session.regenerate((err) => {
+            if (err) return reject(err)
+            ctx.body = 'regenerated'
+            resolve()
+          }),
+        ),
+    }
+    const { theirs, ours } = await sideBySide((factory) => ({ app: koaApp(factory, { maxAge: 86_400_000 }, routes) }), ['/', '/regenerate', '/look'])
+    assert.deepEqual(ours.steps.map((s) => s.text), ['1 views', 'regenerated', '1 false'])
+    assert.deepEqual(withoutSigs(ours.steps), withoutSigs(theirs.steps))
+  })
+})
+
 // --- moving from koa-session ------------------------------------------------------------------------
 
 describe('moving from koa-session keeps users logged in', () => {

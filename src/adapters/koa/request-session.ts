@@ -155,11 +155,14 @@ export class KoaRequestSession implements KoaSessionController {
       if (engine !== undefined) await engine.destroy()
     } else if (session !== undefined) {
       if (this.#replace) handle.session = {} as Session
-      const engine = this.#synced()
-      if (engine !== undefined && this.#dueForSave(engine)) {
-        this.shared.config.beforeSave?.(this.ctx, session)
-        // A session saved whatever its rules say (save(), a renewal): in cookie mode this sends it.
-        if (this.#forced || this.#renewDue(engine)) await engine.save()
+      const engine = this.#engineSession()
+      if (engine !== undefined) {
+        // Before the copy onto the engine's Session, so that what the hook changes is saved.
+        if (this.#dueForSave(engine)) this.shared.config.beforeSave?.(this.ctx, session)
+        this.#synced()
+        // Saved whatever the rules say: save(), or (cookie mode) a renewal, which sends the cookie. With
+        // a store, a renewal is the engine's own touch (`touchAfter`), which writes and sends once.
+        if (this.#forced || (!this.shared.storeMode && this.#renewDue(engine))) await engine.save()
       }
     }
     this.#apply(await handle.commit())
