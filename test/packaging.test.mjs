@@ -245,6 +245,62 @@ cookieSession({ keys: ['k1'], sameSite: 'sideways' })
   })
 })
 
+test("require('sessionkit/koa') and its import are koa-session's factory, typed, without koa installed", async () => {
+  const result = await runInApp(
+    'koa.mjs',
+    `import { createRequire } from 'node:module'
+import imported, { createSession } from 'sessionkit/koa'
+const require = createRequire(import.meta.url)
+const required = require('sessionkit/koa')
+const app = { use() {}, emit() { return false }, context: {}, keys: ['k1'] }
+let koaInstalled = true
+try { require.resolve('koa') } catch { koaInstalled = false }
+let withoutApp
+try { required({}) } catch (error) { withoutApp = error.message }
+console.log(JSON.stringify({
+  resolved: require.resolve('sessionkit/koa'),
+  factory: typeof required,
+  same: [imported === required, createSession === required, required.default === required, required.createSession === required],
+  arity: required({ maxAge: 60_000 }, app).length,
+  session: Object.getOwnPropertyNames(app.context).includes('session'),
+  withoutApp,
+  koaInstalled,
+}))
+`,
+  )
+  assert.equal(result.resolved, join(app, 'node_modules/sessionkit/dist/cjs/koa.cjs'))
+  assert.equal(result.factory, 'function')
+  assert.deepEqual(result.same, [true, true, true, true])
+  assert.equal(result.arity, 2)
+  assert.equal(result.session, true, 'ctx.session is defined on the app\'s context')
+  assert.match(result.withoutApp, /app instance required/)
+  assert.equal(result.koaInstalled, false, 'koa is an optional peer: the entry loads without it')
+  await writeFile(
+    join(app, 'tsconfig.koa.json'),
+    JSON.stringify({
+      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2022', strict: true, noEmit: true, typeRoots: [join(repoModules, '@types')], types: ['node'] },
+      files: ['koa-consumer.mts', 'koa-consumer.cts'],
+    }),
+  )
+  const body = `
+declare const app: session.KoaApplication
+const options: session.KoaSessionOptions = { key: 'koa.sess', maxAge: 86_400_000, sameSite: null, rolling: false, renew: true }
+export const middleware: session.KoaMiddleware = session(options, app)
+export const defaults = session(app)
+export function read(value: session.KoaSessionObject): [boolean, number | 'session' | undefined, unknown] {
+  return [value.isNew, value.maxAge, value.views]
+}
+// @ts-expect-error maxAge is a number or 'session'
+session({ maxAge: 'forever' }, app)
+`
+  await writeFile(join(app, 'koa-consumer.mts'), `import session from 'sessionkit/koa'\n${body}`)
+  await writeFile(join(app, 'koa-consumer.cts'), `import session = require('sessionkit/koa')\n${body}`)
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
+  await run(process.execPath, [tsc, '-p', join(app, 'tsconfig.koa.json')], { cwd: app, env: cleanEnv }).catch((error) => {
+    throw new Error(`tsc failed in the scratch app:\n${error.stdout}${error.stderr}`)
+  })
+})
+
 test('TypeScript apps compile against the installed types, as ESM and as CommonJS', async () => {
   await writeFile(
     join(app, 'tsconfig.json'),
