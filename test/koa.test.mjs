@@ -263,6 +263,19 @@ describe('an external store of koa-session shape, side by side with koa-session'
     for (const call of sets) assert.deepEqual({ maxAge: call.maxAge, rolling: call.rolling, hasCtx: call.hasCtx }, { maxAge: 86_410_000, rolling: false, hasCtx: true })
   })
 
+  test('rolling: every response saves the unchanged session (changed: false) and sends the cookie', async () => {
+    const build = (factory) => {
+      const store = new KoaShapedStore()
+      return { app: koaApp(factory, { store, rolling: true, maxAge: 86_400_000 }, counter), store }
+    }
+    const { theirs, ours } = await sideBySide(build, ['/', '/look', '/look'])
+    assert.deepEqual(ours.steps.map((s) => s.cookies.length), [1, 1, 1])
+    assert.deepEqual(withoutSigs(ours.steps), withoutSigs(theirs.steps))
+    const writes = (store) => store.calls.filter((c) => c.method === 'set').map((c) => [c.changed, c.rolling, c.maxAge])
+    assert.deepEqual(writes(ours.store), [[true, true, 86_410_000], [false, true, 86_410_000], [false, true, 86_410_000]])
+    assert.deepEqual(writes(ours.store), writes(theirs.store))
+  })
+
   test('what the store holds after a visit is koa-session-shaped: the data with _expire and _maxAge', async () => {
     const build = (factory) => {
       const store = new KoaShapedStore()
@@ -472,7 +485,9 @@ describe('moving from koa-session keeps users logged in', () => {
     const base = await start(koaApp(ourSession, { store }, who))
     const oldCookies = jar.header
     assert.deepEqual(JSON.parse((await browse(base, '/who', jar)).text), { user: 'ada', cart: [1, 2], isNew: false })
-    await browse(base, '/add', jar)
+    const saved = await browse(base, '/add', jar)
+    assert.deepEqual(saved.setCookies.map(cookieShape).map((c) => [c.name, c.cleared]), [['koa.sess', false], ['koa.sess.sig', true]], "sessionkit's signed key replaces the pair")
+    assert.deepEqual([...jar.cookies.keys()], ['koa.sess'])
     assert.deepEqual([...store.records.keys()], [oldKey], 'the same record, under the same key')
     assert.deepEqual(store.held()[0].data, { user: 'ada', cart: [1, 2, 3] })
     // A process still running koa-session (a rolling deploy) reads what sessionkit/koa wrote.
