@@ -6,6 +6,7 @@
 // Ports 7440-7449 only (test/support/koa-harness.mjs).
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
+import { connect } from 'node:net'
 import { createRequire } from 'node:module'
 import { afterEach, describe, test } from 'node:test'
 import Koa from 'koa'
@@ -414,6 +415,27 @@ describe("koa-session's hooks and options", () => {
       if (store instanceof KoaShapedStore) assert.deepEqual(store.held()[0].data, { id: 7, cookie: 'crumbs' }, 'as koa-session would have stored them')
       await Promise.all(open.splice(0).map((server) => server.close()))
     }
+  })
+
+  test('path: the session lives under its path, also for a request without a Host header', async () => {
+    const base = await start(koaApp(ourSession, { path: '/app' }, { '/app/count': counter['/'], '/elsewhere': counter['/'] }))
+    const inside = await send(base, '/app/count')
+    assert.deepEqual(inside.setCookies.map(cookieShape).map((c) => [c.name, c.path]), [['koa.sess', '/app']])
+    // Differs on purpose: outside its path ctx.session is a session that is not saved (the browser
+    // would not send the cookie there); koa-session would set the cookie for /app from here.
+    const outside = await send(base, '/elsewhere')
+    assert.equal(outside.text, '1 views')
+    assert.deepEqual(outside.setCookies, [])
+    const { port } = new URL(base)
+    const raw = await new Promise((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.end('GET /app/count HTTP/1.0\r\n\r\n'))
+      let text = ''
+      socket.on('data', (chunk) => (text += chunk))
+      socket.on('end', () => resolve(text))
+      socket.on('error', reject)
+    })
+    assert.match(raw, /^HTTP\/1\.1 200/)
+    assert.match(raw, /set-cookie: koa\.sess=[^;]+; Path=\/app/i)
   })
 
   test('regenerate() and save() take callbacks too, and regenerate keeps the data under a new cookie', async () => {

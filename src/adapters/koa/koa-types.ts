@@ -24,6 +24,10 @@ export interface KoaContext {
   readonly res: ServerResponse
   /** The request's full URL (Koa's `ctx.href`). */
   readonly href: string
+  /** The Host header's host and port, `''` without one. */
+  readonly host: string
+  /** The request URL's path. */
+  readonly path: string
   /** Whether the request came over HTTPS, as Koa decides it (`app.proxy` trusts `X-Forwarded-Proto`). */
   readonly secure: boolean
   readonly response: {

@@ -64,7 +64,7 @@ export class KoaRequestSession implements KoaSessionController {
     this.#adoption = adoption
     const headers = new Headers()
     if (adoption.cookieHeader !== undefined) headers.set('cookie', adoption.cookieHeader)
-    this.#handle = await sessions.load({ url: this.ctx.href, headers }, { secure: this.ctx.secure })
+    this.#handle = await sessions.load({ url: requestUrl(this.ctx), headers }, { secure: this.ctx.secure })
   }
 
   // --- ctx.session ------------------------------------------------------------------------------------
@@ -102,7 +102,8 @@ export class KoaRequestSession implements KoaSessionController {
       this.#session = null
       return
     }
-    if (typeof value !== 'object' || value === undefined) throw new TypeError('ctx.session can only be set as null or an object')
+    if (typeof value !== 'object') throw new TypeError('ctx.session can only be set as null or an object')
+    // The session as found is read first: whether the replacement changed it is measured against it.
     if (this.#session === undefined) this.get()
     this.#session = new KoaSessionObject(this, value as Record<string, unknown>, false)
   }
@@ -230,6 +231,15 @@ export class KoaRequestSession implements KoaSessionController {
       if (merged !== undefined) response.set('Cache-Control', merged)
     }
   }
+}
+
+/**
+ * The request's URL for the Web API, which reads its path (for the cookie's `path`). Without a Host
+ * header Koa's `href` would read the path as a host name: the path then stands on a placeholder origin.
+ */
+function requestUrl(ctx: KoaContext): string {
+  if (ctx.host !== '' && URL.canParse(ctx.href)) return ctx.href
+  return `http://localhost${ctx.path.startsWith('/') ? ctx.path : `/${ctx.path}`}`
 }
 
 /** The values of a response header as Koa returns it (`''` when absent). */
