@@ -19,8 +19,11 @@ export interface KoaApplication {
 
 /** A Koa request context, as far as the session middleware reads and writes it. */
 export interface KoaContext {
+  /** The application the request came to. */
   readonly app: KoaApplication
+  /** Node's request: its Cookie header is read. */
   readonly req: IncomingMessage
+  /** Node's response. */
   readonly res: ServerResponse
   /** The request's full URL (Koa's `ctx.href`). */
   readonly href: string
@@ -30,6 +33,7 @@ export interface KoaContext {
   readonly path: string
   /** Whether the request came over HTTPS, as Koa decides it (`app.proxy` trusts `X-Forwarded-Proto`). */
   readonly secure: boolean
+  /** Koa's response: the Set-Cookie and Cache-Control headers are written through it. */
   readonly response: {
     get(field: string): string | string[] | number | undefined
     set(field: string, value: string | string[]): void

@@ -48,7 +48,7 @@ export interface KoaSessionOptions {
   autoCommit?: boolean
   /** A Set-Cookie of the same name set earlier in the response is replaced. Default true. */
   overwrite?: boolean
-  /** Default true. */
+  /** The cookie's HttpOnly attribute: scripts in the page cannot read it. Default true. */
   httpOnly?: boolean
   /** Accepted for compatibility: sessionkit's cookies are always signed (store mode) or sealed (cookie mode). */
   signed?: boolean
@@ -60,10 +60,13 @@ export interface KoaSessionOptions {
   secure?: boolean
   /** `'lax'`, `'strict'`, `'none'`, `true` (strict), or `null`/`false`/undefined for no SameSite attribute. */
   sameSite?: SameSite | null
+  /** The cookie's Domain attribute. Default: none (the host alone). */
   domain?: string
-  /** Default `/`. */
+  /** The cookie's Path attribute, and where the session lives. Default `/`. */
   path?: string
+  /** The cookie's Partitioned attribute (CHIPS). Default false. */
   partitioned?: boolean
+  /** The cookie's Priority attribute. Default: none. */
   priority?: 'low' | 'medium' | 'high'
   /** An external store: koa-session's shape, or any express-session store (one with `createSession`). */
   store?: KoaStore | SessionStore
