@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingMessage } from 'node:http'
 
 /**
  * The few parts of Koa that sessionkit/koa uses, written as structural types so that sessionkit needs
@@ -23,8 +23,6 @@ export interface KoaContext {
   readonly app: KoaApplication
   /** Node's request: its Cookie header is read. */
   readonly req: IncomingMessage
-  /** Node's response. */
-  readonly res: ServerResponse
   /** The request's full URL (Koa's `ctx.href`). */
   readonly href: string
   /** The Host header's host and port, `''` without one. */
