@@ -53,7 +53,10 @@ const guide: DefaultTheme.SidebarItem[] = [
   },
   {
     text: 'Frameworks',
-    items: [{ text: 'Express, connect and node:http', link: '/frameworks/' }],
+    items: [
+      { text: 'Express, connect and node:http', link: '/frameworks/' },
+      { text: 'Koa', link: '/frameworks/koa' },
+    ],
   },
   {
     text: 'Contributing',
