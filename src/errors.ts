@@ -13,6 +13,7 @@ export type SessionErrorCode =
   | 'SESSION_SERIALIZE' // the session's data cannot be turned into JSON, or is too large
   | 'SESSION_GONE' // an operation on a session that was destroyed or replaced
   | 'SESSION_CONFLICT' // a save that kept finding the session changed by other requests
+  | 'SESSION_COMMITTED' // the Web API's session was changed after its commit, when the change could no longer be stored
 
 /** An error raised by sessionkit, with a machine-readable `code` and an HTTP `status`. */
 export class SessionError extends Error {

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http'
 import type { Cookie } from './cookie.js'
 import { debug } from '../debug.js'
 import { warnOnce } from '../warn-once.js'
@@ -21,9 +20,7 @@ function say(cause: Cause, message: string): void {
 }
 
 /** A Secure cookie was withheld on a request that did not come over HTTPS as far as sessionkit can trust. */
-export function whyNotSent(req: IncomingMessage, proxy: boolean | undefined): void {
-  const header = req.headers['x-forwarded-proto']
-  const forwarded = (Array.isArray(header) ? header[0] : header)?.split(',')[0]?.trim().toLowerCase()
+export function whyNotSent(forwarded: string | undefined, proxy: boolean | undefined): void {
   if (forwarded === 'https' && proxy === false) {
     say('ignored-proxy', "sessionkit: not sending the Secure session cookie: the request says X-Forwarded-Proto: https, but the option proxy: false ignores it. Remove proxy: false (or set proxy: true) when a proxy you run terminates HTTPS.")
   } else if (forwarded === 'https') {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { Cookie } from './cookie.js'
 import { chunkName, splitSealed } from './chunks.js'
 import { SessionError } from '../errors.js'
-import { serializeData } from '../adapters/express/request.js'
+import { serializeData } from '../engine/snapshot.js'
 import { seal, type SealKey } from './seal.js'
 import type { Session } from '../engine/session.js'
 

@@ -1,5 +1,4 @@
 import { createSecretKey, type KeyObject } from 'node:crypto'
-import type { IncomingMessage } from 'node:http'
 import { sign, unsign } from 'cookie-signature'
 import { SessionError } from '../errors.js'
 import type { TamperReason } from '../engine/events.js'
@@ -190,8 +189,9 @@ export function rejectedCookieReason(header: string | undefined, name: string): 
   return values.some((value) => value.startsWith(SIGNED_PREFIX)) ? 'bad-signature' : 'unsigned'
 }
 
-/** A request as cookie-parser leaves it: the header's cookies parsed, the signed ones verified. */
-export interface ParsedCookiesRequest extends IncomingMessage {
+
+/** What a cookie parser that ran before the session left on the request (cookie-parser on Express: `req.cookies`, `req.signedCookies`, `req.secret`). */
+export interface ParsedCookies {
   cookies?: Record<string, unknown>
   signedCookies?: Record<string, unknown>
   secret?: unknown
@@ -204,16 +204,17 @@ export interface ParsedCookiesRequest extends IncomingMessage {
  * must still carry a signature one of `secrets` verifies (an unsigned value is refused).
  */
 export function readRequestSessionId(
-  req: ParsedCookiesRequest,
+  cookieHeader: string | undefined,
+  parsedCookies: ParsedCookies | undefined,
   name: string,
   secrets: readonly SigningKey[],
   verified?: VerifiedValues,
 ): FoundSessionId | undefined {
-  const fromHeader = readSignedSessionId(req.headers.cookie, name, secrets, verified)
+  const fromHeader = readSignedSessionId(cookieHeader, name, secrets, verified)
   if (fromHeader !== undefined) return fromHeader
-  const signedByParser = req.signedCookies?.[name]
+  const signedByParser = parsedCookies?.signedCookies?.[name]
   if (typeof signedByParser === 'string' && signedByParser !== '') return { id: signedByParser, value: undefined }
-  const parsed = req.cookies?.[name]
+  const parsed = parsedCookies?.cookies?.[name]
   return typeof parsed === 'string' ? verifyValue(parsed, secrets, verified) : undefined
 }
 
@@ -238,9 +239,9 @@ export class SigningKeys {
   }
 
   /** The keys for `req`, or the error to hand to `next()` when neither the option nor `req.secret` gives one. */
-  forRequest(req: ParsedCookiesRequest): RequestSigning | SessionError {
+  forRequest(parsedCookies: ParsedCookies | undefined): RequestSigning | SessionError {
     if (this.#fixed !== undefined) return this.#fixed
-    const secret = req.secret
+    const secret = parsedCookies?.secret
     if (!isSecret(secret)) {
       return new SessionError(
         'SESSION_CONFIG',

@@ -1,10 +1,11 @@
-import type { ServerResponse } from 'node:http'
 import { Cookie, type CookieOptions, type CookieRecord } from '../cookie/cookie.js'
 import { SessionError } from '../errors.js'
 import type { ExpiryReason, TamperReason } from './events.js'
-import { debug, keptValues, LAZY, RequestLifecycle, type LifecycleConfig, type LifecycleRequest } from './lifecycle.js'
+import { debug, keptValues, LAZY, RequestLifecycle, type LifecycleConfig } from './lifecycle.js'
+import type { RequestExchange } from './adapter.js'
 import { carriedParts, joinSealed, partOf } from '../cookie/chunks.js'
-import { expiredCookie as expiredHeader, sameAttributes, serializeData } from '../adapters/express/request.js'
+import { sameAttributes, serializeData } from './snapshot.js'
+import { expiredCookie as expiredHeader } from '../cookie/set-cookie.js'
 import { openSealed, type SealKey } from '../cookie/seal.js'
 import { ATTRIBUTES, COOKIE_SIZE_LIMIT, newSealedId, readPayload, sealedCookie, type Payload } from '../cookie/sealed-payload.js'
 import { Session, type RegenerateOptions } from './session.js'
@@ -78,14 +79,13 @@ export class CookieLifecycle extends RequestLifecycle {
 
   constructor(
     readonly cookieConfig: CookieModeConfig,
-    req: LifecycleRequest,
-    res: ServerResponse,
+    exchange: RequestExchange,
     next: (err?: unknown) => void,
     cookieOptions: CookieOptions,
   ) {
-    super(cookieConfig, req, res, next, cookieOptions, 'open')
+    super(cookieConfig, exchange, next, cookieOptions, 'open')
     // The same bound and quote rule as the store mode's ids: forged duplicates cost at most four opens.
-    this.values = sessionCookieValues(req.headers.cookie, cookieConfig.name).filter((value) => value !== '')
+    this.values = sessionCookieValues(exchange.cookieHeader, cookieConfig.name).filter((value) => value !== '')
   }
 
   start(): void {
@@ -177,7 +177,7 @@ export class CookieLifecycle extends RequestLifecycle {
     const { maxCookies } = this.cookieConfig
     for (const value of this.values) {
       // A split session's first cookie names how many parts follow; only the whole value opens.
-      const sealed = maxCookies === 1 ? value : joinSealed(value, maxCookies, (index) => partOf(this.req.headers.cookie, this.config.name, index))
+      const sealed = maxCookies === 1 ? value : joinSealed(value, maxCookies, (index) => partOf(this.exchange.cookieHeader, this.config.name, index))
       const opened = openSealed(sealed, this.cookieConfig.keys, this.config.name, maxCookies === 1 ? undefined : maxCookies * COOKIE_SIZE_LIMIT)
       if ('failure' in opened) {
         tampered ??= opened.failure
@@ -223,7 +223,7 @@ export class CookieLifecycle extends RequestLifecycle {
     if (!this.advance('open', 'committing')) return undefined
     // Decided here, inside the app's end and before anything is written, so that a session that cannot
     // be sealed fails the request cleanly; a streamed response decided it when its headers went out.
-    if (!this.res.headersSent) this.outgoing = this.decideCookie()
+    if (!this.exchange.headersSent) this.outgoing = this.decideCookie()
     return undefined
   }
 
@@ -261,7 +261,7 @@ export class CookieLifecycle extends RequestLifecycle {
   staleParts(kept: number, attributes: Cookie): string[] {
     const { maxCookies } = this.cookieConfig
     if (maxCookies === 1) return []
-    return carriedParts(this.req.headers.cookie, this.config.name, maxCookies, kept).map((part) => expiredHeader(part, attributes))
+    return carriedParts(this.exchange.cookieHeader, this.config.name, maxCookies, kept).map((part) => expiredHeader(part, attributes))
   }
 
   shouldSend(current: Session): boolean {
@@ -293,7 +293,7 @@ export class CookieLifecycle extends RequestLifecycle {
    */
   async save(target: Session): Promise<void> {
     if (this.goneIds?.has(target.id)) throw new SessionError('SESSION_GONE', 'sessionkit: cannot save a session that was destroyed or regenerated')
-    if (this.res.headersSent) {
+    if (this.exchange.headersSent) {
       throw new SessionError('SESSION_GONE', 'sessionkit: cannot save a cookie session after the response headers were sent; save before writing the body')
     }
     if (target !== this.current()) throw new SessionError('SESSION_GONE', 'sessionkit: cannot save a session that is no longer req.session')

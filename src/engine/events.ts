@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events'
-import type { IncomingMessage } from 'node:http'
 import type { SessionError } from '../errors.js'
 
 /**
@@ -48,8 +47,11 @@ export type SessionEvent =
 /** The names of the events. */
 export type SessionEventType = SessionEvent['type']
 
-/** Listens for every {@link SessionEvent}; `req` is the request it happened on. */
-export type SessionEventListener = (event: SessionEvent, req: IncomingMessage) => void
+/**
+ * Listens for every {@link SessionEvent}; `req` is the request it happened on, as the server gives it
+ * (Node's `IncomingMessage` under Express, the `Request` under the Web API).
+ */
+export type SessionEventListener<Req extends object = object> = (event: SessionEvent, req: Req) => void
 
 /** An event as a lifecycle reports it: the hub adds the mode. @internal */
 export type ReportedEvent = SessionEvent extends infer E ? (E extends SessionEvent ? Omit<E, 'mode'> : never) : never
@@ -68,7 +70,7 @@ export class SessionEvents {
     return this.emitter.listenerCount('event') > 0
   }
 
-  report(event: ReportedEvent, req: IncomingMessage): void {
+  report(event: ReportedEvent, req: object): void {
     if (!this.listened) return
     const full = { mode: this.mode, ...event } as SessionEvent
     for (const listener of this.emitter.listeners('event') as SessionEventListener[]) {

@@ -1,5 +1,5 @@
 import { SessionError } from '../errors.js'
-import { serializeData } from '../adapters/express/request.js'
+import { serializeData } from './snapshot.js'
 import type { Session } from './session.js'
 
 /**

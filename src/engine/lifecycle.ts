@@ -1,12 +1,11 @@
-import type { ServerResponse } from 'node:http'
-import { keepFromSharedCaches } from '../adapters/express/cache-headers.js'
 import { Cookie, type CookieOptions } from '../cookie/cookie.js'
 import { debug } from '../debug.js'
 import { whyBrowserDrops, whyNotSent } from '../cookie/diagnostics.js'
 import { SessionError } from '../errors.js'
 import type { ReportedEvent, SessionEvents } from './events.js'
-import { appendSetCookie, cookieAttributes, sameAttributes, type CookieAttributes, expiredCookie, isSecure, serializeData, toDictionaryMode } from '../adapters/express/request.js'
-import { guardEnd, holdResponse, type CommitSteps } from '../adapters/express/response-hold.js'
+import type { CommitSteps, RequestExchange } from './adapter.js'
+import { cookieAttributes, sameAttributes, serializeData, type Snapshot } from './snapshot.js'
+import { expiredCookie } from '../cookie/set-cookie.js'
 import { assertIntact, controllerKey, RESERVED_KEYS, Session, type RegenerateOptions, type SessionController, type SessionRequest } from './session.js'
 
 /**
@@ -45,14 +44,6 @@ export const LAZY: unique symbol = Symbol('sessionkit.lazy')
 /** What `req.session` holds: a session, the lazy placeholder, or nothing (destroyed, unset). */
 export type Slot = Session | typeof LAZY | null | undefined
 
-/** The session as the request found (or made) it: what "modified" is measured against. */
-export interface Snapshot {
-  readonly id: string
-  /** The data as JSON; the JSON text is kept rather than a hash: comparing strings is cheaper. */
-  readonly json: string
-  readonly attributes: CookieAttributes
-}
-
 /** What both modes are configured with. */
 export interface LifecycleConfig {
   /** The cookie's name. */
@@ -65,11 +56,9 @@ export interface LifecycleConfig {
   readonly cacheControl: boolean
 }
 
-/** A request as the lifecycle sees it. */
+/** What carries a request's session for the app, as the lifecycle sees it. */
 export interface LifecycleRequest extends SessionRequest {
   [controllerKey]?: RequestLifecycle
-  originalUrl?: string
-  secure?: boolean
 }
 
 /** One request's session; the modes (`StoreLifecycle`, `CookieLifecycle`) say where it lives. */
@@ -94,15 +83,20 @@ export abstract class RequestLifecycle implements SessionController, CommitSteps
   /** Whether the response is held for the commit (see {@link hold}). */
   #held = false
 
+  /** What carries `session` and `sessionID` for the app; every Session of this request names it as its `req`. */
+  readonly req: LifecycleRequest
+
   constructor(
     readonly config: LifecycleConfig,
-    readonly req: LifecycleRequest,
-    readonly res: ServerResponse,
+    /** The request and its response, as the adapter gives them. */
+    readonly exchange: RequestExchange,
+    /** Hands the request on to the app (or, with an error, to its error handling). */
     readonly next: (err?: unknown) => void,
     readonly cookieOptions: CookieOptions,
     initial: 'loading' | 'open',
   ) {
     this.#phase = initial
+    this.req = exchange.carrier as LifecycleRequest
   }
 
   get phase(): Phase {
@@ -118,14 +112,13 @@ export abstract class RequestLifecycle implements SessionController, CommitSteps
 
   /** Makes `req.session` lazy and, when the end may have work, holds the response; the mode then reads its cookie. */
   install(): void {
-    const { req, res } = this
-    toDictionaryMode(req, res)
+    const { req } = this
     req[controllerKey] = this
     Object.defineProperty(req, 'session', sessionProperty)
     Object.defineProperty(req, 'sessionID', sessionIdProperty)
-    if (this.holdsFromStart()) this.hold()
-    // Not held yet, maybe never: a second end is still ignored, as on every response express-session sees.
-    else guardEnd(res)
+    const holdNow = this.holdsFromStart()
+    this.#held = holdNow
+    this.exchange.attach(holdNow, this)
   }
 
   /**
@@ -140,9 +133,9 @@ export abstract class RequestLifecycle implements SessionController, CommitSteps
    * session and brought no cookie has nothing to commit, and so pays nothing for the hooks.
    */
   hold(): void {
-    if (this.#held || this.res.writableEnded) return
+    if (this.#held) return
     this.#held = true
-    holdResponse(this.req, this.res, this)
+    this.exchange.hold()
   }
 
   // --- what the app sees ----------------------------------------------------------------------
@@ -195,7 +188,7 @@ export abstract class RequestLifecycle implements SessionController, CommitSteps
     const cookie = new Cookie(this.cookieOptions)
     const { secure, sameSite } = this.cookieOptions
     if (secure === 'auto' || sameSite === 'auto') {
-      const overHttps = isSecure(this.req, this.config.proxy)
+      const overHttps = this.exchange.overHttps(this.config.proxy)
       if (secure === 'auto') cookie.secure = overHttps
       if (sameSite === 'auto') cookie.sameSite = overHttps ? 'none' : 'lax'
     }
@@ -291,8 +284,8 @@ export abstract class RequestLifecycle implements SessionController, CommitSteps
 
   /** The one place both modes add the session's Set-Cookie; a response that carries it must not sit in a shared cache. */
   appendSetCookie(header: string): void {
-    appendSetCookie(this.res, header)
-    if (this.config.cacheControl) keepFromSharedCaches(this.res)
+    this.exchange.appendSetCookie(header)
+    if (this.config.cacheControl) this.exchange.keepFromSharedCaches()
   }
 
   /**
@@ -300,11 +293,11 @@ export abstract class RequestLifecycle implements SessionController, CommitSteps
    * says so). Every cookie withheld, or that the browser will drop, is said why (see diagnostics.ts).
    */
   canSend(cookie: Cookie): boolean {
-    if (cookie.secure !== true || isSecure(this.req, this.config.proxy)) {
+    if (cookie.secure !== true || this.exchange.overHttps(this.config.proxy)) {
       whyBrowserDrops(cookie, this.config.name)
       return true
     }
-    whyNotSent(this.req, this.config.proxy)
+    whyNotSent(this.exchange.forwardedProto(), this.config.proxy)
     return false
   }
 
@@ -313,7 +306,7 @@ export abstract class RequestLifecycle implements SessionController, CommitSteps
   /** Reports an event of this request to the middleware's listeners; events never carry an id. */
   report(event: ReportedEvent): void {
     if (!this.config.events.listened) return
-    this.config.events.report(event.type === 'storeError' ? { ...event, error: this.withoutIds(event.error) } : event, this.req)
+    this.config.events.report(event.type === 'storeError' ? { ...event, error: this.withoutIds(event.error) } : event, this.exchange.origin)
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { SessionError } from '../errors.js'
 import type { ParsedOptions } from '../options/session-options.js'
-import { sameAttributes, type CookieAttributes } from '../adapters/express/request.js'
+import { sameAttributes, type CookieAttributes } from './snapshot.js'
 import type { Session } from './session.js'
 
 /**

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http'
 import { Cookie, type CookieRecord } from '../cookie/cookie.js'
 import { SessionError } from '../errors.js'
 import type { SessionStore } from '../store/contract.js'
@@ -13,8 +12,8 @@ export interface RegenerateOptions {
   keep?: readonly string[]
 }
 
-/** The request a session belongs to, as far as a session needs it. */
-export interface SessionRequest extends IncomingMessage {
+/** What carries a session for the app (Express's `req`, the Web API's handle), as far as a session needs it. */
+export interface SessionRequest {
   sessionID?: string
   sessionStore?: SessionStore
   session?: unknown

@@ -5,7 +5,7 @@ import type { Session } from './session.js'
 import { writesOf, type WriteDone } from './write-queue.js'
 import type { SessionRecord, SessionStore } from '../store/store.js'
 import { callStore, storeCall } from '../store/call.js'
-import { serializeData } from '../adapters/express/request.js'
+import { serializeData } from './snapshot.js'
 import { recordProblem } from '../store/record.js'
 
 /**

@@ -1,12 +1,13 @@
 import type { KeyObject } from 'node:crypto'
-import type { ServerResponse } from 'node:http'
 import type { CookieOptions } from '../cookie/cookie.js'
 import { SessionError } from '../errors.js'
-import { debug, keptValues, LAZY, RequestLifecycle, type LifecycleRequest } from './lifecycle.js'
+import { debug, keptValues, LAZY, RequestLifecycle } from './lifecycle.js'
 import { goneError } from './merge.js'
 import type { ParsedOptions } from '../options/session-options.js'
 import { oversizeError, recordProblem, sessionLabel } from '../store/record.js'
-import { cookieAttributes, sameAttributes, type CookieAttributes, serializeCookie } from '../adapters/express/request.js'
+import { cookieAttributes, sameAttributes, type CookieAttributes } from './snapshot.js'
+import { serializeCookie } from '../cookie/set-cookie.js'
+import type { RequestExchange } from './adapter.js'
 import { jsonWithinIfAny, serializeWithin } from './json-size.js'
 import { assertIntact, Session, type RegenerateOptions } from './session.js'
 import { indexSession, unindexSession } from '../store/owner-index.js'
@@ -52,15 +53,14 @@ export class StoreLifecycle extends RequestLifecycle implements TouchSteps {
 
   constructor(
     readonly context: StoreModeContext,
-    req: LifecycleRequest,
-    res: ServerResponse,
+    exchange: RequestExchange,
     next: (err?: unknown) => void,
     cookieOptions: CookieOptions,
     /** The secrets for this request (the option's, or cookie-parser's `req.secret`), and what they verified before. */
     readonly signing: RequestSigning,
   ) {
-    const found = readRequestSessionId(req, context.options.name, signing.keys, signing.verified)
-    super(context.options, req, res, next, cookieOptions, found === undefined ? 'open' : 'loading')
+    const found = readRequestSessionId(exchange.cookieHeader, exchange.parsed, context.options.name, signing.keys, signing.verified)
+    super(context.options, exchange, next, cookieOptions, found === undefined ? 'open' : 'loading')
     this.cookieId = found?.id
     this.cookieValue = found?.value
     this.access = storeAccess(context.options.store, context.options.storeTimeout)
@@ -117,7 +117,7 @@ export class StoreLifecycle extends RequestLifecycle implements TouchSteps {
   /** Hands the request on; an asynchronous `genid` cannot run inside a getter, so its id is made first. */
   proceed(): void {
     if (!this.options.genidIsAsync || this.slot !== LAZY || this.id !== undefined) return this.next()
-    makeIdAsync(this.options.genid, this.req).then((id) => {
+    makeIdAsync(this.options.genid, this.exchange.origin).then((id) => {
       this.id = id
       this.next()
     }, this.next)
@@ -146,7 +146,7 @@ export class StoreLifecycle extends RequestLifecycle implements TouchSteps {
   }
 
   getId(): string {
-    return (this.id ??= makeId(this.options.genid, this.req))
+    return (this.id ??= makeId(this.options.genid, this.exchange.origin))
   }
 
   /** `req.session = null` (or `delete req.session`): with `unset: 'destroy'` the end destroys the session. */
@@ -181,7 +181,7 @@ export class StoreLifecycle extends RequestLifecycle implements TouchSteps {
   /** A new session: a fresh id (unless one was already handed out for it) and the configured cookie. */
   generate(): Session {
     let id = this.id
-    if (id === undefined || id === this.cookieId || this.goneIds?.has(id)) id = makeId(this.options.genid, this.req)
+    if (id === undefined || id === this.cookieId || this.goneIds?.has(id)) id = makeId(this.options.genid, this.exchange.origin)
     this.saved = undefined
     return this.adoptNew(id, this.newCookie())
   }
@@ -371,7 +371,7 @@ export class StoreLifecycle extends RequestLifecycle implements TouchSteps {
     this.noteGone(target)
     this.report({ type: 'regenerated' })
     const kept = keptValues(target, options.keep)
-    const nextId = this.options.genidIsAsync ? makeIdAsync(this.options.genid, this.req) : undefined
+    const nextId = this.options.genidIsAsync ? makeIdAsync(this.options.genid, this.exchange.origin) : undefined
     // A genid that fails before the destroy answers would be an unhandled rejection (a crash on Node
     // 20) until it is awaited below, where its error reaches the caller.
     nextId?.catch(() => undefined)

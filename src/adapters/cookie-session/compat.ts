@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { serialize, type SerializeOptions } from 'cookie'
 import onHeaders from 'on-headers'
-import { keepFromSharedCaches } from '../express/cache-headers.js'
+import { keepFromSharedCaches } from '../express/exchange.js'
 import { carriedParts, chunkName, joinSealed, MAX_COOKIES, partOf, splitSealed } from '../../cookie/chunks.js'
 import { readLegacyCookie } from './legacy.js'
 import { attributeProblem, parseCompatOptions, type CompatConfig, type CookieSessionCompatOptions, type CookieSessionCookieOptions } from './options.js'

@@ -1,8 +1,7 @@
 import { IncomingMessage, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
-import { Cookie, pathMatches, type CookieOptions } from '../../cookie/cookie.js'
+import { pathMatches, type CookieOptions } from '../../cookie/cookie.js'
 import { outsidePath } from '../../cookie/diagnostics.js'
-import { SessionError } from '../../errors.js'
 import { controllerKey } from '../../engine/session.js'
 
 /**
@@ -53,9 +52,13 @@ export function isSecure(req: RoutedRequest, proxy: boolean | undefined): boolea
   if ((req.socket as TLSSocket | undefined)?.encrypted === true) return true
   if (proxy === false) return false
   if (proxy !== true) return req.secure === true
+  return forwardedProto(req) === 'https'
+}
+
+/** The first protocol a proxy's `X-Forwarded-Proto` names, lowercased. */
+export function forwardedProto(req: IncomingMessage): string | undefined {
   const header = req.headers['x-forwarded-proto']
-  const first = (Array.isArray(header) ? header[0] : header)?.split(',')[0]
-  return first?.trim().toLowerCase() === 'https'
+  return (Array.isArray(header) ? header[0] : header)?.split(',')[0]?.trim().toLowerCase()
 }
 
 /** The request's path before any router stripped a mount point from `req.url`. */
@@ -78,55 +81,7 @@ export function requestPath(req: RoutedRequest): string {
  */
 export const RESPONSE_HEADERS: readonly string[] = ['content-type', 'content-length', 'content-encoding', 'etag', 'last-modified', 'location', 'set-cookie']
 
-/** The session's data as JSON, without its cookie: what "modified" is measured on. */
-export function serializeData(current: object): string {
-  // The cookie is left out so that touching the session does not count as changing it.
-  const { cookie: _cookie, ...data } = current as Record<string, unknown>
-  try {
-    return JSON.stringify(data)
-  } catch (err) {
-    throw new SessionError('SESSION_SERIALIZE', `sessionkit: the session's data cannot be stored as JSON: ${err instanceof Error ? err.message : String(err)}`, {
-      cause: err,
-    })
-  }
-}
 
-/** The cookie's attributes apart from its moving expiry: a change here is a change to save. */
-export interface CookieAttributes {
-  readonly originalMaxAge: number | null
-  readonly absoluteExpires: number | undefined
-  readonly path: string
-  readonly domain: string | undefined
-  readonly secure: boolean | undefined
-  readonly httpOnly: boolean
-  readonly sameSite: Cookie['sameSite']
-  readonly partitioned: boolean | undefined
-  readonly priority: Cookie['priority']
-}
-
-/** The attributes of `cookie` now, to compare with {@link sameAttributes} later. */
-export function cookieAttributes(cookie: Cookie): CookieAttributes {
-  const { originalMaxAge, path, domain, secure, httpOnly, sameSite, partitioned, priority } = cookie
-  return { originalMaxAge, absoluteExpires: cookie.absoluteExpires?.getTime(), path, domain, secure, httpOnly, sameSite, partitioned, priority }
-}
-
-/**
- * Whether `cookie` still has the attributes `found` recorded. Compared field by field: building a key
- * string for each comparison (numbers and all) was a visible part of a request that reads its session.
- */
-export function sameAttributes(found: CookieAttributes, cookie: Cookie): boolean {
-  return (
-    Object.is(found.originalMaxAge, cookie.originalMaxAge) &&
-    found.path === cookie.path &&
-    found.httpOnly === cookie.httpOnly &&
-    found.domain === cookie.domain &&
-    found.secure === cookie.secure &&
-    found.sameSite === cookie.sameSite &&
-    found.partitioned === cookie.partitioned &&
-    found.priority === cookie.priority &&
-    Object.is(found.absoluteExpires, cookie.absoluteExpires?.getTime())
-  )
-}
 
 const scratchA = Symbol('sessionkit.scratchA')
 const scratchB = Symbol('sessionkit.scratchB')
@@ -170,23 +125,7 @@ function dictionary(target: object, nodePrototype: object): void {
   Reflect.deleteProperty(object, scratchB)
 }
 
-/** A Set-Cookie value; an attribute the app set at run time that cannot be sent is a SessionError. */
-export function serializeCookie(cookie: Cookie, name: string, value: string): string {
-  try {
-    return cookie.serialize(name, value)
-  } catch (err) {
-    throw new SessionError('SESSION_COOKIE_OPTIONS', `sessionkit: the session cookie cannot be sent: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
-  }
-}
 
-/** An expired Set-Cookie for `name` with the path, domain and flags of `attributes`: how a browser forgets a cookie. */
-export function expiredCookie(name: string, attributes: Cookie): string {
-  const cleared = new Cookie({ path: attributes.path, domain: attributes.domain, httpOnly: attributes.httpOnly })
-  if (typeof attributes.secure === 'boolean') cleared.secure = attributes.secure
-  cleared.sameSite = attributes.sameSite
-  cleared.expires = new Date(0)
-  return serializeCookie(cleared, name, '')
-}
 
 /**
  * Adds one Set-Cookie header next to those the app (or another middleware) already set. The header is

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Socket } from 'node:net'
 import onHeaders from 'on-headers'
+import type { CommitSteps } from '../../engine/adapter.js'
 import { RESPONSE_HEADERS } from './request.js'
 
 /**
@@ -16,30 +17,6 @@ import { RESPONSE_HEADERS } from './request.js'
  * it sees), and an app that ran under it must not start crashing. Node's error still reaches a
  * callback given to that `end`. @internal
  */
-
-/** What the hold asks of the request's lifecycle. */
-export interface CommitSteps {
-  /**
-   * Right before the headers are written: add the session's Set-Cookie. A throw fails the request: before
-   * anything was written when it happens inside the app's `end`, by cutting the response off otherwise.
-   */
-  writeHeaders(): void
-  /**
-   * At the app's first `end`: the store work the end must wait for, or undefined when there is none. A
-   * throw is a failure like a rejection.
-   */
-  commit(): Promise<void> | undefined
-  /** After the app's end has been passed on: work that may not delay the response (a touch). */
-  afterEnd(): void
-  /**
-   * The commit failed: no cookie may be written for this request any more. `replaced` says whether the
-   * error handlers answer instead (false: the app's answer stands, because its headers are out or it is
-   * itself a failure).
-   */
-  failed(err: unknown, replaced: boolean): void
-  /** Hands an error to the app's error handlers. */
-  next(err: unknown): void
-}
 
 /** Where the hold is: the response is the app's, held for the commit, passed on, or failed. */
 type HoldPhase = 'open' | 'ending' | 'held' | 'passed' | 'failed'

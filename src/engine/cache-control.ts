@@ -1,5 +1,3 @@
-import type { ServerResponse } from 'node:http'
-
 /**
  * `Cache-Control: private` for a response that carries the session's Set-Cookie. A shared cache (a
  * CDN, a corporate proxy) that stored such a response would hand one user's session cookie to the next
@@ -9,27 +7,23 @@ import type { ServerResponse } from 'node:http'
  */
 
 /**
- * Adds `private` to the response's Cache-Control unless it already says `private` or `no-store`
- * (anything stricter the app set stays as it is; `public`, which `private` contradicts, goes).
+ * The Cache-Control a response that carries the session cookie must have, given the one the app set
+ * (`cacheControl`, however a server holds it), or undefined when that one may stand: `private` is added
+ * unless it already says `private` or `no-store` (anything stricter the app set stays as it is;
+ * `public`, which `private` contradicts, goes).
  */
-export function keepFromSharedCaches(res: ServerResponse): void {
-  if (res.headersSent) return
-  const cacheControl = res.getHeader('Cache-Control')
-  if (cacheControl === undefined) {
-    // Most responses have none: the same result as below, without parsing an empty list.
-    res.setHeader('Cache-Control', 'private')
-    return
-  }
+export function privateCacheControl(cacheControl: string | number | readonly string[] | null | undefined): string | undefined {
+  // Most responses have none: the same result as below, without parsing an empty list.
+  if (cacheControl === undefined || cacheControl === null) return 'private'
   const directives = listOf(cacheControl)
   const names = directives.map(directiveName)
   // `private="Set-Cookie"` names only some headers as private: the rest stays cacheable, so it does not count.
   const strict = names.includes('no-store') || directives.some((directive) => directive.toLowerCase() === 'private')
-  if (!strict) res.setHeader('Cache-Control', ['private', ...directives.filter((_, i) => names[i] !== 'public')].join(', '))
+  return strict ? undefined : ['private', ...directives.filter((_, i) => names[i] !== 'public')].join(', ')
 }
 
 /** The comma-separated items of a header, however it was set (a string, a number, an array); a quoted comma stays inside its item. */
-function listOf(value: string | number | readonly string[] | undefined): string[] {
-  if (value === undefined) return []
+function listOf(value: string | number | readonly string[]): string[] {
   const text = Array.isArray(value) ? value.join(',') : String(value)
   const items: string[] = []
   let start = 0
