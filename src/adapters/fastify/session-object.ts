@@ -39,8 +39,8 @@ function settle(promise: Promise<void>, callback: FastifySessionCallback | undef
   return undefined
 }
 
-/** The Fastify-side state of one request's session, and the methods @fastify/session has. */
-class FastifySession {
+/** The Fastify-side state of one request's session, and the methods @fastify/session has. @internal */
+export class FastifySession {
   readonly #binding: SessionBinding
   #baseline: string
   #saved = false
@@ -138,7 +138,7 @@ const OWN = new Set(['sessionId', 'encryptedSessionId', 'get', 'set', 'touch', '
  * `request.session` for one request. Reads of the method names give the Fastify methods; every other
  * property is read, written, listed and deleted on the engine's current session.
  */
-export function fastifySessionObject(binding: SessionBinding): FastifySessionObject {
+export function fastifySessionObject(binding: SessionBinding): { session: FastifySessionObject; state: FastifySession } {
   const own = new FastifySession(binding)
   const data = (): Record<string | symbol, unknown> => binding.current() as unknown as Record<string | symbol, unknown>
   const methods = new Map<string | symbol, unknown>()
@@ -146,7 +146,7 @@ export function fastifySessionObject(binding: SessionBinding): FastifySessionObj
     const member = (own as unknown as Record<string, unknown>)[name]
     if (typeof member === 'function') methods.set(name, member.bind(own))
   }
-  return new Proxy({} as FastifySessionObject, {
+  const session = new Proxy({} as FastifySessionObject, {
     get: (_target, key) => (methods.has(key) ? methods.get(key) : key === 'sessionId' ? own.sessionId : key === 'encryptedSessionId' ? own.encryptedSessionId : data()[key]),
     set: (_target, key, value) => {
       data()[key] = value
@@ -165,4 +165,5 @@ export function fastifySessionObject(binding: SessionBinding): FastifySessionObj
       return true
     },
   })
+  return { session, state: own }
 }
