@@ -39,7 +39,8 @@ export default session
 export { session, Store, MemoryStore, Session, SessionError }
 export { cookieSession, COOKIE_SIZE_LIMIT } from './adapters/express/cookie-session.js'
 export type { CookieSessionOptions, CookieSessionMiddleware, SealedSessionInfo } from './adapters/express/cookie-session.js'
-export type { SessionEvent, SessionEventListener, SessionEventType, SessionMode, TamperReason, ExpiryReason } from './engine/events.js'
+export type { SessionEventListener } from './adapters/express/middleware.js'
+export type { SessionEvent, SessionEventType, SessionMode, TamperReason, ExpiryReason } from './engine/events.js'
 export { generateSessionId } from './engine/genid.js'
 export { MemoryIndex, RedisIndex, scanSessionsOf } from './store/owner-index.js'
 export type { SessionIndex, RedisSetClient, IoRedisSetClient } from './store/owner-index.js'

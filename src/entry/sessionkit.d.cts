@@ -45,7 +45,7 @@ declare namespace sessionkit {
   export import CookieSessionMiddleware = cookieSessionModule.CookieSessionMiddleware
   export import SealedSessionInfo = cookieLifecycle.SealedSessionInfo
   export import SessionEvent = events.SessionEvent
-  export import SessionEventListener = events.SessionEventListener
+  export import SessionEventListener = middleware.SessionEventListener
   export import SessionEventType = events.SessionEventType
   export import SessionMode = events.SessionMode
   export import TamperReason = events.TamperReason

@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { CookieLifecycle } from '../../engine/cookie-mode.js'
 import type { SessionEventListener } from '../../engine/events.js'
-import { parseCookieSessionOptions, type CookieSessionOptions } from '../../options/cookie-session-options.js'
+import { parseCookieSessionOptions, type CookieSessionOptions } from '../../options/sealed-cookie-options.js'
 import { ExpressExchange } from './exchange.js'
 import type { NextFunction } from './middleware.js'
 import { enterRequest } from './request.js'
 
 export type { SealedSessionInfo } from '../../engine/cookie-mode.js'
-export type { CookieSessionOptions } from '../../options/cookie-session-options.js'
+export { CookieSessionOptions } from '../../options/sealed-cookie-options.js'
 
 /** The middleware `cookieSession()` returns; it works with Express 4 and 5, connect and `node:http`. */
 export interface CookieSessionMiddleware {

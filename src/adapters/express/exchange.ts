@@ -12,28 +12,21 @@ import { appendSetCookie, forwardedProto, isSecure, toDictionaryMode, type Route
 export class ExpressExchange implements RequestExchange {
   /** The lifecycle's commit steps, known once the session is set up on `req`. */
   #steps: CommitSteps | undefined
+  // Fields, not getters: the engine reads them on every request, and `req` is all of them.
+  readonly carrier: object
+  readonly origin: object
+  readonly parsed: ParsedCookies
+  readonly cookieHeader: string | undefined
 
   constructor(
     readonly req: RoutedRequest & ParsedCookies,
     readonly res: ServerResponse,
   ) {
     toDictionaryMode(req, res)
-  }
-
-  get carrier(): object {
-    return this.req
-  }
-
-  get origin(): object {
-    return this.req
-  }
-
-  get cookieHeader(): string | undefined {
-    return this.req.headers.cookie
-  }
-
-  get parsed(): ParsedCookies {
-    return this.req
+    this.carrier = req
+    this.origin = req
+    this.parsed = req
+    this.cookieHeader = req.headers.cookie
   }
 
   overHttps(proxy: boolean | undefined): boolean {

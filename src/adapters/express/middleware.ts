@@ -1,11 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { SessionError } from '../../errors.js'
-import type { SessionEventListener } from '../../engine/events.js'
+import type { SessionEventListener as EventListener } from '../../engine/events.js'
 import { debug } from '../../debug.js'
 import type { SessionOptions } from '../../options/session-options.js'
 import { StoreSessions } from '../../engine/store-sessions.js'
 import { ExpressExchange } from './exchange.js'
 import { enterRequest } from './request.js'
+
+/** Listens for every session event; `req` is the request it happened on (Node's, under Express). */
+export type SessionEventListener<Req extends object = IncomingMessage> = EventListener<Req>
 
 /** The `next` of Express and connect: called with an error to hand it to the error handlers. */
 export type NextFunction = (err?: unknown) => void

@@ -8,7 +8,7 @@ import type { SessionEventListener, SessionEvents } from '../../engine/events.js
 import type { Session } from '../../engine/session.js'
 import { StoreSessions } from '../../engine/store-sessions.js'
 import { SessionError } from '../../errors.js'
-import { parseCookieSessionOptions, type CookieSessionOptions } from '../../options/cookie-session-options.js'
+import { parseCookieSessionOptions, type CookieSessionOptions } from '../../options/sealed-cookie-options.js'
 import type { SessionOptions } from '../../options/session-options.js'
 import type { SessionStore } from '../../store/contract.js'
 import type { StoreErrorListener } from '../express/middleware.js'
