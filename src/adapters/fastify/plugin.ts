@@ -130,7 +130,9 @@ function addCookies(reply: FastifyReply, values: readonly string[]): void {
   if (values.length === 0) return
   const existing = reply.getHeader('set-cookie')
   const before = existing === undefined ? [] : Array.isArray(existing) ? existing.map(String) : [String(existing)]
-  reply.header('set-cookie', [...before, ...values])
+  const all = [...before, ...values]
+  // One cookie stays a string, as @fastify/cookie leaves it: `inject()` and other hooks see the same header.
+  reply.header('set-cookie', all.length === 1 ? all[0] : all)
 }
 
 // Fastify reads these marks, which fastify-plugin would set: the plugin's decorations and hooks reach
