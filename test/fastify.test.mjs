@@ -247,6 +247,24 @@ describe("@fastify/session's README examples run with only the import changed", 
     await app.close()
   })
 
+  test('fastify.decryptSession opens the session a cookie names, outside a request', async () => {
+    const store = jsonStore()
+    const app = await build(kitSession, { secret: SECRET, store }, routes)
+    const first = await send(app, '/count')
+    const { sessionId } = app.parseCookie(first.cookie)
+    const request = {}
+    await new Promise((resolve, reject) => app.decryptSession(sessionId, request, (error) => (error ? reject(error) : resolve())))
+    assert.equal(request.session.n, 1)
+    const withOptions = {}
+    await new Promise((resolve) => app.decryptSession(sessionId, withOptions, { maxAge: 86_400_000 }, resolve))
+    assert.ok(withOptions.session.cookie.expires.getTime() > Date.now() + 86_000_000)
+    const forged = {}
+    await new Promise((resolve) => app.decryptSession(sign('nobody'), forged, resolve))
+    assert.equal(forged.session.n, undefined)
+    assert.notEqual(forged.session.sessionId, 'nobody')
+    await app.close()
+  })
+
   test('the named export and the MemoryStore work as there', async () => {
     const { MemoryStore } = await import('sessionkit/fastify')
     const app = await build(namedKitSession, { secret: SECRET, store: new MemoryStore() }, routes)

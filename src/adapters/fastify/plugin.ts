@@ -13,7 +13,7 @@ import { webSessions, type SessionHandle } from '../web/web-sessions.js'
 import { encryptedId, engineCookieHeader, fastifySetCookie } from './cookie-value.js'
 import { cookieFor, parseFastifyOptions, type FastifyConfig, type LoadInput } from './options.js'
 import { fastifySessionObject, type FastifySession } from './session-object.js'
-import type { FastifySessionObject, FastifySessionOptions, FastifySessionPlugin } from './types.js'
+import type { FastifyCookieOptions, FastifySessionCallback, FastifySessionObject, FastifySessionOptions, FastifySessionPlugin } from './types.js'
 
 /** What onSend needs of each request whose session was loaded. */
 interface Loaded {
@@ -67,22 +67,47 @@ function register(fastify: FastifyInstance, options: FastifySessionOptions, done
   fastify.decorateRequest('sessionStore', { getter: () => store })
   fastify.decorateRequest('session', null as unknown as FastifySessionObject)
 
+  /** Sets `carrier.session` (the request's, or the object given to decryptSession) for a loaded handle. */
+  const attach = (handle: SessionHandle, carrier: { session: unknown }): FastifySession | undefined => {
+    if (handle.session === undefined || handle.session === null) return undefined
+    const { session, state } = fastifySessionObject({
+      current: () => handle.session as Session,
+      sign,
+      destroyed: () => {
+        carrier.session = null
+      },
+    })
+    carrier.session = session
+    return state
+  }
+
+  fastify.decorate('decryptSession', (cookieValue: string, carrier: object, optsOrCallback: FastifyCookieOptions | FastifySessionCallback, callback?: FastifySessionCallback) => {
+    const opts = typeof optsOrCallback === 'function' ? {} : optsOrCallback
+    const done = (typeof optsOrCallback === 'function' ? optsOrCallback : callback) as FastifySessionCallback
+    // A request of its own, at the cookie's path over HTTPS, that carries only this cookie.
+    const headers = new Headers()
+    const cookie = engineCookieHeader(`${config.cookieName}=${cookieValue}`, config.cookieName, config.cookiePrefix)
+    if (cookie !== undefined) headers.set('cookie', cookie)
+    const input: LoadInput = { url: `https://localhost${config.cookie.path || '/'}`, headers }
+    origins.set(input, carrier as FastifyRequest)
+    sessions.load(input, { secure: true }).then(
+      (handle) => {
+        const target = carrier as { session: FastifySessionObject | null }
+        if (attach(handle, target) !== undefined && Object.keys(opts).length > 0) target.session?.options(opts)
+        done()
+      },
+      (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+    )
+  })
+
   fastify.addHook('onRequest', async (request) => {
     // As @fastify/session: an empty object until the session is there (outside `cookie.path`, for good).
     request.session = {} as FastifySessionObject
     const input = loadInput(request, config)
     origins.set(input, request)
     const handle = await sessions.load(input, { secure: request.protocol === 'https' })
-    if (handle.session === undefined || handle.session === null) return
-    const { session, state } = fastifySessionObject({
-      current: () => handle.session as Session,
-      sign,
-      destroyed: () => {
-        ;(request as { session: FastifySessionObject | null }).session = null
-      },
-    })
-    loaded.set(request, { handle, state })
-    request.session = session
+    const state = attach(handle, request)
+    if (state !== undefined) loaded.set(request, { handle, state })
   })
 
   fastify.addHook('onSend', async (request, reply, payload) => {

@@ -20,6 +20,15 @@ declare module 'fastify' {
     cookie: Cookie
   }
 
+  interface FastifyInstance {
+    /**
+     * Opens the session that a cookie value (`fastify.parseCookie(header)[cookieName]`) names outside a
+     * request's hooks, and sets it as `request.session`; `cookieOpts` are set on it as `options()` does.
+     */
+    decryptSession<Request extends object = FastifyRequest>(sessionId: string, request: Request, cookieOpts: FastifyCookieOptions, callback: FastifySessionCallback): void
+    decryptSession<Request extends object = FastifyRequest>(sessionId: string, request: Request, callback: FastifySessionCallback): void
+  }
+
   interface FastifyRequest {
     /** The request's session: its data as properties, and the methods of @fastify/session's. */
     session: FastifySessionObject

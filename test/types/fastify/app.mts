@@ -49,4 +49,8 @@ app.get('/callbacks', (request, reply) => {
   })
 })
 
+app.addHook('preHandler', (request, reply, next) => {
+  request.session.destroy(next)
+})
+
 export default app
