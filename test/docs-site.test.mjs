@@ -44,6 +44,7 @@ const REQUIRED_PAGES = [
   'guide/performance.html',
   'guide/differences.html',
   'frameworks/index.html',
+  'frameworks/fastify.html',
   'api/index.html',
   'architecture.html',
   'performance.html',

@@ -52,7 +52,10 @@ const guide: DefaultTheme.SidebarItem[] = [
   },
   {
     text: 'Frameworks',
-    items: [{ text: 'Express, connect and node:http', link: '/frameworks/' }],
+    items: [
+      { text: 'Express, connect and node:http', link: '/frameworks/' },
+      { text: 'Fastify', link: '/frameworks/fastify' },
+    ],
   },
   {
     text: 'Contributing',
