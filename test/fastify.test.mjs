@@ -426,6 +426,19 @@ describe('a store that fails', () => {
     })
   }
 
+  test('a store whose get throws instead of answering gives a 503 (store unavailable) with a message', async () => {
+    const store = jsonStore()
+    const app = await build(kitSession, { secret: SECRET, store }, routes)
+    const first = await send(app, '/count')
+    store.get = () => {
+      throw new Error('connection lost')
+    }
+    const response = await send(app, '/count', { cookie: first.cookie })
+    assert.equal(response.status, 503)
+    assert.match(response.body.message, /store|session/i)
+    await app.close()
+  })
+
   test('a store that never answers gives a 503 within storeTimeout, over a real socket (port 7430)', async () => {
     const store = jsonStore({ hang: 'get' })
     const app = Fastify()

@@ -9,12 +9,6 @@ import { configError } from '../../errors.js'
 import type { SessionOptions } from '../../options/session-options.js'
 import type { FastifyCookieOptions, FastifySessionOptions } from './types.js'
 
-/** What a load is given for a request: the Web API's request shape. @internal */
-export interface LoadInput {
-  readonly url: string
-  readonly headers: Headers
-}
-
 /** The options after checking, in the form the plugin uses. @internal */
 export interface FastifyConfig {
   /** The options of the engine, without `cookie` and `genid`, which need the request. */

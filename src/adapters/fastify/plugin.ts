@@ -9,9 +9,9 @@ import { signingKeys, signSessionId } from '../../cookie/signature.js'
 import { privateCacheControl } from '../../engine/cache-control.js'
 import type { Session } from '../../engine/session.js'
 import { MemoryStore } from '../../store/memory/memory-store.js'
-import { webSessions, type SessionHandle } from '../web/web-sessions.js'
+import { webSessions, type SessionHandle, type WebRequest } from '../web/web-sessions.js'
 import { encryptedId, engineCookieHeader, fastifySetCookie } from './cookie-value.js'
-import { cookieFor, parseFastifyOptions, type FastifyConfig, type LoadInput } from './options.js'
+import { cookieFor, parseFastifyOptions, type FastifyConfig } from './options.js'
 import { fastifySessionObject, type FastifySession } from './session-object.js'
 import type { FastifyCookieOptions, FastifySessionCallback, FastifySessionObject, FastifySessionOptions, FastifySessionPlugin } from './types.js'
 
@@ -25,10 +25,10 @@ interface Loaded {
 const loaded = new WeakMap<FastifyRequest, Loaded>()
 
 /** The Fastify request behind each load's input, for `idGenerator(request)`. */
-const origins = new WeakMap<LoadInput, FastifyRequest>()
+const origins = new WeakMap<WebRequest, FastifyRequest>()
 
 /** The `{ url, headers }` the engine loads from: the request's headers, its session cookie in the engine's form. */
-function loadInput(request: FastifyRequest, config: FastifyConfig): LoadInput {
+function loadInput(request: FastifyRequest, config: FastifyConfig): WebRequest {
   const headers = new Headers()
   for (const [name, value] of Object.entries(request.headers)) {
     if (name === 'cookie' || value === undefined) continue
@@ -41,7 +41,7 @@ function loadInput(request: FastifyRequest, config: FastifyConfig): LoadInput {
 }
 
 /** Whether the URL's scheme, as the load input gives it, is https. */
-function overHttps(input: LoadInput): boolean {
+function overHttps(input: WebRequest): boolean {
   return input.url.startsWith('https:')
 }
 
@@ -59,7 +59,7 @@ function register(fastify: FastifyInstance, options: FastifySessionOptions, done
     ...config.engine,
     store,
     cookie: (input) => cookieFor(config.cookie, overHttps(input)),
-    ...(idGenerator ? { genid: (input: LoadInput) => idGenerator(origins.get(input)) } : {}),
+    ...(idGenerator ? { genid: (input: WebRequest) => idGenerator(origins.get(input)) } : {}),
   })
   const [firstSecret] = signingKeys(typeof config.engine.secret === 'string' ? [config.engine.secret] : (config.engine.secret as string[]))
   const sign = (id: string): string => encryptedId(signSessionId(id, firstSecret!))
@@ -88,7 +88,7 @@ function register(fastify: FastifyInstance, options: FastifySessionOptions, done
     const headers = new Headers()
     const cookie = engineCookieHeader(`${config.cookieName}=${cookieValue}`, config.cookieName, config.cookiePrefix)
     if (cookie !== undefined) headers.set('cookie', cookie)
-    const input: LoadInput = { url: `https://localhost${config.cookie.path || '/'}`, headers }
+    const input: WebRequest = { url: `https://localhost${config.cookie.path || '/'}`, headers }
     origins.set(input, carrier as FastifyRequest)
     sessions.load(input, { secure: true }).then(
       (handle) => {
