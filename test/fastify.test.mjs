@@ -321,6 +321,24 @@ describe('request.session', () => {
     await app.close()
   })
 
+  test("the app's own cookies are sent once each, beside the session's", async () => {
+    const seen = {}
+    for (const [name, plugin] of Object.entries(PLUGINS)) {
+      const app = await build(plugin, { secret: SECRET }, (scope) => {
+        scope.get('/both', async (request, reply) => {
+          reply.setCookie('theme', 'dark', { path: '/' })
+          reply.header('set-cookie', 'plain=1; Path=/')
+          request.session.n = 1
+          return 'ok'
+        })
+      })
+      seen[name] = (await send(app, '/both')).setCookies.map(({ name: cookie }) => cookie).sort()
+      await app.close()
+    }
+    assert.deepEqual(seen.kit, seen.real)
+    assert.deepEqual(seen.kit, ['plain', 'sessionId', 'theme'])
+  })
+
   test('request.sessionStore is the store', async () => {
     const store = jsonStore()
     const app = await build(kitSession, { secret: SECRET, store }, (scope) => {

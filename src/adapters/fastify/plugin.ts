@@ -150,14 +150,11 @@ function clearingCookie(config: FastifyConfig): string {
   return `${config.cookieName}=; Max-Age=0${domain}; Path=${config.cookie.path || '/'}; Expires=Thu, 01 Jan 1970 00:00:00 GMT; SameSite=Lax`
 }
 
-/** Adds the session's Set-Cookie values beside any the app or @fastify/cookie set. */
+/** Adds the session's Set-Cookie values beside any the app or @fastify/cookie set (Fastify appends them). */
 function addCookies(reply: FastifyReply, values: readonly string[]): void {
   if (values.length === 0) return
-  const existing = reply.getHeader('set-cookie')
-  const before = existing === undefined ? [] : Array.isArray(existing) ? existing.map(String) : [String(existing)]
-  const all = [...before, ...values]
-  // One cookie stays a string, as @fastify/cookie leaves it: `inject()` and other hooks see the same header.
-  reply.header('set-cookie', all.length === 1 ? all[0] : all)
+  // One cookie alone stays a string, as @fastify/cookie leaves it: `inject()` and later hooks see the same header.
+  reply.header('set-cookie', values.length === 1 ? values[0] : [...values])
 }
 
 // Fastify reads these marks, which fastify-plugin would set: the plugin's decorations and hooks reach
