@@ -145,6 +145,24 @@ describe('the same requests give the same results as @fastify/session', () => {
     }
   })
 
+  test("options({ secure: 'auto', maxAge }) in a route sets this response's cookie as there", async () => {
+    const seen = {}
+    for (const [name, plugin] of Object.entries(PLUGINS)) {
+      const app = await build(plugin, { secret: SECRET }, (scope) => {
+        scope.get('/auto', async (request) => {
+          request.session.options({ secure: 'auto', maxAge: 120_000 })
+          request.session.n = 1
+          return 'ok'
+        })
+      })
+      const [cookie] = (await send(app, '/auto', { https: false })).setCookies
+      seen[name] = { ...cookie, value: typeof cookie.value, expires: Math.round((Date.parse(cookie.expires) - Date.now()) / 10_000) }
+      await app.close()
+    }
+    assert.deepEqual(seen.kit, seen.real)
+    assert.deepEqual([seen.kit.secure, seen.kit.samesite, seen.kit.expires], [undefined, 'Lax', 12])
+  })
+
   test('a secret shorter than 32 characters, or none, fails the registration', async () => {
     for (const plugin of Object.values(PLUGINS)) {
       for (const secret of ['too short', [], undefined]) {

@@ -68,11 +68,12 @@ function register(fastify: FastifyInstance, options: FastifySessionOptions, done
   fastify.decorateRequest('session', null as unknown as FastifySessionObject)
 
   /** Sets `carrier.session` (the request's, or the object given to decryptSession) for a loaded handle. */
-  const attach = (handle: SessionHandle, carrier: { session: unknown }): FastifySession | undefined => {
+  const attach = (handle: SessionHandle, carrier: { session: unknown }, https: boolean): FastifySession | undefined => {
     if (handle.session === undefined || handle.session === null) return undefined
     const { session, state } = fastifySessionObject({
       current: () => handle.session as Session,
       sign,
+      https,
       destroyed: () => {
         carrier.session = null
       },
@@ -93,7 +94,7 @@ function register(fastify: FastifyInstance, options: FastifySessionOptions, done
     sessions.load(input, { secure: true }).then(
       (handle) => {
         const target = carrier as { session: FastifySessionObject | null }
-        if (attach(handle, target) !== undefined && Object.keys(opts).length > 0) target.session?.options(opts)
+        if (attach(handle, target, true) !== undefined && Object.keys(opts).length > 0) target.session?.options(opts)
         done()
       },
       (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
@@ -106,7 +107,7 @@ function register(fastify: FastifyInstance, options: FastifySessionOptions, done
     const input = loadInput(request, config)
     origins.set(input, request)
     const handle = await sessions.load(input, { secure: request.protocol === 'https' })
-    const state = attach(handle, request)
+    const state = attach(handle, request, request.protocol === 'https')
     if (state !== undefined) loaded.set(request, { handle, state })
   })
 

@@ -5,6 +5,7 @@
  * which is the one saved, while the Fastify methods answer first. @internal
  */
 import type { Session } from '../../engine/session.js'
+import { cookieFor } from './options.js'
 import type { FastifyCookieOptions, FastifySessionCallback, FastifySessionObject } from './types.js'
 
 /** What the session object needs from the plugin for one request. @internal */
@@ -15,6 +16,8 @@ export interface SessionBinding {
   sign(id: string): string
   /** Called after `destroy()`: the request has no session any more. */
   destroyed(): void
+  /** Whether the request came over HTTPS, which `options({ secure: 'auto' })` resolves with. */
+  readonly https: boolean
 }
 
 /** The data as JSON without the cookie, in a stable key order: what "modified" compares. */
@@ -77,8 +80,10 @@ export class FastifySession {
 
   options(opts: Partial<FastifyCookieOptions>): void {
     const cookie = this.#binding.current().cookie as unknown as Record<string, unknown>
-    // `maxAge` last: it sets `expires` from now, which an `expires` in the same call must not undo.
-    const { maxAge, ...rest } = opts
+    // `maxAge` last: it sets `expires` from now, which an `expires` in the same call must not undo;
+    // `secure: 'auto'` resolved here, as the plugin's option is, since the Cookie holds a boolean.
+    const { maxAge, ...rest } = cookieFor(opts, this.#binding.https)
+    if (opts.secure === undefined) delete rest.secure
     for (const [key, value] of Object.entries(rest)) cookie[key] = value
     if (maxAge !== undefined) cookie['maxAge'] = maxAge
   }
