@@ -475,22 +475,26 @@ describe('a store that fails', () => {
     await app.close()
   })
 
-  test('a store that never answers gives a 503 within storeTimeout, over a real socket (port 7430)', async () => {
-    const store = jsonStore({ hang: 'get' })
-    const app = Fastify()
-    await app.register(fastifyCookie)
-    await app.register(kitSession, { secret: SECRET, store, storeTimeout: 200, cookie: { secure: false } })
-    routes(app)
-    await app.listen({ port: 7430, host: '127.0.0.1' })
-    try {
-      const started = Date.now()
-      const response = await fetch('http://127.0.0.1:7430/count', { headers: { cookie: `sessionId=${sign('some-id')}` }, signal: AbortSignal.timeout(5000) })
-      assert.equal(response.status, 503)
-      assert.ok(Date.now() - started < 2000)
-    } finally {
-      await app.close()
-    }
-  })
+  for (const [method, port] of [['get', 7430], ['set', 7431]]) {
+    test(`a store whose ${method} never answers gives a 503 within storeTimeout, over a real socket (port ${port})`, async () => {
+      const store = jsonStore({ hang: method })
+      const app = Fastify()
+      await app.register(fastifyCookie)
+      await app.register(kitSession, { secret: SECRET, store, storeTimeout: 200, cookie: { secure: false } })
+      routes(app)
+      await app.listen({ port, host: '127.0.0.1' })
+      try {
+        const started = Date.now()
+        const response = await fetch(`http://127.0.0.1:${port}/count`, { headers: { cookie: `sessionId=${sign('some-id')}` }, signal: AbortSignal.timeout(5000) })
+        assert.equal(response.status, 503)
+        assert.match((await response.json()).message, /store/i)
+        assert.deepEqual(response.headers.getSetCookie(), [])
+        assert.ok(Date.now() - started < 2000)
+      } finally {
+        await app.close()
+      }
+    })
+  }
 })
 
 test("Fastify's types: request.session is typed by the app's `declare module 'fastify'`", async () => {
