@@ -426,6 +426,19 @@ describe('moving keeps users logged in', () => {
     })
   })
 
+  test('moving back works too: @fastify/session opens what sessionkit/fastify stored', async () => {
+    const store = jsonStore()
+    const options = { secret: SECRET, store, cookie: { maxAge: 600_000 } }
+    const kit = await build(kitSession, options, routes)
+    const login = await send(kit, '/login', { method: 'POST' })
+    await kit.close()
+    const real = await build(realSession, options, routes)
+    const peek = await send(real, '/peek', { cookie: login.cookie })
+    assert.deepEqual(peek.body, { n: null, user: 'ada' })
+    assert.equal(peek.cookie, login.cookie)
+    await real.close()
+  })
+
   test('a tampered cookie gives a fresh session, and the stored one is untouched', async () => {
     const store = jsonStore()
     const { login } = await move(store)
