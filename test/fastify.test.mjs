@@ -475,6 +475,22 @@ describe('a store that fails', () => {
     })
   }
 
+  test('a save the route did not wait for, which fails, fails the response and crashes nothing', async () => {
+    const store = jsonStore({ fail: 'set' })
+    const app = await build(kitSession, { secret: SECRET, store }, (scope) => {
+      scope.get('/forget', async (request) => {
+        request.session.n = 1
+        request.session.save()
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        return 'ok'
+      })
+    })
+    const response = await send(app, '/forget')
+    assert.ok(response.status >= 500, `status ${response.status}`)
+    assert.deepEqual(response.setCookies, [])
+    await app.close()
+  })
+
   test('a store whose get throws instead of answering gives a 503 (store unavailable) with a message', async () => {
     const store = jsonStore()
     const app = await build(kitSession, { secret: SECRET, store }, routes)

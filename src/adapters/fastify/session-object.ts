@@ -31,13 +31,19 @@ function dataJson(session: Session): string {
 
 /**
  * Runs `promise` for a method called with a callback (which then gets the error or nothing, once, and
- * the method returns nothing) or without one (the Promise is returned).
+ * the method returns nothing) or without one (the Promise is returned). The callback runs on a tick of
+ * its own, so that a throw in it is the app's exception, not a rejection nobody handles; the Promise is
+ * marked handled, so that an app that does not await it does not crash on a failure the response
+ * reports anyway.
  */
 function settle(promise: Promise<void>, callback: FastifySessionCallback | undefined): Promise<void> | undefined {
-  if (callback === undefined) return promise
+  if (callback === undefined) {
+    promise.catch(() => {})
+    return promise
+  }
   promise.then(
-    () => callback(),
-    (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
+    () => process.nextTick(callback),
+    (err: unknown) => process.nextTick(callback, err instanceof Error ? err : new Error(String(err))),
   )
   return undefined
 }
