@@ -357,6 +357,16 @@ describe('request.session', () => {
     assert.deepEqual(seen.kit, ['plain', 'sessionId', 'theme'])
   })
 
+  test('a Host header that makes no URL, or none, still gets a session', async () => {
+    const app = await build(kitSession, { secret: SECRET }, routes)
+    for (const host of ['bad host', '']) {
+      const response = await app.inject({ url: '/count', headers: { host, 'x-forwarded-proto': 'https' } })
+      assert.equal(response.statusCode, 200, `Host: ${JSON.stringify(host)}`)
+      assert.deepEqual(response.json(), { n: 1 })
+    }
+    await app.close()
+  })
+
   test('request.sessionStore is the store', async () => {
     const store = jsonStore()
     const app = await build(kitSession, { secret: SECRET, store }, (scope) => {

@@ -36,8 +36,11 @@ function loadInput(request: FastifyRequest, config: FastifyConfig): WebRequest {
   }
   const cookie = engineCookieHeader(request.headers.cookie, config.cookieName, config.cookiePrefix)
   if (cookie !== undefined) headers.set('cookie', cookie)
-  const url = `${request.protocol}://${request.host || 'localhost'}${request.url}`
-  return { url, headers }
+  // The engine reads the URL's scheme and path only; a Host header that makes no URL (a client may send
+  // anything there) must not fail the request, so it gives way to a host that does.
+  const path = request.url.startsWith('/') ? request.url : `/${request.url}`
+  const url = `${request.protocol}://${request.host}${path}`
+  return { url: URL.canParse(url) ? url : `${request.protocol}://localhost${path}`, headers }
 }
 
 /** Whether the URL's scheme, as the load input gives it, is https. */
