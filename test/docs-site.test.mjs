@@ -45,6 +45,7 @@ const REQUIRED_PAGES = [
   'guide/differences.html',
   'frameworks/index.html',
   'frameworks/koa.html',
+  'frameworks/fastify.html',
   'api/index.html',
   'architecture.html',
   'performance.html',

@@ -56,6 +56,7 @@ const guide: DefaultTheme.SidebarItem[] = [
     items: [
       { text: 'Express, connect and node:http', link: '/frameworks/' },
       { text: 'Koa', link: '/frameworks/koa' },
+      { text: 'Fastify', link: '/frameworks/fastify' },
     ],
   },
   {
