@@ -1,8 +1,7 @@
 import type { Secret } from '../../cookie/signature.js'
 import { signSessionId } from '../../cookie/signature.js'
 import { privateCacheControl } from '../../engine/cache-control.js'
-import type { LifecycleRequest } from '../../engine/lifecycle.js'
-import { controllerKey, type Session } from '../../engine/session.js'
+import type { Session } from '../../engine/session.js'
 import type { SessionCommit, SessionHandle, WebSessions } from '../web/web-sessions.js'
 import { adoptKoaCookies, withCookie, type Adoption } from './adopt.js'
 import { emitKoaEvent } from './koa-store.js'
@@ -77,7 +76,7 @@ export class KoaRequestSession implements KoaSessionController {
     let isNew = true
     if (engine !== undefined) {
       data = appData(engine)
-      isNew = clientIdOf(this.#handle) !== engine.id
+      isNew = this.#handle?.isNew !== false
     }
     const adopted = this.#adoption?.data
     if (isNew && adopted !== undefined) {
@@ -264,9 +263,4 @@ function appData(engine: Session): Record<string, unknown> {
   const source = engine as unknown as Record<string, unknown>
   for (const key of Object.keys(source)) if (key !== 'cookie' && keptKey(appKey(key), source[key])) data[appKey(key)] = source[key]
   return data
-}
-
-/** The session id the request's cookie named and the engine verified (or opened), if any. */
-function clientIdOf(handle: SessionHandle | undefined): string | undefined {
-  return (handle as unknown as LifecycleRequest | undefined)?.[controllerKey]?.clientId()
 }

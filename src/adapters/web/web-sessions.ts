@@ -5,7 +5,8 @@ import { debug } from '../../debug.js'
 import { privateCacheControl } from '../../engine/cache-control.js'
 import { CookieLifecycle } from '../../engine/cookie-mode.js'
 import type { SessionEventListener, SessionEvents } from '../../engine/events.js'
-import type { Session } from '../../engine/session.js'
+import { controllerKey, type Session } from '../../engine/session.js'
+import type { LifecycleRequest } from '../../engine/lifecycle.js'
 import { StoreSessions } from '../../engine/store-sessions.js'
 import { SessionError } from '../../errors.js'
 import { parseCookieSessionOptions, type CookieSessionOptions } from '../../options/sealed-cookie-options.js'
@@ -76,6 +77,16 @@ export class SessionHandle {
     exchange: WebExchange | undefined,
   ) {
     this.#exchange = exchange
+  }
+
+  /**
+   * Whether the current session is one the client did not bring: made in this request, or given a new
+   * id by `regenerate()`. False for the session the request's cookie (or session header) opened.
+   */
+  get isNew(): boolean {
+    const client = (this as LifecycleRequest)[controllerKey]?.clientId()
+    const current = this.session
+    return client === undefined || current === null || current === undefined || current.id !== client
   }
 
   /**
