@@ -68,6 +68,16 @@ describeServers({ servers: SERVERS, firstPort: 7450, app: './web-session-app.mjs
     assert.equal(second.cacheControl, null)
   })
 
+  test('a redirect answer (immutable headers) still carries the cookie', async () => {
+    const jar = new CookieJar()
+    const response = await call(jar, url('/s/login'))
+    assert.equal(response.status, 303)
+    assert.equal(response.location, url('/home'))
+    assert.equal(response.cacheControl, 'private')
+    assert.ok(setCookieOf(response.setCookies, 'sid'))
+    assert.equal((await record(sidOf(jar.get('sid')))).user, 'ada')
+  })
+
   test('regenerate gives a new id in the cookie; the old record is gone from the store', async () => {
     const { jar, sid: old } = await counted()
     const response = await call(jar, url('/s/regenerate'))

@@ -61,7 +61,7 @@ export async function call(jar, url, init = {}) {
   const text = await response.text()
   let body = text
   if (response.headers.get('content-type')?.startsWith('application/json')) body = JSON.parse(text)
-  return { status: response.status, body, setCookies: response.headers.getSetCookie(), cacheControl: response.headers.get('cache-control') }
+  return { status: response.status, body, setCookies: response.headers.getSetCookie(), cacheControl: response.headers.get('cache-control'), location: response.headers.get('location') }
 }
 
 /** The session id a store-mode cookie value (`s:<id>.<signature>`, URL-encoded) carries. */
