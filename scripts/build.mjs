@@ -49,6 +49,8 @@ try {
     ['src/entry/postgres.d.mts', 'esm/postgres.d.mts'],
     ['src/entry/web.mjs', 'esm/web.mjs'],
     ['src/entry/web.d.mts', 'esm/web.d.mts'],
+    ['src/entry/hono.mjs', 'esm/hono.mjs'],
+    ['src/entry/hono.d.mts', 'esm/hono.d.mts'],
     ['src/entry/cookie-session.cjs', 'cjs/cookie-session.cjs'],
     ['src/entry/cookie-session.d.cts', 'cjs/cookie-session.d.cts'],
     ['src/entry/cookie-session.mjs', 'esm/cookie-session.mjs'],
