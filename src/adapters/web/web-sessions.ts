@@ -11,6 +11,7 @@ import { SessionError } from '../../errors.js'
 import { parseCookieSessionOptions, type CookieSessionOptions } from '../../options/sealed-cookie-options.js'
 import type { SessionOptions } from '../../options/session-options.js'
 import type { SessionStore } from '../../store/contract.js'
+import type { SessionData } from '../../types.js'
 import type { StoreErrorListener } from '../express/middleware.js'
 import { WebExchange, type WebRequest } from './exchange.js'
 
@@ -52,6 +53,9 @@ export interface SessionCommit {
   applyTo(headers: Headers): void
 }
 
+/** The session a handle gives: its methods and cookie, and the app's `SessionData`, every key optional. */
+export type WebSession = Session & Partial<SessionData>
+
 /**
  * One request's session. `session` and `sessionID` are read and set as `req.session` and
  * `req.sessionID` are in Express (lazily: nothing is made until first read). After {@link commit},
@@ -59,7 +63,7 @@ export interface SessionCommit {
  */
 export class SessionHandle {
   /** The session; undefined outside `cookie.path` or while the store is disconnected, null once unset. */
-  declare session: Session | null | undefined
+  declare session: WebSession | null | undefined
   /** The session's id (made on first read for a new session). */
   declare sessionID: string
   /** The store behind the session (store mode). */
