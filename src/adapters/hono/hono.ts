@@ -1,6 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import type { Session } from '../../engine/session.js'
-import type { SessionData } from '../../types.js'
 import {
   webCookieSessions,
   webSessions,
@@ -10,8 +9,11 @@ import {
   type WebCookieSessionOptions,
   type WebSessionOptions,
   type WebSessions,
+  type WebSession,
   type WebStoreSessions,
 } from '../web/web-sessions.js'
+
+export type { WebSession } from '../web/web-sessions.js'
 
 /**
  * Sessions for Hono apps, on any runtime Hono runs on: `app.use(session({ secret, store }))`, then
@@ -20,9 +22,6 @@ import {
  * only a type here: nothing of it is loaded at run time.
  */
 
-/** The session as handlers see it: its methods and cookie, and the app's `SessionData`, every key optional. */
-export type HonoSession = Session & Partial<SessionData>
-
 /** What the middleware puts on the context; name it in `new Hono<{ Variables: SessionVariables }>()`. */
 export interface SessionVariables {
   /**
@@ -30,7 +29,7 @@ export interface SessionVariables {
    * through the handle, as `req.session` does. Undefined outside `cookie.path` or while the store is
    * disconnected.
    */
-  session: HonoSession
+  session: WebSession
   /** The request's {@link SessionHandle}: set `.session = null` to unset the session, `= {...}` to replace it. */
   sessionHandle: SessionHandle
 }
@@ -104,9 +103,9 @@ function applyCommit(c: Context, commit: SessionCommit): void {
  * uses it should not pay for; and `regenerate()` or a replacement puts a new Session on the handle,
  * which a value stored in the context once would not follow.
  */
-function currentSession(handle: SessionHandle): HonoSession {
+function currentSession(handle: SessionHandle): WebSession {
   // No lazy property on the handle: there is no session (outside cookie.path, store disconnected).
-  if (Object.getOwnPropertyDescriptor(handle, 'session') === undefined) return undefined as unknown as HonoSession
+  if (Object.getOwnPropertyDescriptor(handle, 'session') === undefined) return undefined as unknown as WebSession
   const current = (): Session => {
     const value = handle.session
     if (value === null || value === undefined) throw new TypeError('sessionkit/hono: the session was unset (sessionHandle.session = null)')
@@ -132,5 +131,5 @@ function currentSession(handle: SessionHandle): HonoSession {
     },
     defineProperty: (_, key, descriptor) => Reflect.defineProperty(current(), key, descriptor),
     getPrototypeOf: () => Reflect.getPrototypeOf(current()),
-  }) as unknown as HonoSession
+  }) as unknown as WebSession
 }

@@ -2,8 +2,8 @@
 // c.get('session'); each `@ts-expect-error` line must fail to compile, or tsc reports the directive.
 import { Hono } from 'hono'
 import { MemoryStore } from 'sessionkit'
-import { cookieSession, session, type HonoSession, type SessionEnv, type SessionVariables } from 'sessionkit/hono'
-import { webSessions, type SessionHandle, type WebSessions, type WebStoreSessions } from 'sessionkit/web'
+import { cookieSession, session, type SessionEnv, type SessionVariables } from 'sessionkit/hono'
+import { webSessions, type SessionHandle, type WebSession, type WebSessions, type WebStoreSessions } from 'sessionkit/web'
 
 declare module 'sessionkit' {
   interface SessionData {
@@ -19,7 +19,7 @@ void [store, owned]
 const app = new Hono<SessionEnv>()
 app.use(sessions)
 app.post('/login', async (c) => {
-  const current: HonoSession = c.get('session')
+  const current: WebSession = c.get('session')
   const userId: number | undefined = current.userId
   const id: string = current.id
   // @ts-expect-error userId is a number in this app's SessionData (an `any` would let this through)
@@ -31,6 +31,9 @@ app.post('/login', async (c) => {
   c.get('session').userId = 42
   current.cookie.maxAge = 60_000
   const handle: SessionHandle = c.get('sessionHandle')
+  // The Web API's handle gives the same typed session.
+  const viaHandle: number | undefined = handle.session?.userId
+  void viaHandle
   handle.session = null
   return c.text(String(c.var.session.userId))
 })
