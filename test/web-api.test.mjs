@@ -37,3 +37,10 @@ test('after commit the session can be read but not replaced or changed (SESSION_
   const held = await new Promise((resolve, reject) => store.get(handle.sessionID, (err, value) => (err ? reject(err) : resolve(value))))
   assert.equal(held.count, 1, 'the store holds what was committed')
 })
+
+test('webSessions() without a secret stops at startup: no cookie parser can lend one to a Request', () => {
+  for (const options of [undefined, {}, { store: new MemoryStore(), resave: false, saveUninitialized: false }]) {
+    assert.throws(() => webSessions(options), { name: 'SessionError', code: 'SESSION_CONFIG', message: /webSessions\(\) needs an options object with a secret/ })
+  }
+  assert.throws(() => webSessions({ secret: '', store: new MemoryStore() }), { code: 'SESSION_CONFIG' }, 'an empty secret, as under Express')
+})

@@ -7,7 +7,7 @@ import { CookieLifecycle } from '../../engine/cookie-mode.js'
 import type { SessionEventListener, SessionEvents } from '../../engine/events.js'
 import type { Session } from '../../engine/session.js'
 import { StoreSessions } from '../../engine/store-sessions.js'
-import { SessionError } from '../../errors.js'
+import { configError, SessionError } from '../../errors.js'
 import { parseCookieSessionOptions, type CookieSessionOptions } from '../../options/sealed-cookie-options.js'
 import type { SessionOptions } from '../../options/session-options.js'
 import type { SessionStore } from '../../store/contract.js'
@@ -256,6 +256,11 @@ function withCommit(response: Response, commit: SessionCommit): Response {
  * for `Request` / `Response` servers.
  */
 export function webSessions(options: WebSessionOptions): WebStoreSessions {
+  // Express's session() may sign with cookie-parser's req.secret; nothing sets one for a Request, so
+  // without a secret every request would fail: say so at startup instead.
+  if (options === null || typeof options !== 'object' || !('secret' in options)) {
+    throw configError('webSessions() needs an options object with a secret, such as { secret, store, resave: false, saveUninitialized: false }')
+  }
   const sessions = new StoreSessions(options as SessionOptions)
   const { config } = sessions
   return webApi<WebStoreSessions>(
