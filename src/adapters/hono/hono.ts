@@ -63,7 +63,8 @@ export function cookieSession(options: WebCookieSessionOptions, load?: LoadOptio
 }
 
 function isSessions(value: WebSessionOptions | WebSessions): value is WebSessions {
-  return typeof (value as Partial<WebSessions>).load === 'function'
+  // Anything else, a missing argument included, goes to webSessions(), which says what is wrong with it.
+  return typeof value === 'object' && value !== null && typeof (value as Partial<WebSessions>).load === 'function'
 }
 
 function middleware<S extends WebSessions>(sessions: S, load: LoadOptions | undefined): SessionMiddleware<S> {
