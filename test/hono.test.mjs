@@ -9,6 +9,9 @@ import { createRequire } from 'node:module'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { Hono } from 'hono'
+import { MemoryStore } from 'sessionkit'
+import { session } from 'sessionkit/hono'
 import { CookieJar, SERVE_SCRIPT } from './support/runtimes.mjs'
 import { sessionCases } from './support/web-cases.mjs'
 import { call, describeServers, sidOf } from './support/web-servers.mjs'
@@ -61,4 +64,17 @@ test("a typed Hono app: c.get('session') carries SessionData, and misuse does no
   const project = fileURLToPath(new URL('./types/hono/tsconfig.json', import.meta.url))
   const { stdout } = await run(process.execPath, [tsc, '-p', project], { encoding: 'utf8' }).catch((err) => err)
   assert.equal(stdout.trim(), '', 'tsc reports nothing')
+})
+
+test('a route that never reads c.get(\'session\') makes no session: no genid call, no cookie', async () => {
+  let made = 0
+  const app = new Hono()
+  app.use(session({ secret: 'lazy', store: new MemoryStore(), resave: false, saveUninitialized: false, genid: () => `id-${++made}` }))
+  app.get('/static', (c) => c.text('static'))
+  app.get('/count', (c) => c.json({ id: c.get('session').id }))
+  for (let i = 0; i < 3; i++) assert.deepEqual((await app.request('/static')).headers.getSetCookie(), [])
+  assert.equal(made, 0)
+  const counted = await app.request('/count')
+  assert.deepEqual(await counted.json(), { id: 'id-1' })
+  assert.equal(made, 1)
 })

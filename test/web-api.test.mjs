@@ -44,3 +44,16 @@ test('webSessions() without a secret stops at startup: no cookie parser can lend
   }
   assert.throws(() => webSessions({ secret: '', store: new MemoryStore() }), { code: 'SESSION_CONFIG' }, 'an empty secret, as under Express')
 })
+
+test('a request that never touches its session makes none: no genid call, no cookie, even through commit', async () => {
+  let made = 0
+  const sessions = webSessions({ secret: 'lazy', store: new MemoryStore(), resave: false, saveUninitialized: false, genid: () => `id-${++made}` })
+  const handler = sessions.handle(async () => new Response('static'))
+  for (let i = 0; i < 3; i++) assert.deepEqual((await handler(new Request('http://127.0.0.1/logo.svg'))).headers.getSetCookie(), [])
+  const handle = await sessions.load(new Request('http://127.0.0.1/logo.svg'))
+  assert.deepEqual((await handle.commit()).setCookie, [])
+  assert.equal(made, 0, 'genid was never called')
+  // Read after the commit, the session is made then, frozen, and never stored.
+  assert.throws(() => (handle.session.late = true), TypeError)
+  assert.equal(made, 1)
+})

@@ -114,15 +114,25 @@ export class SessionHandle {
 
   /** After the commit the session can be read, not changed: a change would be lost. */
   #seal(): void {
-    const current = Object.getOwnPropertyDescriptor(this, 'session')?.get?.call(this) as Session | null | undefined
-    if (current !== null && current !== undefined && typeof current === 'object') {
-      Object.freeze(current)
-      Object.freeze(current.cookie)
+    const own = Object.getOwnPropertyDescriptor(this, 'session')
+    // Read on first use, not now: reading a session the request never touched would make one (an id
+    // from genid, a cookie) on every such request, only to freeze it.
+    let read = false
+    let current: WebSession | null | undefined
+    const sealed = (): WebSession | null | undefined => {
+      if (read) return current
+      read = true
+      current = (own?.get !== undefined ? own.get.call(this) : own?.value) as WebSession | null | undefined
+      if (current !== null && current !== undefined && typeof current === 'object') {
+        Object.freeze(current)
+        Object.freeze(current.cookie)
+      }
+      return current
     }
     Object.defineProperty(this, 'session', {
       configurable: true,
       enumerable: true,
-      get: () => current,
+      get: sealed,
       set: () => {
         throw new SessionError('SESSION_COMMITTED', 'sessionkit: the session was already committed; set it before commit() (or before the handler returns)')
       },
