@@ -46,6 +46,7 @@ const REQUIRED_PAGES = [
   'frameworks/index.html',
   'frameworks/hono.html',
   'guide/web.html',
+  'frameworks/koa.html',
   'api/index.html',
   'architecture.html',
   'performance.html',

@@ -74,6 +74,26 @@ async function runInApp(name, source, env = {}) {
   }
 }
 
+/**
+ * Type-checks `body` in the scratch app twice, as an ES module importing `subpath` by default import
+ * and as CommonJS with `import X = require(subpath)`, both binding it to `binding`; throws tsc's output.
+ */
+async function typecheckConsumer(name, subpath, binding, body) {
+  await writeFile(
+    join(app, `tsconfig.${name}.json`),
+    JSON.stringify({
+      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2022', strict: true, noEmit: true, typeRoots: [join(repoModules, '@types')], types: ['node'] },
+      files: [`${name}-consumer.mts`, `${name}-consumer.cts`],
+    }),
+  )
+  await writeFile(join(app, `${name}-consumer.mts`), `import ${binding} from '${subpath}'\n${body}`)
+  await writeFile(join(app, `${name}-consumer.cts`), `import ${binding} = require('${subpath}')\n${body}`)
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
+  await run(process.execPath, [tsc, '-p', join(app, `tsconfig.${name}.json`)], { cwd: app, env: cleanEnv }).catch((error) => {
+    throw new Error(`tsc failed in the scratch app:\n${error.stdout}${error.stderr}`)
+  })
+}
+
 test('the tarball holds the build and its types, not the sources or tests', (t) => {
   t.diagnostic(`installed by: ${installedBy}`)
   const files = packed.files.map((file) => file.path)
@@ -220,13 +240,6 @@ process.exit(0)
   assert.equal(result.factory, 'function')
   assert.deepEqual(result.same, [true, true])
   assert.equal(result.arity, 3)
-  await writeFile(
-    join(app, 'tsconfig.cookie-session.json'),
-    JSON.stringify({
-      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2022', strict: true, noEmit: true, typeRoots: [join(repoModules, '@types')], types: ['node'] },
-      files: ['cookie-session-consumer.mts', 'cookie-session-consumer.cts'],
-    }),
-  )
   const body = `
 const options: cookieSession.CookieSessionCompatOptions = { name: 'session', keys: ['k1'], maxAge: 60_000, sameSite: 'lax' }
 export const middleware = cookieSession(options)
@@ -237,12 +250,51 @@ export function handler(req: cookieSession.CookieSessionRequest): boolean | unde
 // @ts-expect-error sameSite takes cookie-session's values
 cookieSession({ keys: ['k1'], sameSite: 'sideways' })
 `
-  await writeFile(join(app, 'cookie-session-consumer.mts'), `import cookieSession from 'sessionkit/cookie-session'\n${body}`)
-  await writeFile(join(app, 'cookie-session-consumer.cts'), `import cookieSession = require('sessionkit/cookie-session')\n${body}`)
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
-  await run(process.execPath, [tsc, '-p', join(app, 'tsconfig.cookie-session.json')], { cwd: app, env: cleanEnv }).catch((error) => {
-    throw new Error(`tsc failed in the scratch app:\n${error.stdout}${error.stderr}`)
-  })
+  await typecheckConsumer('cookie-session', 'sessionkit/cookie-session', 'cookieSession', body)
+})
+
+test("require('sessionkit/koa') and its import are koa-session's factory, typed, without koa installed", async () => {
+  const result = await runInApp(
+    'koa.mjs',
+    `import { createRequire } from 'node:module'
+import imported, { createSession } from 'sessionkit/koa'
+const require = createRequire(import.meta.url)
+const required = require('sessionkit/koa')
+const app = { use() {}, emit() { return false }, context: {}, keys: ['k1'] }
+let koaInstalled = true
+try { require.resolve('koa') } catch { koaInstalled = false }
+let withoutApp
+try { required({}) } catch (error) { withoutApp = error.message }
+console.log(JSON.stringify({
+  resolved: require.resolve('sessionkit/koa'),
+  factory: typeof required,
+  same: [imported === required, createSession === required, required.default === required, required.createSession === required],
+  arity: required({ maxAge: 60_000 }, app).length,
+  session: Object.getOwnPropertyNames(app.context).includes('session'),
+  withoutApp,
+  koaInstalled,
+}))
+`,
+  )
+  assert.equal(result.resolved, join(app, 'node_modules/sessionkit/dist/cjs/koa.cjs'))
+  assert.equal(result.factory, 'function')
+  assert.deepEqual(result.same, [true, true, true, true])
+  assert.equal(result.arity, 2)
+  assert.equal(result.session, true, 'ctx.session is defined on the app\'s context')
+  assert.match(result.withoutApp, /app instance required/)
+  assert.equal(result.koaInstalled, false, 'koa is an optional peer: the entry loads without it')
+  const body = `
+declare const app: session.KoaApplication
+const options: session.KoaSessionOptions = { key: 'koa.sess', maxAge: 86_400_000, sameSite: null, rolling: false, renew: true }
+export const middleware: session.KoaMiddleware = session(options, app)
+export const defaults = session(app)
+export function read(value: session.KoaSessionObject): [boolean, number | 'session' | undefined, unknown] {
+  return [value.isNew, value.maxAge, value.views]
+}
+// @ts-expect-error maxAge is a number or 'session'
+session({ maxAge: 'forever' }, app)
+`
+  await typecheckConsumer('koa', 'sessionkit/koa', 'session', body)
 })
 
 test('TypeScript apps compile against the installed types, as ESM and as CommonJS', async () => {

@@ -30,6 +30,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'Beyond express-session', link: '/guide/beyond-express-session' },
       { text: 'Events', link: '/guide/events' },
       { text: 'Fetch API servers: Bun, Deno, Hono', link: '/guide/web' },
+      { text: 'Sessions in a header', link: '/guide/header-sessions' },
     ],
   },
   {
@@ -56,6 +57,7 @@ const guide: DefaultTheme.SidebarItem[] = [
     items: [
       { text: 'Express, connect and node:http', link: '/frameworks/' },
       { text: 'Hono', link: '/frameworks/hono' },
+      { text: 'Koa', link: '/frameworks/koa' },
     ],
   },
   {

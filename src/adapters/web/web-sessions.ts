@@ -47,9 +47,11 @@ export interface LoadOptions {
 export interface SessionCommit {
   /** The `Set-Cookie` values to send (RFC 6265 §4.1), each its own header. */
   readonly setCookie: readonly string[]
+  /** Other headers to set: the session header's new token (the `header` option), empty when the session ended. */
+  readonly headers: readonly (readonly [name: string, value: string])[]
   /** `'private'` when the response carries the session cookie and must not be kept by shared caches (RFC 9111 §5.2.2.7). */
   readonly cacheControl: 'private' | undefined
-  /** Appends {@link setCookie} to `headers` and makes their Cache-Control private when it must be. */
+  /** Appends {@link setCookie} to `headers`, sets {@link headers}, and makes Cache-Control private when it must be. */
   applyTo(headers: Headers): void
 }
 
@@ -93,7 +95,7 @@ export class SessionHandle {
   async #run(): Promise<SessionCommit> {
     const exchange = this.#exchange
     const steps = exchange?.steps
-    if (exchange === undefined || steps === undefined) return committed([], false)
+    if (exchange === undefined || steps === undefined) return committed([], [], false)
     if (exchange.held) {
       try {
         const work = steps.commit()
@@ -109,7 +111,7 @@ export class SessionHandle {
     this.#seal()
     // Work that may not delay the response (a touch): it runs now, and its failure is an event.
     steps.afterEnd()
-    return committed(exchange.setCookie, exchange.private)
+    return committed(exchange.setCookie, [...exchange.headers], exchange.private)
   }
 
   /** After the commit the session can be read, not changed: a change would be lost. */
@@ -140,13 +142,15 @@ export class SessionHandle {
   }
 }
 
-function committed(setCookie: readonly string[], keepPrivate: boolean): SessionCommit {
-  const cacheControl = keepPrivate && setCookie.length > 0 ? 'private' : undefined
+function committed(setCookie: readonly string[], headersSet: readonly [string, string][], keepPrivate: boolean): SessionCommit {
+  const cacheControl = keepPrivate && (setCookie.length > 0 || headersSet.length > 0) ? 'private' : undefined
   return {
     setCookie,
+    headers: headersSet,
     cacheControl,
     applyTo(headers: Headers): void {
       for (const value of setCookie) headers.append('set-cookie', value)
+      for (const [name, value] of headersSet) headers.set(name, value)
       if (cacheControl === undefined) return
       const merged = privateCacheControl(headers.get('cache-control'))
       if (merged !== undefined) headers.set('cache-control', merged)
@@ -250,7 +254,7 @@ function webApi<T extends WebSessions>(mode: Mode, extras: object): T {
 
 /** `response` with the commit's headers; a Response whose headers are immutable (`Response.redirect`, a fetch) is copied. */
 function withCommit(response: Response, commit: SessionCommit): Response {
-  if (commit.setCookie.length === 0) return response
+  if (commit.setCookie.length === 0 && commit.headers.length === 0) return response
   try {
     commit.applyTo(response.headers)
     return response
