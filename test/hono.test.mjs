@@ -78,3 +78,20 @@ test('a route that never reads c.get(\'session\') makes no session: no genid cal
   assert.deepEqual(await counted.json(), { id: 'id-1' })
   assert.equal(made, 1)
 })
+
+test("the header option: a client without cookies gets its token in the response header, also on a redirect", async () => {
+  const app = new Hono()
+  app.use(session({ secret: 'header', store: new MemoryStore(), resave: false, saveUninitialized: false, header: 'x-session' }))
+  app.post('/login', (c) => {
+    c.get('session').userId = 42
+    return Response.redirect('http://127.0.0.1/me', 303)
+  })
+  app.get('/me', (c) => c.json({ userId: c.get('session').userId ?? null }))
+  const login = await app.request('/login', { method: 'POST', headers: { 'x-session': '' } })
+  assert.equal(login.status, 303)
+  const token = login.headers.get('x-session')
+  assert.match(token ?? '', /^[^.]+\.[^.]+$/, 'a signed token')
+  assert.deepEqual(login.headers.getSetCookie(), [], 'a header request gets no cookie')
+  assert.equal(login.headers.get('cache-control'), 'private')
+  assert.deepEqual(await (await app.request('/me', { headers: { 'x-session': token } })).json(), { userId: 42 })
+})

@@ -82,7 +82,8 @@ function middleware<S extends WebSessions>(sessions: S, load: LoadOptions | unde
       if (c.res.status >= 400) return
       throw err
     }
-    if (commit.setCookie.length > 0) applyCommit(c, commit)
+    // A commit with nothing to send (most requests) leaves c.res alone.
+    if (commit.setCookie.length > 0 || commit.headers.length > 0) applyCommit(c, commit)
   }
   return Object.assign(handler, { sessions })
 }
