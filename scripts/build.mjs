@@ -51,6 +51,8 @@ try {
     ['src/entry/web.d.mts', 'esm/web.d.mts'],
     ['src/entry/hono.mjs', 'esm/hono.mjs'],
     ['src/entry/hono.d.mts', 'esm/hono.d.mts'],
+    ['src/entry/next.mjs', 'esm/next.mjs'],
+    ['src/entry/next.d.mts', 'esm/next.d.mts'],
     ['src/entry/koa.cjs', 'cjs/koa.cjs'],
     ['src/entry/koa.d.cts', 'cjs/koa.d.cts'],
     ['src/entry/koa.mjs', 'esm/koa.mjs'],

@@ -14,6 +14,7 @@ export type SessionErrorCode =
   | 'SESSION_GONE' // an operation on a session that was destroyed or replaced
   | 'SESSION_CONFLICT' // a save that kept finding the session changed by other requests
   | 'SESSION_COMMITTED' // the Web API's session was changed after its commit, when the change could no longer be stored
+  | 'SESSION_READ_ONLY' // sessionkit/next: a change where Next.js lets no cookie be set (a server component, the proxy)
 
 /** An error raised by sessionkit, with a machine-readable `code` and an HTTP `status`. */
 export class SessionError extends Error {
