@@ -48,6 +48,7 @@ const REQUIRED_PAGES = [
   'guide/web.html',
   'frameworks/koa.html',
   'frameworks/fastify.html',
+  'frameworks/next.html',
   'api/index.html',
   'architecture.html',
   'performance.html',

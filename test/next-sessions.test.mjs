@@ -4,7 +4,11 @@
 // holds, and what the app sees when it reads or changes the session. examples/next's test drives a
 // real Next.js server.
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { createRequire } from 'node:module'
 import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { MemoryStore } from 'sessionkit'
 import { nextCookieSessions, nextSessions } from 'sessionkit/next'
 
@@ -130,4 +134,11 @@ test('route(): the Response carries the cookie, and the handler gets Next.js\'s 
   const read = await sessions.read(new Request('http://example.test/', { headers: { cookie: cookie.split(';')[0] } }))
   assert.equal(read.seen, 'x')
   assert.throws(() => (read.seen = 'y'), { code: 'SESSION_READ_ONLY' })
+})
+
+test('typed server code: get(), change(), route() and read() carry SessionData, and misuse does not compile', async () => {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
+  const project = fileURLToPath(new URL('./types/next/tsconfig.json', import.meta.url))
+  const { stdout } = await promisify(execFile)(process.execPath, [tsc, '-p', project], { encoding: 'utf8' }).catch((err) => err)
+  assert.equal(stdout.trim(), '', 'tsc reports nothing')
 })

@@ -374,6 +374,36 @@ import('sessionkit/hono').then((esm) => {
   assert.equal(result.cookieMode, 'function')
 })
 
+test("sessionkit/next loads by require and import without next installed", async () => {
+  assert.throws(() => createRequire(join(app, 'package.json')).resolve('next'), { code: 'MODULE_NOT_FOUND' }, 'the scratch app has no next')
+  const result = await runInApp(
+    'next.cjs',
+    `const { nextSessions, nextCookieSessions } = require('sessionkit/next')
+const { MemoryStore } = require('sessionkit')
+const sessions = nextSessions({ secret: 's', store: new MemoryStore(), resave: false, saveUninitialized: false })
+const counter = sessions.route(async (request, handle) => {
+  handle.session.views = 1
+  return new Response('ok')
+})
+import('sessionkit/next').then(async (esm) => {
+  const response = await counter(new Request('http://localhost/'), {})
+  console.log(JSON.stringify({
+    resolved: require.resolve('sessionkit/next'),
+    same: [esm.nextSessions === nextSessions, esm.nextCookieSessions === nextCookieSessions],
+    api: ['get', 'change', 'route', 'read'].map((name) => typeof sessions[name]),
+    cookie: response.headers.getSetCookie().length,
+    cookieMode: typeof nextCookieSessions({ secret: 'x'.repeat(32) }).get,
+  }))
+})
+`,
+  )
+  assert.equal(result.resolved, join(app, 'node_modules/sessionkit/dist/cjs/adapters/next/next-sessions.js'))
+  assert.deepEqual(result.same, [true, true], 'one factory whichever way it is loaded')
+  assert.deepEqual(result.api, ['function', 'function', 'function', 'function'])
+  assert.equal(result.cookie, 1, 'a route handler needs no Next.js')
+  assert.equal(result.cookieMode, 'function')
+})
+
 test('TypeScript apps compile against the installed types, as ESM and as CommonJS', async () => {
   const body = `
 declare module 'sessionkit' { interface SessionData { userId: number } }

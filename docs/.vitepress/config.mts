@@ -59,6 +59,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'Hono', link: '/frameworks/hono' },
       { text: 'Koa', link: '/frameworks/koa' },
       { text: 'Fastify', link: '/frameworks/fastify' },
+      { text: 'Next.js', link: '/frameworks/next' },
     ],
   },
   {

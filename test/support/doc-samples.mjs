@@ -137,6 +137,9 @@ export function writePrograms(samples, dir, writeFile, mkdir) {
           types: ['node'],
           // Fragments leave things unused that the rest of the app would use.
           noUnusedLocals: false,
+          // Next.js apps are compiled by Next.js's bundler, which resolves `next/navigation` and the
+          // like without the exports map that Node's ESM resolution would need (next has none).
+          paths: { 'next/*': [join(ROOT, 'node_modules', 'next', '*.d.ts')] },
           ...PROGRAMS[lang],
         },
         files: include,
