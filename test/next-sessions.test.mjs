@@ -65,6 +65,27 @@ test('change() stores the session and hands Next.js the cookie the engine decide
   assert.equal((await again.get()).user, 'ann')
 })
 
+test('change(): the session it passes follows regenerate(), so a sign-in\'s user reaches the new session', async () => {
+  const store = new MemoryStore()
+  const options = { secret: 's', store, name: 'next.sid', resave: false, saveUninitialized: false }
+  const first = scopeOf()
+  await nextSessions(options, { scope: first.scope }).change((session) => {
+    session.views = 1
+  })
+  const before = first.set[0].value.slice(2, first.set[0].value.lastIndexOf('.'))
+  const second = scopeOf({ cookie: header(first.set[0]) })
+  const id = await nextSessions(options, { scope: second.scope }).change(async (session, handle) => {
+    await session.regenerate()
+    session.user = 'ann'
+    return handle.sessionID
+  })
+  assert.notEqual(id, before)
+  assert.equal(second.set.length, 1)
+  assert.equal(second.set[0].value.slice(2, second.set[0].value.lastIndexOf('.')), id, 'the cookie carries the new id')
+  assert.equal(await held(store, before), null, 'the old id is gone')
+  assert.equal((await held(store, id)).user, 'ann')
+})
+
 test('get() gives a read-only session: reading works, every change throws SESSION_READ_ONLY, nothing is stored', async () => {
   const store = new MemoryStore()
   const { set, scope } = scopeOf()

@@ -6,10 +6,11 @@ import { sessions } from '../lib/sessions.js'
 export async function login(formData) {
   const name = String(formData.get('name') ?? '').trim()
   if (name === '') return
-  await sessions.change(async (session, handle) => {
+  await sessions.change(async (session) => {
     // A new id on sign-in, so that an id planted before it is worth nothing after (session fixation).
+    // `session` follows regenerate() to the new session.
     await session.regenerate()
-    handle.session.user = name
+    session.user = name
   })
   // After change(), not inside it: redirect() throws to end the action.
   redirect('/')

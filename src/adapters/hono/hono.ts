@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono'
-import type { Session } from '../../engine/session.js'
+import { currentSession } from '../web/current-session.js'
 import {
   webCookieSessions,
   webSessions,
@@ -71,7 +71,7 @@ function middleware<S extends WebSessions>(sessions: S, load: LoadOptions | unde
   const handler: MiddlewareHandler<SessionEnv> = async (c, next) => {
     const handle = await sessions.load(c.req.raw, load)
     c.set('sessionHandle', handle)
-    c.set('session', currentSession(handle))
+    c.set('session', currentSession(handle, 'sessionkit/hono: the session was unset (sessionHandle.session = null)'))
     await next()
     let commit: SessionCommit
     try {
@@ -97,41 +97,4 @@ function applyCommit(c: Context, commit: SessionCommit): void {
     c.res = new Response(c.res.body, c.res)
     commit.applyTo(c.res.headers)
   }
-}
-
-/**
- * `c.get('session')`: a view of `handle.session` rather than the Session itself, for two reasons.
- * Reading `handle.session` makes a new session (an id, a response to hold), which a request that never
- * uses it should not pay for; and `regenerate()` or a replacement puts a new Session on the handle,
- * which a value stored in the context once would not follow.
- */
-function currentSession(handle: SessionHandle): WebSession {
-  // No lazy property on the handle: there is no session (outside cookie.path, store disconnected).
-  if (Object.getOwnPropertyDescriptor(handle, 'session') === undefined) return undefined as unknown as WebSession
-  const current = (): Session => {
-    const value = handle.session
-    if (value === null || value === undefined) throw new TypeError('sessionkit/hono: the session was unset (sessionHandle.session = null)')
-    return value
-  }
-  // Node's inspect shows a proxy's target: make that the session, so a logged session shows its data.
-  const target = { [Symbol.for('nodejs.util.inspect.custom')]: (_depth: number, options: object, inspect: (value: unknown, options: object) => string) => inspect(current(), options) }
-  return new Proxy(target, {
-    get(_, key) {
-      const session = current()
-      const value: unknown = Reflect.get(session, key, session)
-      // Methods run on the Session itself: the engine finds a session's request through it.
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(session) : value
-    },
-    set: (_, key, value) => Reflect.set(current(), key, value),
-    has: (_, key) => Reflect.has(current(), key),
-    deleteProperty: (_, key) => Reflect.deleteProperty(current(), key),
-    ownKeys: () => Reflect.ownKeys(current()),
-    getOwnPropertyDescriptor(_, key) {
-      const descriptor = Reflect.getOwnPropertyDescriptor(current(), key)
-      // A proxy may not call a property non-configurable that its target lacks (the frozen session's are).
-      return descriptor === undefined ? undefined : { ...descriptor, configurable: true }
-    },
-    defineProperty: (_, key, descriptor) => Reflect.defineProperty(current(), key, descriptor),
-    getPrototypeOf: () => Reflect.getPrototypeOf(current()),
-  }) as unknown as WebSession
 }

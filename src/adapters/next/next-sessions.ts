@@ -10,6 +10,7 @@ import {
   type WebSessions,
   type WebStoreSessions,
 } from '../web/web-sessions.js'
+import { currentSession } from '../web/current-session.js'
 import { cookiesWritable } from './phase.js'
 import { readOnlyError, readOnlySession } from './read-only.js'
 import { parseSetCookie, type NextCookie } from './set-cookie.js'
@@ -70,7 +71,8 @@ export interface NextSessions<S extends WebSessions = WebSessions> {
    */
   get(): Promise<WebSession | undefined>
   /**
-   * In a server action or route handler: loads the session, runs `change` on it, commits (saves,
+   * In a server action or route handler: loads the session, runs `change` on it (the request's
+   * current session, which follows `regenerate()` and `handle.session = {...}`), commits (saves,
    * destroys, by express-session's rules) and sets the cookie through `cookies().set()`. Resolves to
    * what `change` returned. Where Next.js refuses the cookie (a server component), rejects with a
    * `SessionError` (`SESSION_READ_ONLY`). Call `redirect()` after it, not inside: it throws.
@@ -128,10 +130,12 @@ function nextApi<S extends WebSessions>(sessions: S, next: NextSessionsOptions):
       // its cookie never sent.
       if (cookiesWritable() === false) throw readOnlyError()
       const handle = await loadCurrent()
-      const session = handle.session
+      // A view that follows the handle: after `await session.regenerate()`, `session.user = name`
+      // reaches the new session, as `req.session.user` does in Express.
+      const session = currentSession(handle, 'sessionkit/next: the session was unset (handle.session = null)')
       // No session to change (outside cookie.path, store disconnected): the change's own code would
       // meet undefined; say why instead.
-      if (session === null || session === undefined) throw new TypeError('sessionkit/next: this request has no session (outside cookie.path, or the store is disconnected)')
+      if (session === undefined) throw new TypeError('sessionkit/next: this request has no session (outside cookie.path, or the store is disconnected)')
       const result = await change(session, handle)
       const commit = await handle.commit()
       if (commit.setCookie.length === 0) return result

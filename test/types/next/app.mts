@@ -33,7 +33,7 @@ export async function Page(): Promise<string> {
 export async function login(form: FormData): Promise<string> {
   const name: string = await sessions.change(async (session, handle) => {
     await session.regenerate()
-    handle.session!.user = String(form.get('name'))
+    session.user = String(form.get('name'))
     return handle.sessionID
   })
   // @ts-expect-error user is a string
