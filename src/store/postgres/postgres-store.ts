@@ -195,6 +195,18 @@ export class PostgresStore extends Store implements ConditionalStore {
     return answer(work, callback)
   }
 
+  /**
+   * Ends the least recently active live sessions of `owner` beyond `max`, never `keep`; only with
+   * `indexBy`. One statement.
+   */
+  capOwner(owner: string, max: number, keep: string, callback?: StoreCallback<string[]>): Promise<string[]> | undefined {
+    const work =
+      this.indexBy === undefined
+        ? Promise.reject(new TypeError('sessionkit/postgres: capOwner() needs the indexBy option'))
+        : this.#query(this.#sql.capOwner, [storableText(String(owner)), new Date().toISOString(), keep, max, this.#ttl]).then((result) => result.rows.map((row) => String(row['sid'])))
+    return answer(work, callback)
+  }
+
   override ids(callback?: StoreCallback<string[]>): Promise<string[]> | undefined {
     const work = this.#query(this.#sql.ids, [new Date().toISOString()]).then((result) => result.rows.map((row) => String(row['sid'])))
     return answer(work, callback)
