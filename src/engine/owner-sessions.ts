@@ -49,6 +49,8 @@ export class OwnerSessions {
   readonly #keysOf: (owner: string) => Promise<string[]>
   readonly #access: StoreAccess
   #handleKey: KeyObject | undefined
+  /** The cap in steps running for each owner: the next one waits, so that it sees what the last one ended. */
+  readonly #capping = new Map<string, Promise<void>>()
 
   constructor(config: ParsedOptions, atRest: IdsAtRest, keysOf: (owner: string) => Promise<string[]>) {
     this.#config = config
@@ -94,8 +96,10 @@ export class OwnerSessions {
   /**
    * Ends the least recently active sessions of `owner` beyond the cap, never `sid` (the one just saved).
    * A store that keeps the owner index itself does it in one atomic step, so that across processes no
-   * interleaving of two saves leaves more than the cap alive; otherwise in steps, which every save of a
-   * session new to its owner repeats, so the last of them sees every session the others indexed.
+   * interleaving of two saves leaves more than the cap alive; otherwise in steps, one owner's caps one
+   * after another in this process. Every save of a session new to its owner caps after indexing it, so
+   * the last cap sees every session the others indexed: across processes, too, none leaves more than
+   * the cap, though two at once may end one session too many.
    */
   async cap(owner: string, sid: string): Promise<void> {
     const max = this.#config.maxSessionsPerOwner
@@ -105,6 +109,17 @@ export class OwnerSessions {
       await storeCall(store, 'capOwner', [owner, max, keep], this.#access)
       return
     }
+    const before = this.#capping.get(owner)
+    const capped = (before ?? Promise.resolve()).catch(() => undefined).then(() => this.#capInSteps(owner, max, keep))
+    this.#capping.set(owner, capped)
+    try {
+      await capped
+    } finally {
+      if (this.#capping.get(owner) === capped) this.#capping.delete(owner)
+    }
+  }
+
+  async #capInSteps(owner: string, max: number, keep: string): Promise<void> {
     const keys = await this.#keysOf(owner)
     if (keys.length <= max) return
     const others = await Promise.all(keys.filter((key) => key !== keep).map(async (key) => ({ key, record: await this.#read(key) })))

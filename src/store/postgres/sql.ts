@@ -20,6 +20,7 @@ export interface Statements {
   destroy: string
   idsOf: string
   capOwner: string
+  lockOwner: string
   ids: string
   all: string
   length: string
@@ -71,6 +72,9 @@ export function statementsFor(table: string, schema: string | undefined): Statem
       `DELETE FROM ${name} WHERE sid IN (SELECT sid FROM ${name} WHERE owner = $1 AND expires > $2 AND sid <> $3` +
       ` ORDER BY expires - (CASE WHEN jsonb_typeof(data->'cookie'->'originalMaxAge') = 'number' THEN (data->'cookie'->>'originalMaxAge')::float8 ELSE $5::float8 END) ${milliseconds} DESC, sid` +
       ` OFFSET GREATEST(0, $4::int - (SELECT count(*) FROM ${name} WHERE sid = $3 AND owner = $1 AND expires > $2)::int)) RETURNING sid`,
+    // Caps of one owner one at a time (the two-key form: another space than the table's creation lock),
+    // so that each one's DELETE sees what the one before it ended.
+    lockOwner: `SELECT pg_advisory_xact_lock(${lockKeyOf(name)}, hashtext($1))`,
     ids: `SELECT sid FROM ${name} WHERE expires > $1`,
     all: `SELECT sid, data, version, ${expiresMs} FROM ${name} WHERE expires > $1`,
     length: `SELECT count(*)::int AS count FROM ${name} WHERE expires > $1`,
