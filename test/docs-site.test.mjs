@@ -39,6 +39,8 @@ const REQUIRED_PAGES = [
   'guide/beyond-express-session.html',
   'guide/security.html',
   'guide/events.html',
+  'guide/session-metadata.html',
+  'guide/sessions-per-owner.html',
   'guide/cookie-not-set.html',
   'guide/failure-behaviour.html',
   'guide/performance.html',

@@ -30,6 +30,8 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'Beyond express-session', link: '/guide/beyond-express-session' },
       { text: 'Events', link: '/guide/events' },
       { text: 'Sessions in a header', link: '/guide/header-sessions' },
+      { text: 'Where am I logged in?', link: '/guide/session-metadata' },
+      { text: 'A cap per owner', link: '/guide/sessions-per-owner' },
     ],
   },
   {
