@@ -26,7 +26,7 @@ export { unindexSession } from '../store/owner-index.js'
 /** One session of an owner, as `sessionsOf(owner, { details: true })` lists it. */
 export interface SessionInfo extends SessionFacts {
   /**
-   * Names the session for {@link OwnerSessions.end}: a keyed hash of its store key, never its id, so a
+   * Names the session for `endSession(owner, handle)`: a keyed hash of its store key, never its id, so a
    * page that lists it gives nothing a cookie could carry. Stable while the secret stays the same.
    */
   readonly handle: string
