@@ -15,7 +15,7 @@ import { request as httpRequest } from 'node:http'
 import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import autocannon from 'autocannon'
+import { drive } from './drive.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, '').split('=')))
@@ -72,16 +72,8 @@ function sessionCookie(port) {
 async function measure(child, scenario, seconds) {
   const cookies = scenario.cookie ? await Promise.all(Array.from({ length: opts.connections }, () => sessionCookie(child.port))) : []
   if (scenario.cookie && cookies.some((cookie) => cookie === '')) throw new Error('an app set no session cookie')
-  let next = 0
   const before = await child.call('cpu')
-  const run = await autocannon({
-    url: `http://127.0.0.1:${child.port}${scenario.path}`,
-    connections: opts.connections,
-    duration: seconds,
-    setupClient: (client) => {
-      if (cookies.length > 0) client.setHeaders({ cookie: cookies[next++ % cookies.length] })
-    },
-  })
+  const run = await drive({ port: child.port, path: scenario.path, connections: opts.connections, seconds, cookies })
   await new Promise((resolve) => setTimeout(resolve, 20))
   const after = await child.call('cpu')
   return { rps: run.requests.average, p99: run.latency.p99, cpu: (after.cpu - before.cpu) / Math.max(1, after.requests - before.requests), errors: run.errors + run.timeouts + run.non2xx }
