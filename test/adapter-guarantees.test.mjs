@@ -1,0 +1,322 @@
+// One table of guarantees, run against every adapter: the same cases, each a function of a running
+// app, for Express, sessionkit/web, sessionkit/hono, sessionkit/fastify and sessionkit/koa. Where an
+// adapter's library differs by design, its row says so (`differs`, with the reason) and the case
+// asserts what that adapter does instead; where a cookie-mode case cannot apply, NO_COOKIE_MODE says
+// why. Nothing is left out without a word, so an adapter cannot silently lack a guarantee.
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { parseSetCookie } from './support/http.mjs'
+import { Jar } from './support/koa-harness.mjs'
+import { expiryOf, expressApp, fastifyApp, honoApp, koaApp, RecordingStore, webApp } from './support/adapter-apps.mjs'
+
+/** Short, so that the never-answering store is waited out quickly. */
+const STORE_TIMEOUT = 500
+/** What a 503 for a silent store may take beyond storeTimeout on a busy machine. */
+const MARGIN = 1500
+
+const ADAPTERS = [
+  { name: 'express', build: expressApp, cookieMode: true },
+  { name: 'web', build: webApp, cookieMode: true },
+  { name: 'hono', build: honoApp, cookieMode: true },
+  { name: 'fastify', build: fastifyApp, cookieMode: false },
+  { name: 'koa', build: koaApp, cookieMode: true },
+  // The same adapter with a store of koa-session's own shape, as a koa-session app has one.
+  { name: 'koa+koa-store', build: koaApp, cookieMode: false, shape: (store) => store.koaShaped() },
+]
+
+/** One request, with an upper bound on the wait so that a hang fails the case instead of the run. */
+async function send(base, path, { cookie, timeout = STORE_TIMEOUT + MARGIN } = {}) {
+  const started = Date.now()
+  const response = await fetch(base + path, { headers: cookie ? { cookie } : {}, signal: AbortSignal.timeout(timeout) })
+  const text = await response.text()
+  return { status: response.status, text, setCookies: response.headers.getSetCookie(), ms: Date.now() - started }
+}
+
+/** Sends `path` with the jar's cookies, and keeps what comes back. */
+async function browse(app, path, jar) {
+  const response = await send(app.base, path, { cookie: jar.header || undefined })
+  jar.take(response.setCookies)
+  return response
+}
+
+/** A jar that has been through `/count` once: a stored session with n = 1. */
+async function counted(app) {
+  const jar = new Jar()
+  const first = await browse(app, '/count', jar)
+  assert.equal(first.status, 200)
+  assert.equal(first.text, '1')
+  assert.ok(jar.header, 'the first count sets the session cookie')
+  return jar
+}
+
+/** A stored session read once more: the response, and how many store writes it made, after the response too. */
+async function readBack(app) {
+  const jar = await counted(app)
+  const sets = app.store.calls.set
+  const read = await browse(app, '/read', jar)
+  assert.equal(read.text, '1')
+  await pause(100)
+  return { read, written: app.store.calls.set - sets }
+}
+
+/** From a jar at n = 1, two more counts and a read: the session keeps counting with its cookie. */
+async function countsOn(app, jar) {
+  assert.equal((await browse(app, '/count', jar)).text, '2')
+  assert.equal((await browse(app, '/count', jar)).text, '3')
+  assert.equal((await browse(app, '/read', jar)).text, '3')
+}
+
+/** The jar's cookies with one character in the middle of each value changed: what no key signed or sealed. */
+function tampered(jar) {
+  return [...jar.cookies]
+    .map(([name, value]) => {
+      let at = Math.floor(value.length / 2)
+      while (at < value.length && !/[A-Za-z0-9]/.test(value[at])) at++
+      const swapped = value[at] === 'a' ? 'b' : 'a'
+      return `${name}=${value.slice(0, at)}${swapped}${value.slice(at + 1)}`
+    })
+    .join('; ')
+}
+
+const cleared = (header) => {
+  const cookie = parseSetCookie(header)
+  return cookie.value === '' || cookie['max-age'] === '0' || (cookie.expires !== undefined && Date.parse(cookie.expires) <= Date.now())
+}
+
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Waits until `check()` is true, for at most `ms`. */
+async function until(check, ms = 2000) {
+  const end = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > end) return false
+    await pause(10)
+  }
+  return true
+}
+
+/**
+ * A case for a store whose `get`, then whose `set`, fails in the way `kind` says: loading a stored
+ * session, saving a new one and saving a changed one each give a 503 without a cookie, in time, and
+ * never the answer of a success; what the failed save would have written is not stored.
+ */
+function faultCase(name, kind) {
+  const failing = async (app, method, path, cookie, success) => {
+    app.store.fail(method, kind)
+    try {
+      const response = await send(app.base, path, { cookie })
+      const what = `${method} failing on ${path}${cookie ? ' with a session' : ''}`
+      assert.equal(response.status, 503, what)
+      assert.deepEqual(response.setCookies, [], what)
+      assert.notEqual(response.text, success, what)
+      assert.ok(response.ms < STORE_TIMEOUT + MARGIN, `${what}: answered after ${response.ms} ms`)
+    } finally {
+      app.store.heal()
+    }
+  }
+  return {
+    name,
+    config: 'store',
+    async run(app) {
+      const jar = await counted(app)
+      await failing(app, 'get', '/read', jar.header, '1')
+      await failing(app, 'set', '/count', undefined, '1')
+      await failing(app, 'set', '/count', jar.header, '2')
+      assert.equal((await browse(app, '/read', jar)).text, '1')
+    },
+  }
+}
+
+/**
+ * The cases. `config`: the app they need ('store', or 'cookie' for the cookie mode). `differs`: per
+ * adapter, why its library behaves otherwise, and the run that asserts what it does instead.
+ */
+const CASES = [
+  {
+    name: 'a session the app never changes sends no Set-Cookie and stores nothing',
+    config: 'store',
+    async run(app) {
+      const { store } = app
+      const size = store.records.size
+      const sets = store.calls.set
+      for (const path of ['/noop', '/read']) {
+        const response = await send(app.base, path)
+        assert.equal(response.status, 200)
+        assert.deepEqual(response.setCookies, [], `${path} set a cookie`)
+      }
+      await pause(50)
+      assert.equal(store.records.size, size)
+      assert.equal(store.calls.set, sets)
+    },
+  },
+  {
+    name: 'the counter keeps counting with the cookie, and the store holds it',
+    config: 'store',
+    async run(app) {
+      const jar = await counted(app)
+      const id = app.store.written
+      await countsOn(app, jar)
+      assert.equal(app.store.held(id).n, 3)
+    },
+  },
+  {
+    name: 'an unchanged session is not written again, and its cookie not sent again',
+    config: 'store',
+    async run(app) {
+      const { read, written } = await readBack(app)
+      assert.deepEqual(read.setCookies, [])
+      assert.equal(written, 0)
+    },
+    differs: {
+      fastify: {
+        why: "@fastify/session's `rolling` defaults to true: every response writes the session back and sends its cookie",
+        async run(app) {
+          const { read, written } = await readBack(app)
+          assert.equal(read.setCookies.length, 1)
+          assert.equal(written, 1)
+        },
+      },
+    },
+  },
+  {
+    name: "a read-only request moves the stored session's expiry, after the response",
+    config: 'store',
+    async run(app) {
+      const jar = await counted(app)
+      const id = app.store.written
+      const before = expiryOf(app.store.held(id))
+      assert.ok(before > Date.now())
+      await pause(30)
+      assert.equal((await browse(app, '/read', jar)).text, '1')
+      assert.ok(await until(() => expiryOf(app.store.held(id)) > before), 'the expiry did not move')
+      assert.equal(app.store.held(id).n, 1)
+    },
+    differs: {
+      'koa+koa-store': {
+        why: 'koa-session writes an unchanged session to its store only with `rolling` or `renew`; its stores have no touch',
+        async run(app) {
+          const jar = await counted(app)
+          const id = app.store.written
+          const before = expiryOf(app.store.held(id))
+          const sets = app.store.calls.set
+          await pause(30)
+          assert.equal((await browse(app, '/read', jar)).text, '1')
+          await pause(200)
+          assert.equal(expiryOf(app.store.held(id)), before)
+          assert.equal(app.store.calls.set, sets)
+        },
+      },
+    },
+  },
+  faultCase('a store that answers with an error gives a 503 and no Set-Cookie, never the success', 'error'),
+  faultCase('a store that throws gives a 503 and no Set-Cookie, never a crash', 'throw'),
+  faultCase('a store that never answers gives a 503 within storeTimeout, never a hang', 'hang'),
+  {
+    name: 'a tampered cookie gets a 200 and a fresh session; the real one is untouched',
+    config: 'store',
+    async run(app) {
+      const jar = await counted(app)
+      const forged = await send(app.base, '/count', { cookie: tampered(jar) })
+      assert.equal(forged.status, 200)
+      assert.equal(forged.text, '1')
+      assert.ok(forged.setCookies.length > 0, 'the fresh session got no cookie')
+      assert.equal((await browse(app, '/read', jar)).text, '1')
+    },
+  },
+  {
+    name: 'logout clears the cookie and removes the record',
+    config: 'store',
+    async run(app) {
+      const jar = await counted(app)
+      const id = app.store.written
+      const old = jar.header
+      const out = await send(app.base, '/logout', { cookie: old })
+      assert.equal(out.status, 200)
+      assert.equal(out.text, 'bye')
+      assert.ok(out.setCookies.length > 0 && out.setCookies.every(cleared), `no clearing cookie: ${out.setCookies}`)
+      assert.equal(app.store.held(id), undefined)
+      assert.equal((await send(app.base, '/read', { cookie: old })).text, 'none')
+    },
+  },
+  {
+    name: 'events: created, tampered, destroyed',
+    config: 'store',
+    async run(app) {
+      assert.ok(app.events, 'the adapter has no event hub')
+      app.events.length = 0
+      const jar = await counted(app)
+      await send(app.base, '/read', { cookie: tampered(jar) })
+      await send(app.base, '/logout', { cookie: jar.header })
+      assert.deepEqual(
+        app.events.map((event) => event.split(':')[0]),
+        ['created', 'tampered', 'destroyed'],
+      )
+    },
+    differs: {
+      fastify: {
+        why: "@fastify/session has no event hub, and sessionkit/fastify adds none",
+        run: (app) => assert.equal(app.events, undefined),
+      },
+      koa: {
+        why: "koa-session reports on the app (session:missed, session:invalid, session:expired), not through a hub",
+        run: (app) => assert.equal(app.events, undefined),
+      },
+      'koa+koa-store': {
+        why: "koa-session reports on the app (session:missed, session:invalid, session:expired), not through a hub",
+        run: (app) => assert.equal(app.events, undefined),
+      },
+    },
+  },
+  {
+    name: 'cookie mode: the counter keeps counting in the cookie alone',
+    config: 'cookie',
+    async run(app) {
+      await countsOn(app, await counted(app))
+    },
+  },
+  {
+    name: 'cookie mode: a tampered cookie gets a 200 and a fresh session',
+    config: 'cookie',
+    async run(app) {
+      const jar = await counted(app)
+      await browse(app, '/count', jar)
+      const forged = await send(app.base, '/count', { cookie: tampered(jar) })
+      assert.equal(forged.status, 200)
+      assert.equal(forged.text, '1')
+      assert.ok(forged.setCookies.length > 0, 'the fresh session got no cookie')
+      assert.equal((await browse(app, '/read', jar)).text, '2')
+    },
+  },
+]
+
+/** Why a cookie-mode case cannot run on an adapter without a cookie mode. */
+const NO_COOKIE_MODE = {
+  fastify: '@fastify/session has no cookie mode: its sessions always live in a store',
+  'koa+koa-store': "koa's cookie mode is the koa row's (no store); this row is about the store's shape",
+}
+
+for (const adapter of ADAPTERS) {
+  describe(adapter.name, () => {
+    const apps = {}
+    before(async () => {
+      const store = new RecordingStore()
+      const app = await adapter.build({ store: adapter.shape ? adapter.shape(store) : store, storeTimeout: STORE_TIMEOUT })
+      apps.store = { ...app, store }
+      if (adapter.cookieMode) apps.cookie = await adapter.build({})
+    })
+    after(async () => {
+      for (const app of Object.values(apps)) await app.close()
+    })
+    for (const testCase of CASES) {
+      const differs = testCase.differs?.[adapter.name]
+      const none = testCase.config === 'cookie' && !adapter.cookieMode ? NO_COOKIE_MODE[adapter.name] : undefined
+      if (none !== undefined) {
+        it(testCase.name, { skip: `does not apply: ${none}` }, () => {})
+      } else if (differs !== undefined) {
+        it(`${testCase.name} (differs: ${differs.why})`, () => differs.run(apps[testCase.config]))
+      } else {
+        it(testCase.name, () => testCase.run(apps[testCase.config]))
+      }
+    }
+  })
+}
