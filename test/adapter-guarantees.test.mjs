@@ -78,6 +78,47 @@ function tampered(jar) {
     .join('; ')
 }
 
+/** Cookie headers that no key signed or sealed: the jar's values altered, and values not even well formed. */
+function forgeries(jar) {
+  const names = [...jar.cookies.keys()]
+  const malformed = ['%E0%A4%A', '"unterminated', 'x'.repeat(4000), '.', '%00%0D%0A']
+  return [tampered(jar), ...malformed.map((value) => names.map((name) => `${name}=${value}`).join('; '))]
+}
+
+/** Each forged cookie gets a 200 with a fresh session and its cookie; the jar's own session is untouched. */
+async function forgedAreFresh(app, jar, n) {
+  for (const cookie of forgeries(jar)) {
+    const forged = await send(app.base, '/count', { cookie })
+    const what = `with ${cookie.slice(0, 60)}`
+    assert.equal(forged.status, 200, what)
+    assert.equal(forged.text, '1', what)
+    assert.ok(forged.setCookies.length > 0, `the fresh session got no cookie ${what}`)
+  }
+  assert.equal((await browse(app, '/read', jar)).text, String(n))
+}
+
+/**
+ * Logouts whose store `destroy` fails in each way: a 503 in time, never the success, and the record
+ * still there (the store could not remove it); `cookies` checks what the 503 carries.
+ */
+async function failedLogouts(app, cookies) {
+  for (const kind of ['error', 'throw', 'hang']) {
+    const jar = await counted(app)
+    const id = app.store.written
+    app.store.fail('destroy', kind)
+    try {
+      const out = await send(app.base, '/logout', { cookie: jar.header })
+      assert.equal(out.status, 503, kind)
+      assert.notEqual(out.text, 'bye', kind)
+      assert.ok(out.ms < STORE_TIMEOUT + MARGIN, `${kind}: answered after ${out.ms} ms`)
+      cookies(out.setCookies, kind)
+    } finally {
+      app.store.heal()
+    }
+    assert.equal(app.store.held(id).n, 1, kind)
+  }
+}
+
 const cleared = (header) => {
   const cookie = parseSetCookie(header)
   return cookie.value === '' || cookie['max-age'] === '0' || (cookie.expires !== undefined && Date.parse(cookie.expires) <= Date.now())
@@ -212,15 +253,10 @@ const CASES = [
   faultCase('a store that throws gives a 503 and no Set-Cookie, never a crash', 'throw'),
   faultCase('a store that never answers gives a 503 within storeTimeout, never a hang', 'hang'),
   {
-    name: 'a tampered cookie gets a 200 and a fresh session; the real one is untouched',
+    name: 'a tampered or malformed cookie gets a 200 and a fresh session; the real one is untouched',
     config: 'store',
     async run(app) {
-      const jar = await counted(app)
-      const forged = await send(app.base, '/count', { cookie: tampered(jar) })
-      assert.equal(forged.status, 200)
-      assert.equal(forged.text, '1')
-      assert.ok(forged.setCookies.length > 0, 'the fresh session got no cookie')
-      assert.equal((await browse(app, '/read', jar)).text, '1')
+      await forgedAreFresh(app, await counted(app), 1)
     },
   },
   {
@@ -236,6 +272,65 @@ const CASES = [
       assert.ok(out.setCookies.length > 0 && out.setCookies.every(cleared), `no clearing cookie: ${out.setCookies}`)
       assert.equal(app.store.held(id), undefined)
       assert.equal((await send(app.base, '/read', { cookie: old })).text, 'none')
+    },
+  },
+  {
+    name: "a store whose destroy fails: logout answers 503 in time, never the success; the client's cookie is cleared",
+    config: 'store',
+    // The session is over for this client once the app asked to end it, whatever the store answered.
+    run: (app) => failedLogouts(app, (setCookies, kind) => assert.ok(setCookies.length > 0 && setCookies.every(cleared), `${kind}: ${setCookies}`)),
+    differs: {
+      web: {
+        why: 'handle() commits nothing when the handler throws: the error reaches the server as it is, without a cookie',
+        run: (app) => failedLogouts(app, (setCookies, kind) => assert.deepEqual(setCookies, [], kind)),
+      },
+      koa: { why: "Koa's error response drops every header set before it, the clearing cookie too", run: (app) => failedLogouts(app, (setCookies, kind) => assert.deepEqual(setCookies, [], kind)) },
+      'koa+koa-store': { why: "Koa's error response drops every header set before it, the clearing cookie too", run: (app) => failedLogouts(app, (setCookies, kind) => assert.deepEqual(setCookies, [], kind)) },
+    },
+  },
+  {
+    name: 'a touch that fails after the response leaves the response alone',
+    config: 'store',
+    async run(app) {
+      for (const kind of ['error', 'throw', 'hang']) {
+        const jar = await counted(app)
+        const touches = app.store.calls.touch
+        app.store.fail('touch', kind)
+        try {
+          const read = await send(app.base, '/read', { cookie: jar.header })
+          assert.equal(read.status, 200, kind)
+          assert.equal(read.text, '1', kind)
+          // Sooner than a touch that never answers could time out: the response did not wait for it.
+          assert.ok(read.ms < STORE_TIMEOUT, `${kind}: answered after ${read.ms} ms`)
+          assert.ok(await until(() => app.store.calls.touch > touches), `${kind}: no touch was tried`)
+        } finally {
+          app.store.heal()
+        }
+      }
+    },
+    differs: {
+      fastify: {
+        why: "with @fastify/session's default `rolling: true` the expiry moves by a save before the response, so a failing one fails the request, as any failed save",
+        async run(app) {
+          const jar = await counted(app)
+          app.store.fail('set', 'error')
+          try {
+            const read = await send(app.base, '/read', { cookie: jar.header })
+            assert.equal(read.status, 503)
+            assert.deepEqual(read.setCookies, [])
+          } finally {
+            app.store.heal()
+          }
+        },
+      },
+      'koa+koa-store': {
+        why: 'koa-session moves nothing after a read without `rolling` or `renew`: there is no touch to fail',
+        async run(app) {
+          const { read, written } = await readBack(app)
+          assert.equal(read.status, 200)
+          assert.equal(written, 0)
+        },
+      },
     },
   },
   {
@@ -275,16 +370,12 @@ const CASES = [
     },
   },
   {
-    name: 'cookie mode: a tampered cookie gets a 200 and a fresh session',
+    name: 'cookie mode: a tampered or malformed cookie gets a 200 and a fresh session',
     config: 'cookie',
     async run(app) {
       const jar = await counted(app)
       await browse(app, '/count', jar)
-      const forged = await send(app.base, '/count', { cookie: tampered(jar) })
-      assert.equal(forged.status, 200)
-      assert.equal(forged.text, '1')
-      assert.ok(forged.setCookies.length > 0, 'the fresh session got no cookie')
-      assert.equal((await browse(app, '/read', jar)).text, '2')
+      await forgedAreFresh(app, jar, 2)
     },
   },
 ]

@@ -24,7 +24,7 @@ export const MAX_AGE = 60_000
 
 /**
  * An express-session store over a Map of JSON strings (what a networked store keeps), which counts the
- * calls it gets and can be told to misbehave: `fail(method, kind)` makes `get` or `set` answer with an
+ * calls it gets and can be told to misbehave: `fail(method, kind)` makes one method answer with an
  * error ('error'), throw where it is called ('throw'), or never answer ('hang'), until `heal()`.
  * `written` is the id of the last record written.
  */
@@ -70,15 +70,15 @@ export class RecordingStore extends Store {
   }
 
   touch(id, record, callback) {
-    this.#enter('touch')
-    if (this.records.has(id)) this.records.set(id, JSON.stringify(record))
-    setImmediate(callback, null)
+    const fault = this.#enter('touch')
+    if (fault === undefined && this.records.has(id)) this.records.set(id, JSON.stringify(record))
+    if (fault !== 'hang') setImmediate(callback, fault ?? null)
   }
 
   destroy(id, callback) {
-    this.#enter('destroy')
-    this.records.delete(id)
-    setImmediate(callback, null)
+    const fault = this.#enter('destroy')
+    if (fault === undefined) this.records.delete(id)
+    if (fault !== 'hang') setImmediate(callback, fault ?? null)
   }
 
   #write(id, record) {
