@@ -5,14 +5,36 @@
 // why. Nothing is left out without a word, so an adapter cannot silently lack a guarantee.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { createClient } from 'redis'
+import { RedisStore } from 'sessionkit/redis'
 import { parseSetCookie } from './support/http.mjs'
 import { Jar } from './support/koa-harness.mjs'
+import { requireService } from './support/services.mjs'
 import { expiryOf, expressApp, fastifyApp, honoApp, koaApp, RecordingStore, webApp } from './support/adapter-apps.mjs'
 
 /** Short, so that the never-answering store is waited out quickly. */
 const STORE_TIMEOUT = 500
 /** What a 503 for a silent store may take beyond storeTimeout on a busy machine. */
 const MARGIN = 1500
+
+// The Redis on 127.0.0.1:6379, for the one case that runs on a real networked store; every key this
+// file writes is under a prefix of its own, removed at the end.
+const { skip: noRedis } = await requireService('redis')
+const PREFIX = `sessionkit-table:${process.pid}-${Date.now().toString(36)}:`
+const redis = noRedis ? undefined : createClient({ url: 'redis://127.0.0.1:6379' })
+before(() => redis?.connect())
+after(async () => {
+  if (redis === undefined) return
+  await Promise.all((await redisKeys({ prefix: PREFIX })).map((key) => redis.del(key)))
+  await redis.close()
+})
+
+/** The keys under an app's Redis prefix. */
+async function redisKeys(app) {
+  const found = []
+  for await (const keys of redis.scanIterator({ MATCH: `${app.prefix}*` })) found.push(...keys)
+  return found
+}
 
 const ADAPTERS = [
   { name: 'express', build: expressApp, cookieMode: true },
@@ -126,10 +148,10 @@ const cleared = (header) => {
 
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** Waits until `check()` is true, for at most `ms`. */
+/** Waits until `check()` is (or resolves to) true, for at most `ms`. */
 async function until(check, ms = 2000) {
   const end = Date.now() + ms
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) return false
     await pause(10)
   }
@@ -363,6 +385,27 @@ const CASES = [
     },
   },
   {
+    name: 'on sessionkit/redis: the counter counts, a read moves the TTL, logout removes the key',
+    config: 'redis',
+    async run(app) {
+      const jar = await counted(app)
+      const keys = await redisKeys(app)
+      assert.equal(keys.length, 1)
+      const [key] = keys
+      await countsOn(app, jar)
+      await pause(50)
+      const ttl = await redis.pTTL(key)
+      assert.ok(ttl > 0 && ttl <= 60_000, `TTL ${ttl}`)
+      await pause(50)
+      assert.equal((await browse(app, '/read', jar)).text, '3')
+      assert.ok(await until(async () => (await redis.pTTL(key)) > ttl), 'the TTL did not move')
+      const out = await browse(app, '/logout', jar)
+      assert.equal(out.text, 'bye')
+      assert.ok(out.setCookies.every(cleared))
+      assert.deepEqual(await redisKeys(app), [])
+    },
+  },
+  {
     name: 'cookie mode: the counter keeps counting in the cookie alone',
     config: 'cookie',
     async run(app) {
@@ -386,6 +429,14 @@ const NO_COOKIE_MODE = {
   'koa+koa-store': "koa's cookie mode is the koa row's (no store); this row is about the store's shape",
 }
 
+/** Why a case of `config` cannot run on `adapter`, or undefined when it can. */
+function notHere(config, adapter) {
+  if (config === 'cookie' && !adapter.cookieMode) return NO_COOKIE_MODE[adapter.name]
+  if (config !== 'redis') return undefined
+  if (adapter.shape) return 'sessionkit/redis is an express-session store: the koa row runs it'
+  return noRedis || undefined
+}
+
 for (const adapter of ADAPTERS) {
   describe(adapter.name, () => {
     const apps = {}
@@ -394,13 +445,17 @@ for (const adapter of ADAPTERS) {
       const app = await adapter.build({ store: adapter.shape ? adapter.shape(store) : store, storeTimeout: STORE_TIMEOUT })
       apps.store = { ...app, store }
       if (adapter.cookieMode) apps.cookie = await adapter.build({})
+      if (!adapter.shape && !noRedis) {
+        const prefix = `${PREFIX}${adapter.name}:`
+        apps.redis = { ...(await adapter.build({ store: new RedisStore({ client: redis, prefix }) })), prefix }
+      }
     })
     after(async () => {
       for (const app of Object.values(apps)) await app.close()
     })
     for (const testCase of CASES) {
       const differs = testCase.differs?.[adapter.name]
-      const none = testCase.config === 'cookie' && !adapter.cookieMode ? NO_COOKIE_MODE[adapter.name] : undefined
+      const none = notHere(testCase.config, adapter)
       if (none !== undefined) {
         it(testCase.name, { skip: `does not apply: ${none}` }, () => {})
       } else if (differs !== undefined) {
