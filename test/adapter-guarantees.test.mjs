@@ -51,7 +51,7 @@ async function send(base, path, { cookie, timeout = STORE_TIMEOUT + MARGIN } = {
   const started = Date.now()
   const response = await fetch(base + path, { headers: cookie ? { cookie } : {}, signal: AbortSignal.timeout(timeout) })
   const text = await response.text()
-  return { status: response.status, text, setCookies: response.headers.getSetCookie(), ms: Date.now() - started }
+  return { status: response.status, text, setCookies: response.headers.getSetCookie(), cacheControl: response.headers.get('cache-control'), ms: Date.now() - started }
 }
 
 /** Sends `path` with the jar's cookies, and keeps what comes back. */
@@ -186,6 +186,56 @@ function faultCase(name, kind) {
       await failing(app, 'set', '/count', undefined, '1')
       await failing(app, 'set', '/count', jar.header, '2')
       assert.equal((await browse(app, '/read', jar)).text, '1')
+    },
+  }
+}
+
+/** Why Koa's rows report no events of sessionkit's. */
+const KOA_EVENTS = { why: 'koa-session reports on the app (session:missed, session:invalid, session:expired), not through a hub', run: (app) => assert.equal(app.events, undefined) }
+
+/**
+ * The events case of one mode: a new session, a tampered cookie, a logout, and the logged-out
+ * cookie once more report `expected`, in that order, to the adapter's hub.
+ */
+function eventsCase(config, expected) {
+  return {
+    name: `${config === 'cookie' ? 'cookie mode: ' : ''}events: ${expected.join(', ')}`,
+    config,
+    async run(app) {
+      assert.ok(app.events, 'the adapter has no event hub')
+      app.events.length = 0
+      const jar = await counted(app)
+      await send(app.base, '/read', { cookie: tampered(jar) })
+      await send(app.base, '/logout', { cookie: jar.header })
+      await send(app.base, '/read', { cookie: jar.header })
+      assert.deepEqual(
+        app.events.map((event) => event.split(':')[0]),
+        expected,
+      )
+    },
+    differs: {
+      fastify: { why: '@fastify/session has no event hub, and sessionkit/fastify adds none', run: (app) => assert.equal(app.events, undefined) },
+      koa: KOA_EVENTS,
+      'koa+koa-store': KOA_EVENTS,
+    },
+  }
+}
+
+/** A visit in one mode: every response that sets the cookie keeps it from shared caches. */
+function privateCase(config) {
+  return {
+    name: `${config === 'cookie' ? 'cookie mode: ' : ''}every response that sets the cookie is Cache-Control: private`,
+    config,
+    async run(app) {
+      const jar = new Jar()
+      let withCookie = 0
+      for (const path of ['/count', '/read', '/count', '/logout']) {
+        const response = await browse(app, path, jar)
+        if (response.setCookies.length === 0) continue
+        withCookie++
+        assert.match(response.cacheControl ?? '', /\bprivate\b/, `${path}: Cache-Control ${response.cacheControl}`)
+      }
+      assert.ok(withCookie >= 2, 'the visit set no cookie')
     },
   }
 }
@@ -355,35 +405,10 @@ const CASES = [
       },
     },
   },
-  {
-    name: 'events: created, tampered, destroyed',
-    config: 'store',
-    async run(app) {
-      assert.ok(app.events, 'the adapter has no event hub')
-      app.events.length = 0
-      const jar = await counted(app)
-      await send(app.base, '/read', { cookie: tampered(jar) })
-      await send(app.base, '/logout', { cookie: jar.header })
-      assert.deepEqual(
-        app.events.map((event) => event.split(':')[0]),
-        ['created', 'tampered', 'destroyed'],
-      )
-    },
-    differs: {
-      fastify: {
-        why: "@fastify/session has no event hub, and sessionkit/fastify adds none",
-        run: (app) => assert.equal(app.events, undefined),
-      },
-      koa: {
-        why: "koa-session reports on the app (session:missed, session:invalid, session:expired), not through a hub",
-        run: (app) => assert.equal(app.events, undefined),
-      },
-      'koa+koa-store': {
-        why: "koa-session reports on the app (session:missed, session:invalid, session:expired), not through a hub",
-        run: (app) => assert.equal(app.events, undefined),
-      },
-    },
-  },
+  eventsCase('store', ['created', 'tampered', 'destroyed', 'expired']),
+  privateCase('store'),
+  privateCase('cookie'),
+  eventsCase('cookie', ['created', 'tampered', 'destroyed']),
   {
     name: 'on sessionkit/redis: the counter counts, a read moves the TTL, logout removes the key',
     config: 'redis',
