@@ -1,7 +1,7 @@
 // One table of guarantees, run against every adapter: the same cases, each a function of a running
 // app, for Express, sessionkit/web, sessionkit/hono, sessionkit/fastify and sessionkit/koa. Where an
 // adapter's library differs by design, its row says so (`differs`, with the reason) and the case
-// asserts what that adapter does instead; where a cookie-mode case cannot apply, NO_COOKIE_MODE says
+// asserts what that adapter does instead; where a case cannot apply (no cookie mode), `notHere` says
 // why. Nothing is left out without a word, so an adapter cannot silently lack a guarantee.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
@@ -241,8 +241,9 @@ function privateCase(config) {
 }
 
 /**
- * The cases. `config`: the app they need ('store', or 'cookie' for the cookie mode). `differs`: per
- * adapter, why its library behaves otherwise, and the run that asserts what it does instead.
+ * The cases. `config`: the app they need ('store' with the recording store, 'cookie' for the cookie
+ * mode, 'redis' with sessionkit/redis). `differs`: per adapter, why its library behaves otherwise,
+ * and the run that asserts what it does instead.
  */
 const CASES = [
   {
