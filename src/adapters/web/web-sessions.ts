@@ -5,7 +5,7 @@ import { debug } from '../../debug.js'
 import { privateCacheControl } from '../../engine/cache-control.js'
 import { CookieLifecycle } from '../../engine/cookie-mode.js'
 import type { SessionEventListener, SessionEvents } from '../../engine/events.js'
-import { controllerKey, type Session } from '../../engine/session.js'
+import { controllerKey, Session } from '../../engine/session.js'
 import type { LifecycleRequest } from '../../engine/lifecycle.js'
 import { StoreSessions } from '../../engine/store-sessions.js'
 import { configError, SessionError } from '../../errors.js'
@@ -142,6 +142,9 @@ export class SessionHandle {
       }
       return current
     }
+    // A session the app already holds (`const s = handle.session` before the commit) is frozen now: a
+    // change through that reference would be lost as surely as one through the handle.
+    if ((this as LifecycleRequest)[controllerKey]?.slot instanceof Session) sealed()
     Object.defineProperty(this, 'session', {
       configurable: true,
       enumerable: true,
