@@ -432,6 +432,18 @@ const CASES = [
     },
   },
   {
+    name: 'cookie mode: a session too large for its cookie gives a 500 and no Set-Cookie, never the success',
+    config: 'cookie',
+    async run(app) {
+      const jar = await counted(app)
+      const big = await send(app.base, '/big', { cookie: jar.header })
+      assert.equal(big.status, 500)
+      assert.deepEqual(big.setCookies, [])
+      assert.notEqual(big.text, 'big')
+      assert.equal((await browse(app, '/read', jar)).text, '1')
+    },
+  },
+  {
     name: 'cookie mode: the counter keeps counting in the cookie alone',
     config: 'cookie',
     async run(app) {

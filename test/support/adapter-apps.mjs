@@ -1,7 +1,8 @@
 // The same small app written once per adapter, each in its framework's own idiom, served for real on
-// 127.0.0.1, for test/adapter-guarantees.test.mjs. Every app has four routes:
+// 127.0.0.1, for test/adapter-guarantees.test.mjs. Every app has these routes:
 //   /count   n++ and answers n            /read    answers n, or "none", and changes nothing
-//   /noop    never touches the session    /logout  ends the session (store mode)
+//   /noop    never touches the session    /logout  ends the session
+//   /big     puts 8000 characters in the session (more than a cookie can carry)
 // and a store that records what it was asked and can be told to fail or to never answer.
 import { createServer } from 'node:http'
 import { serve } from '@hono/node-server'
@@ -112,6 +113,9 @@ export function expiryOf(record) {
   return record.cookie?.expires ? Date.parse(record.cookie.expires) : undefined
 }
 
+/** What `/big` stores: more than the 4096 bytes a browser keeps of one cookie. */
+const BIG = 'x'.repeat(8000)
+
 /** The session's number as each route answers it. */
 const answerOf = (n) => String(n ?? 'none')
 
@@ -156,6 +160,10 @@ export async function expressApp({ store, storeTimeout } = {}) {
   })
   app.get('/read', (req, res) => res.send(answerOf(req.session.n)))
   app.get('/noop', (req, res) => res.send('ok'))
+  app.get('/big', (req, res) => {
+    req.session.big = BIG
+    res.send('big')
+  })
   app.get('/logout', (req, res, next) => req.session.destroy((err) => (err ? next(err) : res.send('bye'))))
   app.use((err, req, res, next) => res.status(err.status ?? 500).send('session error'))
   const server = await listenNode(app)
@@ -172,6 +180,9 @@ async function webRoute(path, current) {
     }
     case '/read':
       return answerOf(current().n)
+    case '/big':
+      current().big = BIG
+      return 'big'
     case '/logout':
       await current().destroy()
       return 'bye'
@@ -223,6 +234,10 @@ export async function fastifyApp({ store, storeTimeout } = {}) {
   })
   app.get('/read', async (request) => answerOf(request.session.n))
   app.get('/noop', async () => 'ok')
+  app.get('/big', async (request) => {
+    request.session.big = BIG
+    return 'big'
+  })
   app.get('/logout', async (request) => {
     await request.session.destroy()
     return 'bye'
@@ -246,6 +261,9 @@ export async function koaApp({ store, storeTimeout } = {}) {
       ctx.body = answerOf(ctx.session.n)
     } else if (ctx.path === '/read') {
       ctx.body = answerOf(ctx.session.n)
+    } else if (ctx.path === '/big') {
+      ctx.session.big = BIG
+      ctx.body = 'big'
     } else if (ctx.path === '/logout') {
       ctx.session = null
       ctx.body = 'bye'
