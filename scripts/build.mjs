@@ -49,6 +49,8 @@ try {
     ['src/entry/postgres.d.mts', 'esm/postgres.d.mts'],
     ['src/entry/web.mjs', 'esm/web.mjs'],
     ['src/entry/web.d.mts', 'esm/web.d.mts'],
+    ['src/entry/hono.mjs', 'esm/hono.mjs'],
+    ['src/entry/hono.d.mts', 'esm/hono.d.mts'],
     ['src/entry/koa.cjs', 'cjs/koa.cjs'],
     ['src/entry/koa.d.cts', 'cjs/koa.d.cts'],
     ['src/entry/koa.mjs', 'esm/koa.mjs'],

@@ -46,6 +46,8 @@ const REQUIRED_PAGES = [
   'guide/performance.html',
   'guide/differences.html',
   'frameworks/index.html',
+  'frameworks/hono.html',
+  'guide/web.html',
   'frameworks/koa.html',
   'frameworks/fastify.html',
   'api/index.html',

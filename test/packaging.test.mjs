@@ -351,6 +351,29 @@ app.get('/', async (request) => {
   await compileInApp('tsconfig.fastify.json', ['fastify-consumer.mts', 'fastify-consumer.cts'])
 })
 
+test("sessionkit/hono's middleware loads by require and import without hono installed", async () => {
+  assert.throws(() => createRequire(join(app, 'package.json')).resolve('hono'), { code: 'MODULE_NOT_FOUND' }, 'the scratch app has no hono')
+  const result = await runInApp(
+    'hono.cjs',
+    `const { session, cookieSession } = require('sessionkit/hono')
+const { MemoryStore } = require('sessionkit')
+const middleware = session({ secret: 's', store: new MemoryStore(), resave: false, saveUninitialized: false })
+import('sessionkit/hono').then((esm) => {
+  console.log(JSON.stringify({
+    resolved: require.resolve('sessionkit/hono'),
+    same: [esm.session === session, esm.cookieSession === cookieSession],
+    middleware: [typeof middleware, middleware.length, typeof middleware.sessions.sessionsOf],
+    cookieMode: typeof cookieSession({ secret: 'x'.repeat(32) }),
+  }))
+})
+`,
+  )
+  assert.equal(result.resolved, join(app, 'node_modules/sessionkit/dist/cjs/adapters/hono/hono.js'))
+  assert.deepEqual(result.same, [true, true], 'one middleware factory whichever way it is loaded')
+  assert.deepEqual(result.middleware, ['function', 2, 'function'])
+  assert.equal(result.cookieMode, 'function')
+})
+
 test('TypeScript apps compile against the installed types, as ESM and as CommonJS', async () => {
   const body = `
 declare module 'sessionkit' { interface SessionData { userId: number } }

@@ -63,15 +63,15 @@ export class StoreLifecycle extends RequestLifecycle implements TouchSteps {
     const found = token === undefined ? readRequestSessionId(exchange.cookieHeader, exchange.parsed, context.options.name, signing.keys, signing.verified) : readSessionToken(token, signing.keys, signing.verified)
     super(context.options, exchange, next, cookieOptions, found === undefined ? 'open' : 'loading')
     if (token !== undefined) this.viaHeader = context.options.header
+    this.options = context.options
     this.cookieId = found?.id
     this.cookieValue = found?.value
     this.access = storeAccess(context.options.store, context.options.storeTimeout)
     this.versioned = usesVersions(context.options.store)
   }
 
-  get options(): ParsedOptions {
-    return this.context.options
-  }
+  /** The parsed options; a field, not a getter: every step of a request reads it. */
+  readonly options: ParsedOptions
 
   clientId(): string | undefined {
     return this.cookieId

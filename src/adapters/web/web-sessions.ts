@@ -5,14 +5,15 @@ import { debug } from '../../debug.js'
 import { privateCacheControl } from '../../engine/cache-control.js'
 import { CookieLifecycle } from '../../engine/cookie-mode.js'
 import type { SessionEventListener, SessionEvents } from '../../engine/events.js'
-import { controllerKey, type Session } from '../../engine/session.js'
+import { controllerKey, Session } from '../../engine/session.js'
 import type { LifecycleRequest } from '../../engine/lifecycle.js'
 import { StoreSessions } from '../../engine/store-sessions.js'
 import type { SessionDetailsOptions, SessionInfo } from '../../engine/owner-sessions.js'
-import { SessionError } from '../../errors.js'
+import { configError, SessionError } from '../../errors.js'
 import { parseCookieSessionOptions, type CookieSessionOptions } from '../../options/sealed-cookie-options.js'
 import type { SessionOptions } from '../../options/session-options.js'
 import type { SessionStore } from '../../store/contract.js'
+import type { SessionData } from '../../types.js'
 import type { StoreErrorListener } from '../express/middleware.js'
 import { WebExchange, type WebRequest } from './exchange.js'
 
@@ -61,6 +62,9 @@ export interface SessionCommit {
   applyTo(headers: Headers): void
 }
 
+/** The session a handle gives: its methods and cookie, and the app's `SessionData`, every key optional. */
+export type WebSession = Session & Partial<SessionData>
+
 /**
  * One request's session. `session` and `sessionID` are read and set as `req.session` and
  * `req.sessionID` are in Express (lazily: nothing is made until first read). After {@link commit},
@@ -68,7 +72,7 @@ export interface SessionCommit {
  */
 export class SessionHandle {
   /** The session; undefined outside `cookie.path` or while the store is disconnected, null once unset. */
-  declare session: Session | null | undefined
+  declare session: WebSession | null | undefined
   /** The session's id (made on first read for a new session). */
   declare sessionID: string
   /** The store behind the session (store mode). */
@@ -129,15 +133,28 @@ export class SessionHandle {
 
   /** After the commit the session can be read, not changed: a change would be lost. */
   #seal(): void {
-    const current = Object.getOwnPropertyDescriptor(this, 'session')?.get?.call(this) as Session | null | undefined
-    if (current !== null && current !== undefined && typeof current === 'object') {
-      Object.freeze(current)
-      Object.freeze(current.cookie)
+    const own = Object.getOwnPropertyDescriptor(this, 'session')
+    // Read on first use, not now: reading a session the request never touched would make one (an id
+    // from genid, a cookie) on every such request, only to freeze it.
+    let read = false
+    let current: WebSession | null | undefined
+    const sealed = (): WebSession | null | undefined => {
+      if (read) return current
+      read = true
+      current = (own?.get !== undefined ? own.get.call(this) : own?.value) as WebSession | null | undefined
+      if (current !== null && current !== undefined && typeof current === 'object') {
+        Object.freeze(current)
+        Object.freeze(current.cookie)
+      }
+      return current
     }
+    // A session the app already holds (`const s = handle.session` before the commit) is frozen now: a
+    // change through that reference would be lost as surely as one through the handle.
+    if ((this as LifecycleRequest)[controllerKey]?.slot instanceof Session) sealed()
     Object.defineProperty(this, 'session', {
       configurable: true,
       enumerable: true,
-      get: () => current,
+      get: sealed,
       set: () => {
         throw new SessionError('SESSION_COMMITTED', 'sessionkit: the session was already committed; set it before commit() (or before the handler returns)')
       },
@@ -278,6 +295,11 @@ function withCommit(response: Response, commit: SessionCommit): Response {
  * for `Request` / `Response` servers.
  */
 export function webSessions(options: WebSessionOptions): WebStoreSessions {
+  // Express's session() may sign with cookie-parser's req.secret; nothing sets one for a Request, so
+  // without a secret every request would fail: say so at startup instead.
+  if (options === null || typeof options !== 'object' || !('secret' in options)) {
+    throw configError('webSessions() needs an options object with a secret, such as { secret, store, resave: false, saveUninitialized: false }')
+  }
   const sessions = new StoreSessions(options as SessionOptions)
   const { config } = sessions
   return webApi<WebStoreSessions>(
