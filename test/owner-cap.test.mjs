@@ -60,6 +60,21 @@ describe('a cap per owner in one process', () => {
     }
   })
 
+  test('a cap the store fails fails the login with a 503, as a failed save does', async () => {
+    const sessions = new Map()
+    // A store with an owner index of its own whose cap step is down.
+    const store = {
+      indexBy: 'userId',
+      get: (sid, cb) => cb(null, sessions.get(sid) ?? null),
+      set: (sid, record, cb) => (sessions.set(sid, JSON.parse(JSON.stringify(record))), cb()),
+      destroy: (sid, cb) => (sessions.delete(sid), cb()),
+      idsOf: (owner, cb) => cb(null, [...sessions].filter(([, record]) => record.userId === owner).map(([sid]) => sid)),
+      capOwner: (owner, max, keep, cb) => cb(new Error('the cap step is down')),
+    }
+    const web = webSessions({ ...sessionOptions, store, maxSessionsPerOwner: 2 })
+    await assert.rejects(login(web, 'ada'), (err) => err.status === 503)
+  })
+
   test('without the option an owner keeps every session', async () => {
     const { sessions, close } = await sessionsOver('memory', 'nocap', {})
     try {
