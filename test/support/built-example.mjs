@@ -1,13 +1,20 @@
-// Support for the tests of the framework examples (examples/react-router, examples/sveltekit): each is
-// built with its framework's real toolchain into its own git-ignored build folder, then its built
-// server is started on 127.0.0.1 and driven over HTTP and in Chromium. Needs `npm run build` first.
+// The tests of the framework examples (examples/react-router, examples/sveltekit): each is built with
+// its framework's real toolchain into its own git-ignored build folder, then its built server is
+// started on 127.0.0.1 and driven over HTTP and in Chromium, its sessions in Redis under a prefix of
+// the test's own. Needs `npm run build` first.
+import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { lstat, mkdir, symlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { after, before, test } from 'node:test'
 import { promisify } from 'node:util'
 import { createClient } from 'redis'
+import { browserMissing, launchBrowser } from './browser.mjs'
+import { CookieJar, startServer } from './runtimes.mjs'
+import { requireService } from './services.mjs'
 
 const run = promisify(execFile)
 export const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -68,4 +75,105 @@ export async function redisSessions(prefix) {
       await client.close()
     },
   }
+}
+
+const count = (html) => Number(/id="count">(\d+)</.exec(html)?.[1])
+
+/**
+ * The tests both examples pass, against a server `serve()` starts once the example is built (each
+ * example: a counter at /, a login form at /login for alice / wonderland with a welcome message shown
+ * once, and a logout form action at /logout). `spec`: { name, build: [bin, args], port, cookie (its
+ * name), serve({ prefix }) → startServer options, form(fields) → fetch init of a browser's form post,
+ * redirect (the status of a post that succeeded), storedAfterLogin (what the store then holds),
+ * cacheControl (what the first response says, or null) }.
+ */
+export async function exampleTests(spec) {
+  const { skip } = await requireService('redis')
+  const noBrowser = browserMissing()
+  const prefix = `${spec.name}-example-test-${randomUUID()}:`
+  let server
+  let redis
+  before(async () => {
+    if (skip) return
+    const buildMs = await buildExample(spec.name, ...spec.build)
+    console.log(`# ${spec.name} build: ${buildMs} ms`)
+    redis = await redisSessions(prefix)
+    server = await startServer({ runtime: 'node', port: spec.port, ...spec.serve({ prefix }) })
+  })
+  after(async () => {
+    await server?.stop()
+    await redis?.close()
+  })
+  const get = async (jar) => count(await (await jar.fetch(`${server.url}/`)).text())
+  const sid = (jar) => idOf(jar.get(spec.cookie))
+
+  test('the counter counts per browser, in the store', { skip }, async () => {
+    const jar = new CookieJar()
+    const first = await jar.fetch(`${server.url}/`)
+    assert.equal(first.status, 200)
+    assert.equal(count(await first.text()), 1)
+    const [setCookie] = first.headers.getSetCookie()
+    assert.match(setCookie, new RegExp(`^${spec.cookie.replace('.', '\\.')}=s%3A[^;]+; Path=/; Expires=[^;]+; HttpOnly; SameSite=Lax$`))
+    assert.equal(first.headers.get('cache-control'), spec.cacheControl)
+    for (const expected of [2, 3]) assert.equal(await get(jar), expected)
+    assert.deepEqual(await redis.data(sid(jar)), { count: 3 })
+    assert.equal(await get(new CookieJar()), 1, 'another browser has its own count')
+  })
+
+  test('login moves the session to a new id with a message shown once; logout clears the cookie and the store', { skip }, async () => {
+    const jar = new CookieJar()
+    await jar.fetch(`${server.url}/`)
+    const before = sid(jar)
+
+    const wrong = await jar.fetch(`${server.url}/login`, spec.form({ user: 'alice', password: 'nope' }))
+    assert.equal(wrong.status, 401)
+    assert.match(await wrong.text(), /Wrong user name or password/)
+    assert.equal(sid(jar), before)
+
+    const login = await jar.fetch(`${server.url}/login`, spec.form({ user: 'alice', password: 'wonderland' }))
+    assert.equal(login.status, spec.redirect)
+    assert.equal(login.headers.get('location'), '/')
+    const after = sid(jar)
+    assert.notEqual(after, before)
+    assert.equal(await redis.data(before), null, 'the id from before the login is gone from the store')
+    assert.deepEqual(await redis.data(after), spec.storedAfterLogin)
+
+    const home = await (await jar.fetch(`${server.url}/`)).text()
+    assert.match(home, /id="message">Welcome, alice!</)
+    assert.match(home, /id="welcome">Signed in as (<!-- -->)?alice</)
+    assert.equal(count(home), 2)
+    assert.doesNotMatch(await (await jar.fetch(`${server.url}/`)).text(), /id="message"/, 'the message shows once')
+
+    const logout = await jar.fetch(`${server.url}/logout`, spec.form({}))
+    assert.equal(logout.status, spec.redirect)
+    assert.match(logout.headers.getSetCookie()[0] ?? '', new RegExp(`^${spec.cookie.replace('.', '\\.')}=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT`))
+    assert.equal(jar.get(spec.cookie), undefined)
+    assert.equal(await redis.data(after), null, 'logout removed the session from the store')
+    assert.equal(await get(jar), 1)
+  })
+
+  test('in Chromium: the page counts on reload, and the login and logout forms work', { skip: skip || noBrowser }, async () => {
+    const browser = await launchBrowser()
+    try {
+      const page = await browser.newPage()
+      const cookies = async () => (await page.context().cookies()).filter((c) => c.name === spec.cookie)
+      await page.goto(`${server.url}/`)
+      assert.equal(await page.locator('#count').textContent(), '1')
+      await page.reload()
+      assert.equal(await page.locator('#count').textContent(), '2')
+      assert.equal((await cookies())[0]?.httpOnly, true)
+      await page.getByRole('link', { name: 'Log in' }).click()
+      await page.getByLabel('User name').fill('alice')
+      await page.getByLabel('Password').fill('wonderland')
+      await page.getByRole('button', { name: 'Log in' }).click()
+      await page.locator('#message').waitFor()
+      assert.equal(await page.locator('#message').textContent(), 'Welcome, alice!')
+      assert.equal(await page.locator('#count').textContent(), '3')
+      await page.getByRole('button', { name: 'Log out' }).click()
+      await page.waitForURL(`${server.url}/login`)
+      assert.deepEqual(await cookies(), [])
+    } finally {
+      await browser.close()
+    }
+  })
 }
