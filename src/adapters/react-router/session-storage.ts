@@ -16,10 +16,11 @@ type FlashKey<Key extends string> = `__flash_${Key}__`
 export type FlashSessionData<Data, FlashData> = Partial<Data & { [Key in keyof FlashData as FlashKey<Key & string>]: FlashData[Key] }>
 
 /**
- * A request's session in React Router's shape. `Data` are the values kept until unset, `FlashData`
- * the values read once (`flash`, then `get` removes them).
+ * React Router's `Session` interface: what `commitSession` and `destroySession` take, so that code
+ * typed with React Router's own `Session` type passes its sessions. `Data` are the values kept until
+ * unset, `FlashData` the values read once (`flash`, then `get` removes them).
  */
-export interface RouterSession<Data = Record<string, unknown>, FlashData = Data> {
+export interface SessionLike<Data = Record<string, unknown>, FlashData = Data> {
   /** The session's id: the store's key in store mode, the sealed session's id in cookie mode. */
   readonly id: string
   /** A copy of the session's values (flashed ones under `__flash_<name>__`). */
@@ -34,6 +35,10 @@ export interface RouterSession<Data = Record<string, unknown>, FlashData = Data>
   flash<Key extends keyof FlashData & string>(name: Key, value: FlashData[Key]): void
   /** Removes `name`. */
   unset(name: keyof Data & string): void
+}
+
+/** A request's session as `getSession` gives it: React Router's `Session`, and sessionkit's extras. */
+export interface RouterSession<Data = Record<string, unknown>, FlashData = Data> extends SessionLike<Data, FlashData> {
   /**
    * Moves the session to a new id, keeping its values (or only `keep`), and destroys the old id in the
    * store: call it at login so that an id known before it is worth nothing.
@@ -65,11 +70,11 @@ export interface RouterSessionStorage<Data = Record<string, unknown>, FlashData 
    * when the browser's cookie is already right. Rejects when the store fails (nothing is lost
    * silently), and when the response needs more than one cookie (use {@link commit} then).
    */
-  commitSession(session: RouterSession<Data, FlashData>, options?: CommitOptions): Promise<string>
+  commitSession(session: SessionLike<Data, FlashData>, options?: CommitOptions): Promise<string>
   /** Destroys the session (in the store too) and resolves to the `Set-Cookie` value that clears it ('' when the request had none). */
-  destroySession(session: RouterSession<Data, FlashData>, options?: CommitOptions): Promise<string>
+  destroySession(session: SessionLike<Data, FlashData>, options?: CommitOptions): Promise<string>
   /** The commit itself: every `Set-Cookie` value, the Cache-Control rule, and `applyTo(headers)`. */
-  commit(session: RouterSession<Data, FlashData>, options?: CommitOptions): Promise<SessionCommit>
+  commit(session: SessionLike<Data, FlashData>, options?: CommitOptions): Promise<SessionCommit>
   /** The Web API underneath (`sessionsOf`, `destroySessionsOf` and events in store mode). */
   readonly sessions: WebSessions
 }
@@ -80,20 +85,20 @@ const flashKey = (name: string): string => `${FLASH_PREFIX}${name}__`
 function storage<Data, FlashData, S extends WebSessions>(sessions: S, cookiePath: string): RouterSessionStorage<Data, FlashData> & { readonly sessions: S } {
   const handles = new WeakMap<object, SessionHandle>()
 
-  const handleOf = (session: RouterSession<Data, FlashData>): SessionHandle => {
+  const handleOf = (session: SessionLike<Data, FlashData>): SessionHandle => {
     const handle = handles.get(session)
     if (handle === undefined) throw new TypeError('sessionkit: this session was not made by this storage\'s getSession()')
     return handle
   }
 
-  const commit = async (session: RouterSession<Data, FlashData>, options: CommitOptions = {}): Promise<SessionCommit> => {
+  const commit = async (session: SessionLike<Data, FlashData>, options: CommitOptions = {}): Promise<SessionCommit> => {
     const handle = handleOf(session)
     const current = handle.session
     if (current !== null && current !== undefined && !Object.isFrozen(current)) applyCookieOptions(current, options)
     return handle.commit()
   }
 
-  const commitSession = async (session: RouterSession<Data, FlashData>, options?: CommitOptions): Promise<string> => {
+  const commitSession = async (session: SessionLike<Data, FlashData>, options?: CommitOptions): Promise<string> => {
     const { setCookie } = await commit(session, options)
     // React Router's API carries one header value; a second cookie dropped here would be a lost write.
     if (setCookie.length > 1) throw new SessionError('SESSION_COOKIE_OPTIONS', `sessionkit: this response needs ${setCookie.length} Set-Cookie headers (a session split by maxCookies); use commit(session).applyTo(headers) instead of commitSession()`)
