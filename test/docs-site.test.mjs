@@ -44,6 +44,8 @@ const REQUIRED_PAGES = [
   'guide/performance.html',
   'guide/differences.html',
   'frameworks/index.html',
+  'frameworks/react-router.html',
+  'frameworks/sveltekit.html',
   'api/index.html',
   'architecture.html',
   'performance.html',

@@ -52,7 +52,11 @@ const guide: DefaultTheme.SidebarItem[] = [
   },
   {
     text: 'Frameworks',
-    items: [{ text: 'Express, connect and node:http', link: '/frameworks/' }],
+    items: [
+      { text: 'Express, connect and node:http', link: '/frameworks/' },
+      { text: 'React Router', link: '/frameworks/react-router' },
+      { text: 'SvelteKit', link: '/frameworks/sveltekit' },
+    ],
   },
   {
     text: 'Contributing',
