@@ -2,6 +2,7 @@
 // destroySession, and the Session's get/set/has/unset/flash/data) on sessionkit's engine, with
 // what a user can observe: the Set-Cookie values, what the store holds, and the errors.
 import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
 import { test } from 'node:test'
 import { MemoryStore, SessionError } from 'sessionkit'
 import { cookieSessionStorage, storeSessionStorage } from 'sessionkit/react-router'
@@ -149,4 +150,10 @@ test('cookie mode: the session travels sealed in the cookie; a split session nee
   assert.deepEqual(headers.getSetCookie(), whole.setCookie)
   const cookie = whole.setCookie.map(pair).join('; ')
   assert.equal((await split.getSession(cookie)).get('blob').length, 6000)
+})
+
+test('require and import of sessionkit/react-router give the same functions', () => {
+  const required = createRequire(import.meta.url)('sessionkit/react-router')
+  assert.equal(required.storeSessionStorage, storeSessionStorage)
+  assert.equal(required.cookieSessionStorage, cookieSessionStorage)
 })

@@ -2,6 +2,7 @@
 // Response out. What a user observes: event.locals.session, the Set-Cookie and Cache-Control headers,
 // what the store holds, and a failed commit that fails the request.
 import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
 import { test } from 'node:test'
 import { MemoryStore, SessionError } from 'sessionkit'
 import { sessionHandle } from 'sessionkit/sveltekit'
@@ -107,4 +108,8 @@ test("sessions made with webCookieSessions(); a redirect's immutable headers sti
   let seen
   await visit(handle, { cookie: cookieOf(first.response), route: (locals) => (seen = locals.session.user) })
   assert.equal(seen, 'alice')
+})
+
+test('require and import of sessionkit/sveltekit give the same hook factory', () => {
+  assert.equal(createRequire(import.meta.url)('sessionkit/sveltekit').sessionHandle, sessionHandle)
 })
