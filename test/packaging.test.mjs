@@ -74,6 +74,31 @@ async function runInApp(name, source, env = {}) {
   }
 }
 
+/** Compiles `files` of the scratch app with the repo's tsc (strict, nodenext), through a tsconfig named `name`. */
+async function compileInApp(name, files) {
+  await writeFile(
+    join(app, name),
+    JSON.stringify({
+      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2022', strict: true, noEmit: true, typeRoots: [join(repoModules, '@types')], types: ['node'] },
+      files,
+    }),
+  )
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
+  await run(process.execPath, [tsc, '-p', join(app, name)], { cwd: app, env: cleanEnv }).catch((error) => {
+    throw new Error(`tsc failed in the scratch app:\n${error.stdout}${error.stderr}`)
+  })
+}
+
+/**
+ * Type-checks `body` in the scratch app twice, as an ES module importing `subpath` by default import
+ * and as CommonJS with `import X = require(subpath)`, both binding it to `binding`; throws tsc's output.
+ */
+async function typecheckConsumer(name, subpath, binding, body) {
+  await writeFile(join(app, `${name}-consumer.mts`), `import ${binding} from '${subpath}'\n${body}`)
+  await writeFile(join(app, `${name}-consumer.cts`), `import ${binding} = require('${subpath}')\n${body}`)
+  await compileInApp(`tsconfig.${name}.json`, [`${name}-consumer.mts`, `${name}-consumer.cts`])
+}
+
 test('the tarball holds the build and its types, not the sources or tests', (t) => {
   t.diagnostic(`installed by: ${installedBy}`)
   const files = packed.files.map((file) => file.path)
@@ -220,13 +245,6 @@ process.exit(0)
   assert.equal(result.factory, 'function')
   assert.deepEqual(result.same, [true, true])
   assert.equal(result.arity, 3)
-  await writeFile(
-    join(app, 'tsconfig.cookie-session.json'),
-    JSON.stringify({
-      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2022', strict: true, noEmit: true, typeRoots: [join(repoModules, '@types')], types: ['node'] },
-      files: ['cookie-session-consumer.mts', 'cookie-session-consumer.cts'],
-    }),
-  )
   const body = `
 const options: cookieSession.CookieSessionCompatOptions = { name: 'session', keys: ['k1'], maxAge: 60_000, sameSite: 'lax' }
 export const middleware = cookieSession(options)
@@ -237,22 +255,126 @@ export function handler(req: cookieSession.CookieSessionRequest): boolean | unde
 // @ts-expect-error sameSite takes cookie-session's values
 cookieSession({ keys: ['k1'], sameSite: 'sideways' })
 `
-  await writeFile(join(app, 'cookie-session-consumer.mts'), `import cookieSession from 'sessionkit/cookie-session'\n${body}`)
-  await writeFile(join(app, 'cookie-session-consumer.cts'), `import cookieSession = require('sessionkit/cookie-session')\n${body}`)
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
-  await run(process.execPath, [tsc, '-p', join(app, 'tsconfig.cookie-session.json')], { cwd: app, env: cleanEnv }).catch((error) => {
-    throw new Error(`tsc failed in the scratch app:\n${error.stdout}${error.stderr}`)
-  })
+  await typecheckConsumer('cookie-session', 'sessionkit/cookie-session', 'cookieSession', body)
+})
+
+test("require('sessionkit/koa') and its import are koa-session's factory, typed, without koa installed", async () => {
+  const result = await runInApp(
+    'koa.mjs',
+    `import { createRequire } from 'node:module'
+import imported, { createSession } from 'sessionkit/koa'
+const require = createRequire(import.meta.url)
+const required = require('sessionkit/koa')
+const app = { use() {}, emit() { return false }, context: {}, keys: ['k1'] }
+let koaInstalled = true
+try { require.resolve('koa') } catch { koaInstalled = false }
+let withoutApp
+try { required({}) } catch (error) { withoutApp = error.message }
+console.log(JSON.stringify({
+  resolved: require.resolve('sessionkit/koa'),
+  factory: typeof required,
+  same: [imported === required, createSession === required, required.default === required, required.createSession === required],
+  arity: required({ maxAge: 60_000 }, app).length,
+  session: Object.getOwnPropertyNames(app.context).includes('session'),
+  withoutApp,
+  koaInstalled,
+}))
+`,
+  )
+  assert.equal(result.resolved, join(app, 'node_modules/sessionkit/dist/cjs/koa.cjs'))
+  assert.equal(result.factory, 'function')
+  assert.deepEqual(result.same, [true, true, true, true])
+  assert.equal(result.arity, 2)
+  assert.equal(result.session, true, 'ctx.session is defined on the app\'s context')
+  assert.match(result.withoutApp, /app instance required/)
+  assert.equal(result.koaInstalled, false, 'koa is an optional peer: the entry loads without it')
+  const body = `
+declare const app: session.KoaApplication
+const options: session.KoaSessionOptions = { key: 'koa.sess', maxAge: 86_400_000, sameSite: null, rolling: false, renew: true }
+export const middleware: session.KoaMiddleware = session(options, app)
+export const defaults = session(app)
+export function read(value: session.KoaSessionObject): [boolean, number | 'session' | undefined, unknown] {
+  return [value.isNew, value.maxAge, value.views]
+}
+// @ts-expect-error maxAge is a number or 'session'
+session({ maxAge: 'forever' }, app)
+`
+  await typecheckConsumer('koa', 'sessionkit/koa', 'session', body)
+})
+
+test("require('sessionkit/fastify') and its import are the plugin; a Fastify app registers it; typed as ESM and CommonJS", async () => {
+  // Fastify and @fastify/cookie come from the repo, as an app has them installed beside sessionkit.
+  for (const name of ['fastify', '@fastify/cookie']) {
+    await mkdir(join(app, 'node_modules', name, '..'), { recursive: true })
+    await symlink(join(repoModules, name), join(app, 'node_modules', name), 'dir').catch((error) => {
+      if (error.code !== 'EEXIST') throw error
+    })
+  }
+  const result = await runInApp(
+    'fastify-app.mjs',
+    `import { createRequire } from 'node:module'
+import Fastify from 'fastify'
+import fastifyCookie from '@fastify/cookie'
+import imported, { fastifySession, MemoryStore } from 'sessionkit/fastify'
+const required = createRequire(import.meta.url)('sessionkit/fastify')
+const app = Fastify()
+app.register(fastifyCookie)
+app.register(imported, { secret: 'a secret with minimum length of 32 characters', store: new MemoryStore(), cookie: { secure: false } })
+app.get('/', async (request) => ({ views: (request.session.views = (request.session.views ?? 0) + 1) }))
+const first = await app.inject('/')
+const second = await app.inject({ url: '/', headers: { cookie: first.headers['set-cookie'].split(';')[0] } })
+console.log(JSON.stringify({
+  resolved: createRequire(import.meta.url).resolve('sessionkit/fastify'),
+  same: [imported === required, fastifySession === required, required.MemoryStore === MemoryStore, required.Store === MemoryStore],
+  bodies: [first.json(), second.json()],
+}))
+await app.close()
+`,
+  )
+  assert.equal(result.resolved, join(app, 'node_modules/sessionkit/dist/cjs/fastify.cjs'))
+  assert.deepEqual(result.same, [true, true, true, true])
+  assert.deepEqual(result.bodies, [{ views: 1 }, { views: 2 }])
+  const body = `
+declare module 'fastify' { interface Session { views: number } }
+const app = Fastify()
+app.register(fastifySession, { secret: ['a secret with minimum length of 32 characters'], cookieName: 'sid', store: new fastifySession.MemoryStore() })
+app.get('/', async (request) => {
+  request.session.set('views', (request.session.get('views') ?? 0) + 1)
+  await request.session.regenerate(['views'])
+  // @ts-expect-error views is a number
+  request.session.views = 'many'
+  return request.session.sessionId
+})
+`
+  await writeFile(join(app, 'fastify-consumer.mts'), `import Fastify from 'fastify'\nimport fastifySession from 'sessionkit/fastify'\n${body}`)
+  await writeFile(join(app, 'fastify-consumer.cts'), `import Fastify = require('fastify')\nimport fastifySession = require('sessionkit/fastify')\n${body}`)
+  await compileInApp('tsconfig.fastify.json', ['fastify-consumer.mts', 'fastify-consumer.cts'])
+})
+
+test("sessionkit/hono's middleware loads by require and import without hono installed", async () => {
+  assert.throws(() => createRequire(join(app, 'package.json')).resolve('hono'), { code: 'MODULE_NOT_FOUND' }, 'the scratch app has no hono')
+  const result = await runInApp(
+    'hono.cjs',
+    `const { session, cookieSession } = require('sessionkit/hono')
+const { MemoryStore } = require('sessionkit')
+const middleware = session({ secret: 's', store: new MemoryStore(), resave: false, saveUninitialized: false })
+import('sessionkit/hono').then((esm) => {
+  console.log(JSON.stringify({
+    resolved: require.resolve('sessionkit/hono'),
+    same: [esm.session === session, esm.cookieSession === cookieSession],
+    middleware: [typeof middleware, middleware.length, typeof middleware.sessions.sessionsOf],
+    cookieMode: typeof cookieSession({ secret: 'x'.repeat(32) }),
+  }))
+})
+`,
+  )
+  assert.equal(result.resolved, join(app, 'node_modules/sessionkit/dist/cjs/adapters/hono/hono.js'))
+  assert.deepEqual(result.same, [true, true], 'one middleware factory whichever way it is loaded')
+  assert.deepEqual(result.middleware, ['function', 2, 'function'])
+  assert.equal(result.cookieMode, 'function')
 })
 
 test('TypeScript apps compile against the installed types, as ESM and as CommonJS', async () => {
-  await writeFile(
-    join(app, 'tsconfig.json'),
-    JSON.stringify({
-      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2022', strict: true, noEmit: true, typeRoots: [join(repoModules, '@types')], types: ['node'] },
-      files: ['consumer.mts', 'consumer.cts'],
-    }),
-  )
   const body = `
 declare module 'sessionkit' { interface SessionData { userId: number } }
 const middleware = session({ secret: 's', store: new MemoryStore({ max: 10 }) })
@@ -263,10 +385,7 @@ session({})
 `
   await writeFile(join(app, 'consumer.mts'), `import session, { MemoryStore, Store } from 'sessionkit'\n${body}`)
   await writeFile(join(app, 'consumer.cts'), `import session = require('sessionkit')\nconst { MemoryStore, Store } = session\n${body}`)
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
-  await run(process.execPath, [tsc, '-p', join(app, 'tsconfig.json')], { cwd: app, env: cleanEnv }).catch((error) => {
-    throw new Error(`tsc failed in the scratch app:\n${error.stdout}${error.stderr}`)
-  })
+  await compileInApp('tsconfig.json', ['consumer.mts', 'consumer.cts'])
 })
 
 test('an Express app using the installed package sets a session cookie and keeps the session', async () => {

@@ -29,6 +29,8 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'Moving from cookie-session', link: '/migrate-cookie-session' },
       { text: 'Beyond express-session', link: '/guide/beyond-express-session' },
       { text: 'Events', link: '/guide/events' },
+      { text: 'Fetch API servers: Bun, Deno, Hono', link: '/guide/web' },
+      { text: 'Sessions in a header', link: '/guide/header-sessions' },
     ],
   },
   {
@@ -54,6 +56,9 @@ const guide: DefaultTheme.SidebarItem[] = [
     text: 'Frameworks',
     items: [
       { text: 'Express, connect and node:http', link: '/frameworks/' },
+      { text: 'Hono', link: '/frameworks/hono' },
+      { text: 'Koa', link: '/frameworks/koa' },
+      { text: 'Fastify', link: '/frameworks/fastify' },
       { text: 'React Router', link: '/frameworks/react-router' },
       { text: 'SvelteKit', link: '/frameworks/sveltekit' },
     ],

@@ -190,6 +190,20 @@ export function rejectedCookieReason(header: string | undefined, name: string): 
 }
 
 
+/**
+ * The session id as a request header carries it (the `header` option): the cookie's signed value
+ * without its `s:` prefix, so that it is a valid Bearer token (RFC 6750 §2.1: `:` is not a b64token
+ * character). The cookie's value for the same id, signed by the same key.
+ */
+export function headerToken(cookieValue: string): string {
+  return cookieValue.startsWith(SIGNED_PREFIX) ? cookieValue.slice(SIGNED_PREFIX.length) : cookieValue
+}
+
+/** The verified session id a header token carries, with its cookie value; undefined when no secret verifies it. */
+export function readSessionToken(token: string, secrets: readonly SigningKey[], verified?: VerifiedValues): FoundSessionId | undefined {
+  return token === '' ? undefined : verifyValue(SIGNED_PREFIX + token, secrets, verified)
+}
+
 /** What a cookie parser that ran before the session left on the request (cookie-parser on Express: `req.cookies`, `req.signedCookies`, `req.secret`). */
 export interface ParsedCookies {
   cookies?: Record<string, unknown>

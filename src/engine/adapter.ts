@@ -22,6 +22,8 @@ export interface RequestFacts {
   overHttps(proxy: boolean | undefined): boolean
   /** The request's `X-Forwarded-Proto`, first value, lowercased: said when a Secure cookie is withheld. */
   forwardedProto(): string | undefined
+  /** The value of the request header `name` (lowercase), or undefined when the request has none. */
+  headerValue(name: string): string | undefined
 }
 
 /** Where the engine's decisions about the response go. */
@@ -33,6 +35,8 @@ export interface ResponseSide {
   hold(): void
   /** Adds one `Set-Cookie` value (RFC 6265 §4.1) beside any the app set. */
   appendSetCookie(header: string): void
+  /** Sets the response header `name` (the `header` option's), replacing any value it had. */
+  setHeader(name: string, value: string): void
   /** Marks the response private to the browser (`Cache-Control: private`, RFC 9111 §5.2.2.7): it carries the session's cookie. */
   keepFromSharedCaches(): void
   /** Whether the headers are out: no cookie can be added any more. */

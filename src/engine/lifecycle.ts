@@ -5,7 +5,9 @@ import { SessionError } from '../errors.js'
 import type { ReportedEvent, SessionEvents } from './events.js'
 import type { CommitSteps, RequestExchange } from './adapter.js'
 import { cookieAttributes, sameAttributes, serializeData, type Snapshot } from './snapshot.js'
-import { expiredCookie } from '../cookie/set-cookie.js'
+import { expiredCookie, serializeCookie } from '../cookie/set-cookie.js'
+import { headerToken } from '../cookie/signature.js'
+import type { ParsedHeaderOption } from '../options/header-option.js'
 import { assertIntact, controllerKey, RESERVED_KEYS, Session, type RegenerateOptions, type SessionController, type SessionRequest } from './session.js'
 
 /**
@@ -80,15 +82,15 @@ export abstract class RequestLifecycle implements SessionController, CommitSteps
   unawaitedFailure: unknown
   /** The new sessions already reported as created, so that saving one twice reports it once. */
   #reportedCreated: Set<string> | undefined
+  /** The `header` option, when this request carried the session header: the id goes back in it, not in a cookie. */
+  viaHeader: ParsedHeaderOption | undefined
   /** Whether the response is held for the commit (see {@link hold}). */
   #held = false
-
   /** What carries `session` and `sessionID` for the app; every Session of this request names it as its `req`. */
   readonly req: LifecycleRequest
 
   constructor(
     readonly config: LifecycleConfig,
-    /** The request and its response, as the adapter gives them. */
     readonly exchange: RequestExchange,
     /** Hands the request on to the app (or, with an error, to its error handling). */
     readonly next: (err?: unknown) => void,
@@ -280,6 +282,19 @@ export abstract class RequestLifecycle implements SessionController, CommitSteps
   /** The Set-Cookie that makes the browser forget the client's cookie. */
   expiredCookie(): string {
     return expiredCookie(this.config.name, this.clearWith ?? this.newCookie())
+  }
+
+  /** Hands the client its session's signed id (`value`, as the cookie carries it): in the session header when it came in one. */
+  sendId(cookie: Cookie, value: string): void {
+    if (this.viaHeader === undefined) return this.appendSetCookie(serializeCookie(cookie, this.config.name, value))
+    this.exchange.setHeader(this.viaHeader.response, headerToken(value))
+    if (this.config.cacheControl) this.exchange.keepFromSharedCaches()
+  }
+
+  /** Tells the client its session is over: an expired cookie, or an empty session header. */
+  sendGone(): void {
+    if (this.viaHeader === undefined) return this.appendSetCookie(this.expiredCookie())
+    this.exchange.setHeader(this.viaHeader.response, '')
   }
 
   /** The one place both modes add the session's Set-Cookie; a response that carries it must not sit in a shared cache. */

@@ -53,7 +53,9 @@ export class Session {
     Object.defineProperty(this, 'id', { value: req.sessionID })
     const record = data ?? undefined
     const cookie = record?.['cookie']
-    this.cookie = cookie instanceof Cookie ? cookie : new Cookie(cookie as CookieRecord | undefined)
+    // A store that keeps objects as given (a Map of them) hands back the Session an earlier request
+    // saved, whose Cookie the Web API froze at its commit: this session gets a Cookie of its own.
+    this.cookie = cookie instanceof Cookie ? (Object.isFrozen(cookie) ? new Cookie(cookie.toJSON()) : cookie) : new Cookie(cookie as CookieRecord | undefined)
     if (record === undefined) return
     for (const key of Object.keys(record)) {
       if (!RESERVED_KEYS.has(key)) (this as unknown as Record<string, unknown>)[key] = record[key]

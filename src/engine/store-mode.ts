@@ -6,7 +6,7 @@ import { goneError } from './merge.js'
 import type { ParsedOptions } from '../options/session-options.js'
 import { oversizeError, recordProblem, sessionLabel } from '../store/record.js'
 import { cookieAttributes, sameAttributes, type CookieAttributes } from './snapshot.js'
-import { serializeCookie } from '../cookie/set-cookie.js'
+import { sessionToken } from './session-header.js'
 import type { RequestExchange } from './adapter.js'
 import { jsonWithinIfAny, serializeWithin } from './json-size.js'
 import { assertIntact, Session, type RegenerateOptions } from './session.js'
@@ -15,7 +15,7 @@ import { touchAfterResponse, type TouchSteps } from './touch.js'
 import { writesOf, type WriteDone } from './write-queue.js'
 import { makeId, makeIdAsync } from './genid.js'
 import { expiryDue, shouldSave, type EndAction, type StoreModeContext } from './save-rules.js'
-import { readRequestSessionId, signSessionId, type RequestSigning } from '../cookie/signature.js'
+import { readRequestSessionId, readSessionToken, signSessionId, type RequestSigning } from '../cookie/signature.js'
 import type { SessionRecord } from '../store/store.js'
 import { callStore } from '../store/call.js'
 import { immediateCallsFor } from '../store/capabilities.js'
@@ -59,8 +59,10 @@ export class StoreLifecycle extends RequestLifecycle implements TouchSteps {
     /** The secrets for this request (the option's, or cookie-parser's `req.secret`), and what they verified before. */
     readonly signing: RequestSigning,
   ) {
-    const found = readRequestSessionId(exchange.cookieHeader, exchange.parsed, context.options.name, signing.keys, signing.verified)
+    const token = sessionToken(exchange, context.options.header)
+    const found = token === undefined ? readRequestSessionId(exchange.cookieHeader, exchange.parsed, context.options.name, signing.keys, signing.verified) : readSessionToken(token, signing.keys, signing.verified)
     super(context.options, exchange, next, cookieOptions, found === undefined ? 'open' : 'loading')
+    if (token !== undefined) this.viaHeader = context.options.header
     this.cookieId = found?.id
     this.cookieValue = found?.value
     this.access = storeAccess(context.options.store, context.options.storeTimeout)
@@ -89,9 +91,8 @@ export class StoreLifecycle extends RequestLifecycle implements TouchSteps {
     // Callbacks, not Promises: a store that answers at once lets the request go on in the same turn.
     const { store, storeTimeout } = this.options
     if (this.versioned) {
-      // A store that answers inside the call (in memory) touches at the end instead, when the session was
-      // not saved anyway: there it costs no round trip, and a touch at load that a save then overwrites
-      // was wasted work.
+      // A store that answers inside the call (in memory) touches at the end instead, if the session was not
+      // saved anyway: there it costs no round trip, and a touch at load that a save overwrites is wasted.
       const touch = this.options.touchAfter === 0 && immediateCallsFor(store, 'touch') === undefined
       return loadForRequest(this.access, sid, touch, (err, found) => this.loaded(sid, found, err, touch))
     }
@@ -103,11 +104,10 @@ export class StoreLifecycle extends RequestLifecycle implements TouchSteps {
   loaded(sid: string, found: { record: unknown; version?: string } | null | undefined, err: SessionError | null, touched = false): void {
     // A response ended meanwhile (a timeout middleware) knew nothing of the session: it stays untouched.
     if (!this.advance('loading', 'open')) return this.proceed()
-    if (err !== null && (err.cause as { code?: unknown } | undefined)?.code !== 'ENOENT') {
+    if (err !== null && (err.cause as { code?: unknown } | undefined)?.code !== 'ENOENT') { // session-file-store's "no such session"
       debug('store.get failed for %s: %s', sessionLabel(sid), err.code) // a store's message may name the id
       return this.next(err)
     }
-    // (ENOENT: session-file-store's "no such session".)
     if (found === null || found === undefined) debug('session %s not found', sessionLabel(sid))
     else if (this.inflate(sid, found.record) && this.versioned) this.version = { id: sid, value: found.version ?? null, touched }
     if (this.slot === LAZY) this.reportLoadMiss(found?.record)
@@ -304,14 +304,14 @@ export class StoreLifecycle extends RequestLifecycle implements TouchSteps {
     }
     const session = this.currentSession(current) // read once: a descriptor read allocates
     if (session === undefined || this.goneIds?.has(session.id) || !this.shouldSetCookie(session, this.committedJson ?? jsonWithinIfAny(session, this.options.maxSessionBytes, this.snapshot?.json))) {
-      if (this.clientSessionGone()) this.appendSetCookie(this.expiredCookie())
+      if (this.clientSessionGone()) this.sendGone()
       return
     }
-    if (!this.canSend(session.cookie)) return
+    if (this.viaHeader === undefined && !this.canSend(session.cookie)) return
     if (this.expiryDue(session)) this.restart(session)
     const reuse = session.id === this.cookieId && this.cookieValue !== undefined
     const value = reuse ? (this.cookieValue as string) : signSessionId(session.id, this.signing.keys[0] as KeyObject)
-    this.appendSetCookie(serializeCookie(session.cookie, this.options.name, value))
+    this.sendId(session.cookie, value)
   }
 
   // --- the session's methods ------------------------------------------------------------------------

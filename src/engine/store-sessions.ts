@@ -8,6 +8,7 @@ import { idsAtRest } from '../store/hashed-ids.js'
 import { scanSessionsOf } from '../store/owner-index.js'
 import type { RequestExchange } from './adapter.js'
 import { generateSessionId } from './genid.js'
+import { sessionToken } from './session-header.js'
 import type { StoreModeContext } from './save-rules.js'
 import { destroySession } from './store-io.js'
 import { StoreLifecycle } from './store-mode.js'
@@ -63,7 +64,7 @@ export class StoreSessions {
     if (signing instanceof SessionError) return next(signing)
     const lifecycle = new StoreLifecycle(this.#context, exchange, next, cookieOptions, signing)
     if (lifecycle.cookieId === undefined && this.config.events.listened) {
-      const reason = rejectedCookieReason(exchange.cookieHeader, this.config.name)
+      const reason = lifecycle.viaHeader === undefined ? rejectedCookieReason(exchange.cookieHeader, this.config.name) : sessionToken(exchange, lifecycle.viaHeader) ? 'bad-signature' : undefined
       if (reason !== undefined) lifecycle.report({ type: 'tampered', reason })
     }
     lifecycle.start()

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http'
+import { parseHeaderOption, type ParsedHeaderOption, type SessionHeaderOption } from './header-option.js'
 import { types } from 'node:util'
 import type { CookieOptions } from '../cookie/cookie.js'
 import { COOKIE_ATTRIBUTE_NAMES, COOKIE_NAME, parseCookieOption } from './cookie-options.js'
@@ -97,6 +98,12 @@ export interface SessionOptions {
    */
   cacheControl?: boolean
   /**
+   * Also accept the signed session id in a request header, for clients that keep no cookies (an API,
+   * a mobile app): a request that carries the header (empty to start a session) uses it instead of the
+   * cookie, and a new id goes back in the response header. See {@link SessionHeaderOption}.
+   */
+  header?: SessionHeaderOption
+  /**
    * Keep sessions in the store under a keyed hash of their id (HMAC-SHA256), not the id itself, so
    * that a store dump or backup cannot be replayed; the cookie still carries the id. `true` derives
    * the key from each `secret` (the first hashes, the others are read, for rotation); `{ key }` gives
@@ -137,13 +144,14 @@ export interface ParsedOptions {
   touchAfter: number
   index: SessionIndex | undefined
   cacheControl: boolean
+  header: ParsedHeaderOption | undefined
   /** The keys of `hashIds` (the first hashes), or undefined when ids are stored as they are. */
   hashIdKeys: readonly Secret[] | undefined
   migrateRawIds: boolean
   events: SessionEvents
 }
 
-const KNOWN = ['key', 'secret', 'store', 'cookie', 'name', 'genid', 'proxy', 'resave', 'rolling', 'saveUninitialized', 'unset', 'storeTimeout', 'maxSessionBytes', 'absoluteTimeout', 'merge', 'indexBy', 'index', 'rewriteOnTouch', 'touchAfter', 'cacheControl', 'hashIds']
+const KNOWN = ['key', 'secret', 'store', 'cookie', 'name', 'genid', 'proxy', 'resave', 'rolling', 'saveUninitialized', 'unset', 'storeTimeout', 'maxSessionBytes', 'absoluteTimeout', 'merge', 'indexBy', 'index', 'rewriteOnTouch', 'touchAfter', 'cacheControl', 'hashIds', 'header']
 // Other session libraries' names (cookie-session, @fastify/session) for an option of session(). Store
 // options (ttl, prefix, client) are not among them: Sails passes its store's options in the same object.
 const MEANT_ELSEWHERE: Readonly<Record<string, string>> = { keys: 'secret', secrets: 'secret', cookieName: 'name' }
@@ -218,6 +226,7 @@ export function parseOptions(given: SessionOptions | undefined, defaultGenid: (r
   if (typeof touchAfter !== 'number' || !Number.isFinite(touchAfter) || touchAfter < 0) {
     problems.push(`option "touchAfter" must be a number of milliseconds, 0 to move the expiry on every request (got ${JSON.stringify(touchAfter)})`)
   }
+  const header = parseHeaderOption(options.header, problems)
   if (problems.length === 1) throw configError(problems[0] as string)
   if (problems.length > 1) throw configError(`${problems.length} options are invalid: ${problems.join('; ')}`)
 
@@ -256,6 +265,7 @@ export function parseOptions(given: SessionOptions | undefined, defaultGenid: (r
     maxSessionBytes,
     cacheControl: options.cacheControl ?? true,
     hashIdKeys,
+    header,
     migrateRawIds: typeof options.hashIds === 'object' && options.hashIds !== null ? options.hashIds.migrateRawIds !== false : true,
     events: new SessionEvents('store'),
   }

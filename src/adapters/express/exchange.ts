@@ -37,6 +37,11 @@ export class ExpressExchange implements RequestExchange {
     return forwardedProto(this.req)
   }
 
+  headerValue(name: string): string | undefined {
+    const value = this.req.headers[name]
+    return Array.isArray(value) ? value[0] : value
+  }
+
   attach(holdNow: boolean, steps: CommitSteps): void {
     this.#steps = steps
     if (holdNow) this.hold()
@@ -51,6 +56,10 @@ export class ExpressExchange implements RequestExchange {
 
   appendSetCookie(header: string): void {
     appendSetCookie(this.res, header)
+  }
+
+  setHeader(name: string, value: string): void {
+    if (!this.res.headersSent) this.res.setHeader(name, value)
   }
 
   keepFromSharedCaches(): void {

@@ -18,6 +18,8 @@ export class WebExchange implements RequestExchange {
   held = false
   /** The `Set-Cookie` values the commit decided on. */
   readonly setCookie: string[] = []
+  /** Other response headers the commit set (the `header` option's), by name. */
+  readonly headers = new Map<string, string>()
   /** Whether the response must be kept from shared caches. */
   private = false
   /** Set once the commit is over: no cookie can be added after it. */
@@ -48,6 +50,10 @@ export class WebExchange implements RequestExchange {
     return this.origin.headers.get('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase()
   }
 
+  headerValue(name: string): string | undefined {
+    return this.origin.headers.get(name) ?? undefined
+  }
+
   attach(holdNow: boolean, steps: CommitSteps): void {
     this.steps = steps
     this.held = holdNow
@@ -59,6 +65,10 @@ export class WebExchange implements RequestExchange {
 
   appendSetCookie(header: string): void {
     this.setCookie.push(header)
+  }
+
+  setHeader(name: string, value: string): void {
+    this.headers.set(name, value)
   }
 
   keepFromSharedCaches(): void {

@@ -5,12 +5,14 @@ import { debug } from '../../debug.js'
 import { privateCacheControl } from '../../engine/cache-control.js'
 import { CookieLifecycle } from '../../engine/cookie-mode.js'
 import type { SessionEventListener, SessionEvents } from '../../engine/events.js'
-import type { Session } from '../../engine/session.js'
+import { controllerKey, type Session } from '../../engine/session.js'
+import type { LifecycleRequest } from '../../engine/lifecycle.js'
 import { StoreSessions } from '../../engine/store-sessions.js'
-import { SessionError } from '../../errors.js'
+import { configError, SessionError } from '../../errors.js'
 import { parseCookieSessionOptions, type CookieSessionOptions } from '../../options/sealed-cookie-options.js'
 import type { SessionOptions } from '../../options/session-options.js'
 import type { SessionStore } from '../../store/contract.js'
+import type { SessionData } from '../../types.js'
 import type { StoreErrorListener } from '../express/middleware.js'
 import { WebExchange, type WebRequest } from './exchange.js'
 
@@ -46,11 +48,16 @@ export interface LoadOptions {
 export interface SessionCommit {
   /** The `Set-Cookie` values to send (RFC 6265 §4.1), each its own header. */
   readonly setCookie: readonly string[]
+  /** Other headers to set: the session header's new token (the `header` option), empty when the session ended. */
+  readonly headers: readonly (readonly [name: string, value: string])[]
   /** `'private'` when the response carries the session cookie and must not be kept by shared caches (RFC 9111 §5.2.2.7). */
   readonly cacheControl: 'private' | undefined
-  /** Appends {@link setCookie} to `headers` and makes their Cache-Control private when it must be. */
+  /** Appends {@link setCookie} to `headers`, sets {@link headers}, and makes Cache-Control private when it must be. */
   applyTo(headers: Headers): void
 }
+
+/** The session a handle gives: its methods and cookie, and the app's `SessionData`, every key optional. */
+export type WebSession = Session & Partial<SessionData>
 
 /**
  * One request's session. `session` and `sessionID` are read and set as `req.session` and
@@ -59,7 +66,7 @@ export interface SessionCommit {
  */
 export class SessionHandle {
   /** The session; undefined outside `cookie.path` or while the store is disconnected, null once unset. */
-  declare session: Session | null | undefined
+  declare session: WebSession | null | undefined
   /** The session's id (made on first read for a new session). */
   declare sessionID: string
   /** The store behind the session (store mode). */
@@ -77,6 +84,16 @@ export class SessionHandle {
   }
 
   /**
+   * Whether the current session is one the client did not bring: made in this request, or given a new
+   * id by `regenerate()`. False for the session the request's cookie (or session header) opened.
+   */
+  get isNew(): boolean {
+    const client = (this as LifecycleRequest)[controllerKey]?.clientId()
+    const current = this.session
+    return client === undefined || current === null || current === undefined || current.id !== client
+  }
+
+  /**
    * Decides and does what the session needs (save, touch, destroy, by express-session's rules) and
    * gives the `Set-Cookie` values. Rejects with a {@link SessionError} (its `status` says what to
    * answer) when the session could not be stored: a failed save is never a success. Called once; a
@@ -89,7 +106,7 @@ export class SessionHandle {
   async #run(): Promise<SessionCommit> {
     const exchange = this.#exchange
     const steps = exchange?.steps
-    if (exchange === undefined || steps === undefined) return committed([], false)
+    if (exchange === undefined || steps === undefined) return committed([], [], false)
     if (exchange.held) {
       try {
         const work = steps.commit()
@@ -105,20 +122,30 @@ export class SessionHandle {
     this.#seal()
     // Work that may not delay the response (a touch): it runs now, and its failure is an event.
     steps.afterEnd()
-    return committed(exchange.setCookie, exchange.private)
+    return committed(exchange.setCookie, [...exchange.headers], exchange.private)
   }
 
   /** After the commit the session can be read, not changed: a change would be lost. */
   #seal(): void {
-    const current = Object.getOwnPropertyDescriptor(this, 'session')?.get?.call(this) as Session | null | undefined
-    if (current !== null && current !== undefined && typeof current === 'object') {
-      Object.freeze(current)
-      Object.freeze(current.cookie)
+    const own = Object.getOwnPropertyDescriptor(this, 'session')
+    // Read on first use, not now: reading a session the request never touched would make one (an id
+    // from genid, a cookie) on every such request, only to freeze it.
+    let read = false
+    let current: WebSession | null | undefined
+    const sealed = (): WebSession | null | undefined => {
+      if (read) return current
+      read = true
+      current = (own?.get !== undefined ? own.get.call(this) : own?.value) as WebSession | null | undefined
+      if (current !== null && current !== undefined && typeof current === 'object') {
+        Object.freeze(current)
+        Object.freeze(current.cookie)
+      }
+      return current
     }
     Object.defineProperty(this, 'session', {
       configurable: true,
       enumerable: true,
-      get: () => current,
+      get: sealed,
       set: () => {
         throw new SessionError('SESSION_COMMITTED', 'sessionkit: the session was already committed; set it before commit() (or before the handler returns)')
       },
@@ -126,13 +153,15 @@ export class SessionHandle {
   }
 }
 
-function committed(setCookie: readonly string[], keepPrivate: boolean): SessionCommit {
-  const cacheControl = keepPrivate && setCookie.length > 0 ? 'private' : undefined
+function committed(setCookie: readonly string[], headersSet: readonly [string, string][], keepPrivate: boolean): SessionCommit {
+  const cacheControl = keepPrivate && (setCookie.length > 0 || headersSet.length > 0) ? 'private' : undefined
   return {
     setCookie,
+    headers: headersSet,
     cacheControl,
     applyTo(headers: Headers): void {
       for (const value of setCookie) headers.append('set-cookie', value)
+      for (const [name, value] of headersSet) headers.set(name, value)
       if (cacheControl === undefined) return
       const merged = privateCacheControl(headers.get('cache-control'))
       if (merged !== undefined) headers.set('cache-control', merged)
@@ -236,7 +265,7 @@ function webApi<T extends WebSessions>(mode: Mode, extras: object): T {
 
 /** `response` with the commit's headers; a Response whose headers are immutable (`Response.redirect`, a fetch) is copied. */
 function withCommit(response: Response, commit: SessionCommit): Response {
-  if (commit.setCookie.length === 0) return response
+  if (commit.setCookie.length === 0 && commit.headers.length === 0) return response
   try {
     commit.applyTo(response.headers)
     return response
@@ -252,6 +281,11 @@ function withCommit(response: Response, commit: SessionCommit): Response {
  * for `Request` / `Response` servers.
  */
 export function webSessions(options: WebSessionOptions): WebStoreSessions {
+  // Express's session() may sign with cookie-parser's req.secret; nothing sets one for a Request, so
+  // without a secret every request would fail: say so at startup instead.
+  if (options === null || typeof options !== 'object' || !('secret' in options)) {
+    throw configError('webSessions() needs an options object with a secret, such as { secret, store, resave: false, saveUninitialized: false }')
+  }
   const sessions = new StoreSessions(options as SessionOptions)
   const { config } = sessions
   return webApi<WebStoreSessions>(
