@@ -1,21 +1,16 @@
 // examples/sveltekit, a SvelteKit app on sessionkit/sveltekit's handle hook, built with `vite build`
 // and adapter-node, and served by `node build` (the tests are in support/built-example.mjs).
-import { join } from 'node:path'
-import { exampleTests, root } from './support/built-example.mjs'
+import { exampleTests } from './support/built-example.mjs'
 
 const PORT = 7490
 const ORIGIN = `http://127.0.0.1:${PORT}`
 
 await exampleTests({
   name: 'sveltekit',
-  build: ['vite', ['build']],
   port: PORT,
   cookie: 'kit.sid',
-  serve: ({ prefix }) => ({
-    script: join(root, 'examples/sveltekit/build/index.js'),
-    // ORIGIN: without it adapter-node takes every request to be HTTPS (and so would `secure: 'auto'`).
-    env: { REDIS_URL: 'redis://127.0.0.1:6379', SESSION_PREFIX: prefix, ORIGIN },
-  }),
+  // ORIGIN: without it adapter-node takes every request to be HTTPS (and so would `secure: 'auto'`).
+  env: ({ prefix }) => ({ REDIS_URL: 'redis://127.0.0.1:6379', SESSION_PREFIX: prefix, ORIGIN }),
   // SvelteKit checks the Origin of form posts, and answers a page request's post with a 303.
   form: (fields) => ({ method: 'POST', body: new URLSearchParams(fields), headers: { origin: ORIGIN, accept: 'text/html' } }),
   redirect: 303,

@@ -3,52 +3,18 @@
 // started on 127.0.0.1 and driven over HTTP and in Chromium, its sessions in Redis under a prefix of
 // the test's own. Needs `npm run build` first.
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { lstat, mkdir, symlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { after, before, test } from 'node:test'
-import { promisify } from 'node:util'
 import { createClient } from 'redis'
 import { browserMissing, launchBrowser } from './browser.mjs'
 import { CookieJar, startServer } from './runtimes.mjs'
 import { requireService } from './services.mjs'
+import { buildExample, FRAMEWORK_EXAMPLES } from '../../scripts/framework-example.mjs'
 
-const run = promisify(execFile)
 export const root = fileURLToPath(new URL('../..', import.meta.url))
-
-/**
- * The example's node_modules/sessionkit, pointing at this repo, as `npm install` makes it from the
- * example's `"sessionkit": "file:../.."`: the built server imports sessionkit by name at run time.
- * Everything else resolves from the repo's node_modules.
- */
-async function linkSessionkit(dir) {
-  const link = join(dir, 'node_modules', 'sessionkit')
-  const present = await lstat(link).then(() => true, () => false)
-  if (present) return
-  await mkdir(join(dir, 'node_modules'), { recursive: true })
-  await symlink(join('..', '..', '..'), link)
-}
-
-/**
- * Builds examples/<name> with `bin` (a file under node_modules/.bin) and `args`, in the example's
- * folder, and resolves to the build's wall time in ms. A failed build rejects with its output.
- */
-export async function buildExample(name, bin, args) {
-  if (!existsSync(join(root, 'dist/cjs/sessionkit.cjs'))) throw new Error('dist/ is missing: run `npm run build` before this test')
-  const dir = join(root, 'examples', name)
-  await linkSessionkit(dir)
-  const started = performance.now()
-  try {
-    await run(join(root, 'node_modules/.bin', bin), args, { cwd: dir, timeout: 240_000, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } })
-  } catch (err) {
-    err.message += `\n${err.stdout ?? ''}\n${err.stderr ?? ''}`
-    throw err
-  }
-  return Math.round(performance.now() - started)
-}
 
 /** The session id a signed `s:<id>.<signature>` cookie value carries. */
 export function idOf(cookieValue) {
@@ -82,8 +48,9 @@ const count = (html) => Number(/id="count">(\d+)</.exec(html)?.[1])
 /**
  * The tests both examples pass, against a server `serve()` starts once the example is built (each
  * example: a counter at /, a login form at /login for alice / wonderland with a welcome message shown
- * once, and a logout form action at /logout). `spec`: { name, build: [bin, args], port, cookie (its
- * name), serve({ prefix }) → startServer options, form(fields) → fetch init of a browser's form post,
+ * once, and a logout form action at /logout), built as scripts/framework-example.mjs builds it.
+ * `spec`: { name, port, cookie (its name), env({ prefix }) → the server's environment, form(fields) →
+ * fetch init of a browser's form post,
  * redirect (the status of a post that succeeded), storedAfterLogin (what the store then holds),
  * cacheControl (what the first response says, or null) }.
  */
@@ -95,10 +62,12 @@ export async function exampleTests(spec) {
   let redis
   before(async () => {
     if (skip) return
-    const buildMs = await buildExample(spec.name, ...spec.build)
+    if (!existsSync(join(root, 'dist/cjs/sessionkit.cjs'))) throw new Error('dist/ is missing: run `npm run build` before this test')
+    const buildMs = await buildExample(spec.name)
     console.log(`# ${spec.name} build: ${buildMs} ms`)
     redis = await redisSessions(prefix)
-    server = await startServer({ runtime: 'node', port: spec.port, ...spec.serve({ prefix }) })
+    const [script, ...args] = FRAMEWORK_EXAMPLES[spec.name].serve
+    server = await startServer({ runtime: 'node', script, args, port: spec.port, env: spec.env({ prefix }) })
   })
   after(async () => {
     await server?.stop()
