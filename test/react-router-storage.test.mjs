@@ -157,3 +157,18 @@ test('require and import of sessionkit/react-router give the same functions', ()
   assert.equal(required.storeSessionStorage, storeSessionStorage)
   assert.equal(required.cookieSessionStorage, cookieSessionStorage)
 })
+
+test('getSession for a path outside cookie.path rejects, saying so, rather than give a session nothing can save', async () => {
+  const { getSession } = storeSessionStorage({ ...options, cookie: { path: '/admin' } })
+  await assert.rejects(getSession(request(undefined, 'http://localhost/shop')), (err) => err instanceof SessionError && err.code === 'SESSION_CONFIG' && /\/shop is outside cookie\.path \(\/admin\)/.test(err.message))
+  assert.equal((await getSession(request(undefined, 'http://localhost/admin/users'))).has('x'), false)
+})
+
+test('cookie mode: destroySession clears the cookie', async () => {
+  const { getSession, commitSession, destroySession } = cookieSessionStorage({ secret: 'x'.repeat(32) })
+  const session = await getSession(request())
+  session.set('user', 'alice')
+  const loaded = await getSession(pair(await commitSession(session)))
+  const cleared = await destroySession(loaded)
+  assert.match(cleared, /^session=; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT/)
+})

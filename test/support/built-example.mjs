@@ -60,6 +60,7 @@ export async function exampleTests(spec) {
   const prefix = `${spec.name}-example-test-${randomUUID()}:`
   let server
   let redis
+  // Bounded: the build's own limit is 240 s (scripts/framework-example.mjs), the server's start 15 s.
   before(async () => {
     if (skip) return
     if (!existsSync(join(root, 'dist/cjs/sessionkit.cjs'))) throw new Error('dist/ is missing: run `npm run build` before this test')
@@ -68,7 +69,7 @@ export async function exampleTests(spec) {
     redis = await redisSessions(prefix)
     const [script, ...args] = FRAMEWORK_EXAMPLES[spec.name].serve
     server = await startServer({ runtime: 'node', script, args, port: spec.port, env: spec.env({ prefix }) })
-  })
+  }, { timeout: 300_000 })
   after(async () => {
     await server?.stop()
     await redis?.close()
@@ -76,7 +77,7 @@ export async function exampleTests(spec) {
   const get = async (jar) => count(await (await jar.fetch(`${server.url}/`)).text())
   const sid = (jar) => idOf(jar.get(spec.cookie))
 
-  test('the counter counts per browser, in the store', { skip }, async () => {
+  test('the counter counts per browser, in the store', { skip, timeout: 30_000 }, async () => {
     const jar = new CookieJar()
     const first = await jar.fetch(`${server.url}/`)
     assert.equal(first.status, 200)
@@ -89,7 +90,7 @@ export async function exampleTests(spec) {
     assert.equal(await get(new CookieJar()), 1, 'another browser has its own count')
   })
 
-  test('login moves the session to a new id with a message shown once; logout clears the cookie and the store', { skip }, async () => {
+  test('login moves the session to a new id with a message shown once; logout clears the cookie and the store', { skip, timeout: 30_000 }, async () => {
     const jar = new CookieJar()
     await jar.fetch(`${server.url}/`)
     const before = sid(jar)
@@ -121,7 +122,7 @@ export async function exampleTests(spec) {
     assert.equal(await get(jar), 1)
   })
 
-  test('in Chromium: the page counts on reload, and the login and logout forms work', { skip: skip || noBrowser }, async () => {
+  test('in Chromium: the page counts on reload, and the login and logout forms work', { skip: skip || noBrowser, timeout: 90_000 }, async () => {
     const browser = await launchBrowser()
     try {
       const page = await browser.newPage()

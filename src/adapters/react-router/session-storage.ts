@@ -1,3 +1,4 @@
+import { pathMatches } from '../../cookie/cookie.js'
 import { RESERVED_KEYS, type Session } from '../../engine/session.js'
 import { SessionError } from '../../errors.js'
 import { webCookieSessions, webSessions, type SessionCommit, type SessionHandle, type WebCookieSessionOptions, type WebRequest, type WebSessionOptions, type WebSessions } from '../web/web-sessions.js'
@@ -108,9 +109,13 @@ function storage<Data, FlashData, S extends WebSessions>(sessions: S, cookiePath
   return {
     sessions,
     async getSession(request) {
-      const handle = await sessions.load(toRequest(request, cookiePath))
+      const input = toRequest(request, cookiePath)
+      const handle = await sessions.load(input)
       if (handle.session === undefined || handle.session === null) {
-        throw new SessionError('SESSION_STORE_FAILED', 'sessionkit: no session for this request (the store is disconnected, or the path is outside cookie.path)', { status: 503 })
+        // React Router's storages always give a session; a missing one here would drop every write.
+        const pathname = new URL(input.url).pathname
+        if (!pathMatches(pathname, cookiePath)) throw new SessionError('SESSION_CONFIG', `sessionkit: ${pathname} is outside cookie.path (${cookiePath}): no session can be loaded or saved for it`)
+        throw new SessionError('SESSION_STORE_FAILED', 'sessionkit: no session for this request: the store is disconnected', { status: 503 })
       }
       const session = routerSession<Data, FlashData>(handle)
       handles.set(session, handle)
