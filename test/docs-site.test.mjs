@@ -50,6 +50,8 @@ const REQUIRED_PAGES = [
   'guide/web.html',
   'frameworks/koa.html',
   'frameworks/fastify.html',
+  'frameworks/react-router.html',
+  'frameworks/sveltekit.html',
   'api/index.html',
   'architecture.html',
   'performance.html',

@@ -61,6 +61,8 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'Hono', link: '/frameworks/hono' },
       { text: 'Koa', link: '/frameworks/koa' },
       { text: 'Fastify', link: '/frameworks/fastify' },
+      { text: 'React Router', link: '/frameworks/react-router' },
+      { text: 'SvelteKit', link: '/frameworks/sveltekit' },
     ],
   },
   {
