@@ -18,11 +18,12 @@
 //   BENCH_SESSIONKIT path of the built sessionkit CommonJS entry (a private copy of dist/, so that a
 //                    rebuild by someone else in the middle of a run cannot pull the files away); the
 //                    store entries are taken from beside it, where package.json's exports map
-//                    sessionkit/redis and sessionkit/postgres (stores/redis.js, stores/postgres.js)
+//                    sessionkit/redis and sessionkit/postgres (store/redis/redis-store.js, store/postgres/postgres-store.js)
 // It answers the parent over IPC: { ready: port } once listening; 'reset' empties the store; 'cpu'
 // reports the CPU time this process has used, in microseconds, the requests it has seen (and of them
 // /count's, the increments asked for) and the store calls made so far by method (the store's methods
 // are wrapped to count them).
+import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 
@@ -84,9 +85,11 @@ if (storeKind === 'redis' && hasSession) {
   }
 }
 
-/** A first-party store's CommonJS module in the same private copy of dist/ as the entry. */
+/** A first-party store's CommonJS module in the same private copy of dist/ as the entry (before the source tree was moved into folders, `stores/<kind>.js`). */
 function storeEntry(kind) {
-  return join(dirname(sessionkitEntry), 'stores', `${kind}.js`)
+  const dir = dirname(sessionkitEntry)
+  const moved = join(dir, 'store', kind, `${kind}-store.js`)
+  return existsSync(moved) ? moved : join(dir, 'stores', `${kind}.js`)
 }
 
 // Requests counted as the app sees them, the divisor of CPU time and store calls: autocannon's count

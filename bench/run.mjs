@@ -31,7 +31,7 @@ import os from 'node:os'
 import { dirname, join, relative, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { execFileSync } from 'node:child_process'
-import autocannon from 'autocannon'
+import { drive } from './drive.mjs'
 import { renderChart } from './chart.mjs'
 import { fmt, storeCallsText } from './format.mjs'
 import { checkHotTargets, HOT_SCENARIOS, HOT_VS_BEFORE, hotLabelOf, hotRowsFor, keptText } from './hot-cells.mjs'
@@ -230,16 +230,8 @@ async function measure(child, scenario, seconds) {
       ? Array.from({ length: opts.connections }, () => `connect.sid=s%3A${'x'.repeat(32)}.${'y'.repeat(43)}`)
       : await Promise.all(Array.from({ length: opts.connections }, () => sessionCookie(child.port)))
   }
-  let nextClient = 0
   const before = await child.call('cpu')
-  const run = await autocannon({
-    url: `http://127.0.0.1:${child.port}${scenario.path}`,
-    connections: opts.connections,
-    duration: seconds,
-    setupClient: (client) => {
-      if (cookies.length > 0) client.setHeaders({ cookie: cookies[nextClient++ % cookies.length] })
-    },
-  })
+  const run = await drive({ port: child.port, path: scenario.path, connections: opts.connections, seconds, cookies })
   // Let the app finish the requests that were in flight when autocannon stopped.
   await new Promise((resolve) => setTimeout(resolve, 20))
   const after = await child.call('cpu')

@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url'
 const testDir = fileURLToPath(new URL('../test/', import.meta.url))
 
 /** What makes a test file need more than this machine: the support modules it imports. */
-const NEEDS = ['./support/services.mjs', './support/browser.mjs', './support/redis-servers.mjs']
+// built-example.mjs builds a framework's example app, then drives it in Redis and a browser.
+const NEEDS = ['./support/services.mjs', './support/browser.mjs', './support/redis-servers.mjs', './support/built-example.mjs']
 
 /**
  * No service, but long: property tests with thousands of runs, npm pack and installs, Redis servers of

@@ -1,6 +1,6 @@
 // `npm run test:quick` runs the test files that need no service and no browser, and `npm test` every
-// file: the quick list leaves out exactly the files that import the service, browser or Redis-server
-// helpers and the few long ones it names, and README's Development section names the command.
+// file: the quick list leaves out exactly the files that import the service, browser, Redis-server or
+// example-building helpers and the few long ones it names, and README's Development section names the command.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
@@ -9,7 +9,7 @@ import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const NEEDS = /'\.\/support\/(services|browser|redis-servers)\.mjs'/
+const NEEDS = /'\.\/support\/(services|browser|redis-servers|built-example)\.mjs'/
 
 const listed = execFileSync(process.execPath, [join(root, 'scripts/test-quick.mjs'), '--list'], { encoding: 'utf8' }).trim().split('\n')
 const all = readdirSync(join(root, 'test')).filter((name) => name.endsWith('.test.mjs')).map((name) => `test/${name}`)

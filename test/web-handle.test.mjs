@@ -19,3 +19,24 @@ test('isNew: true for a session made in the request and after regenerate(), fals
   assert.equal(again.isNew, true)
   await again.commit()
 })
+
+test('a session the handler kept a reference to is frozen by the commit too: a change through it throws', async () => {
+  const sessions = webSessions({ secret: SECRET, resave: false, saveUninitialized: false })
+  const handle = await sessions.load(new Request('http://app.test/'))
+  const kept = handle.session
+  kept.user = 'amy'
+  await handle.commit()
+  assert.throws(() => {
+    kept.user = 'bob'
+  }, TypeError)
+  assert.equal(kept.user, 'amy')
+})
+
+test('a request that never used its session makes none at the commit, and none when the handle is not read', async () => {
+  let made = 0
+  const sessions = webSessions({ secret: SECRET, resave: false, saveUninitialized: false, genid: () => `id-${++made}` })
+  const handle = await sessions.load(new Request('http://app.test/'))
+  const commit = await handle.commit()
+  assert.deepEqual(commit.setCookie, [])
+  assert.equal(made, 0)
+})

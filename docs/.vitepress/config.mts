@@ -31,6 +31,8 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'Events', link: '/guide/events' },
       { text: 'Fetch API servers: Bun, Deno, Hono', link: '/guide/web' },
       { text: 'Sessions in a header', link: '/guide/header-sessions' },
+      { text: 'Where am I logged in?', link: '/guide/session-metadata' },
+      { text: 'A cap per owner', link: '/guide/sessions-per-owner' },
     ],
   },
   {
@@ -59,6 +61,8 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'Hono', link: '/frameworks/hono' },
       { text: 'Koa', link: '/frameworks/koa' },
       { text: 'Fastify', link: '/frameworks/fastify' },
+      { text: 'React Router', link: '/frameworks/react-router' },
+      { text: 'SvelteKit', link: '/frameworks/sveltekit' },
       { text: 'Next.js', link: '/frameworks/next' },
     ],
   },

@@ -24,6 +24,12 @@ export interface RequestFacts {
   forwardedProto(): string | undefined
   /** The value of the request header `name` (lowercase), or undefined when the request has none. */
   headerValue(name: string): string | undefined
+  /**
+   * The client's address as the server knows it (Express's `req.ip`, which follows `trust proxy`; the
+   * socket's peer otherwise; what the caller passed the Web API), or undefined. Read only for the
+   * `metadata` option, which keeps a truncated or hashed form of it.
+   */
+  clientAddress(): string | undefined
 }
 
 /** Where the engine's decisions about the response go. */

@@ -2,6 +2,7 @@ import type { SessionError } from '../errors.js'
 import type { ParsedOptions } from '../options/session-options.js'
 import { sameAttributes, type CookieAttributes } from './snapshot.js'
 import type { Session } from './session.js'
+import type { OwnerSessions } from './owner-sessions.js'
 
 /**
  * express-session's rules for a store-mode session at the end of a response, as pure functions of what
@@ -44,6 +45,8 @@ export interface StoreModeContext {
   readonly options: ParsedOptions
   /** Reports a store error that did not fail the response (a touch). */
   readonly reportStoreError: (err: SessionError, operation: 'touch') => void
+  /** The owners' sessions, for the cap per owner (`maxSessionsPerOwner`). */
+  readonly owners?: OwnerSessions | undefined
 }
 
 /** What the end of a response does with the store. */

@@ -10,7 +10,7 @@ import { sessionToken } from './session-header.js'
 import type { RequestExchange } from './adapter.js'
 import { jsonWithinIfAny, serializeWithin } from './json-size.js'
 import { assertIntact, Session, type RegenerateOptions } from './session.js'
-import { indexSession, unindexSession } from '../store/owner-index.js'
+import { afterWrite, stamped, unindexSession } from './owner-sessions.js'
 import { touchAfterResponse, type TouchSteps } from './touch.js'
 import { writesOf, type WriteDone } from './write-queue.js'
 import { makeId, makeIdAsync } from './genid.js'
@@ -63,15 +63,15 @@ export class StoreLifecycle extends RequestLifecycle implements TouchSteps {
     const found = token === undefined ? readRequestSessionId(exchange.cookieHeader, exchange.parsed, context.options.name, signing.keys, signing.verified) : readSessionToken(token, signing.keys, signing.verified)
     super(context.options, exchange, next, cookieOptions, found === undefined ? 'open' : 'loading')
     if (token !== undefined) this.viaHeader = context.options.header
+    this.options = context.options
     this.cookieId = found?.id
     this.cookieValue = found?.value
     this.access = storeAccess(context.options.store, context.options.storeTimeout)
     this.versioned = usesVersions(context.options.store)
   }
 
-  get options(): ParsedOptions {
-    return this.context.options
-  }
+  /** The parsed options; a field, not a getter: every step of a request reads it. */
+  readonly options: ParsedOptions
 
   clientId(): string | undefined {
     return this.cookieId
@@ -183,7 +183,7 @@ export class StoreLifecycle extends RequestLifecycle implements TouchSteps {
     let id = this.id
     if (id === undefined || id === this.cookieId || this.goneIds?.has(id)) id = makeId(this.options.genid, this.exchange.origin)
     this.saved = undefined
-    return this.adoptNew(id, this.newCookie())
+    return stamped(this, this.adoptNew(id, this.newCookie()))
   }
 
   // --- express-session's rules ------------------------------------------------------------------------
@@ -355,8 +355,7 @@ export class StoreLifecycle extends RequestLifecycle implements TouchSteps {
       this.reportCreated(target.id)
       if (outcome.version !== undefined) this.version = { id: target.id, value: outcome.version, touched: this.version?.touched === true && this.version.id === target.id }
       if (this.options.merge) this.mergeBase = written
-      if (this.options.index === undefined || this.options.indexBy === undefined) return done(null)
-      indexSession(this.options, target).then(() => done(null), done)
+      afterWrite(this, target, done) // the owner index entry, and the cap per owner
     })
   }
 

@@ -12,6 +12,7 @@ import { sessionToken } from './session-header.js'
 import type { StoreModeContext } from './save-rules.js'
 import { destroySession } from './store-io.js'
 import { StoreLifecycle } from './store-mode.js'
+import { OwnerSessions, type SessionDetailsOptions, type SessionInfo } from './owner-sessions.js'
 
 /**
  * What lasts across the requests of one `session()` (or the Web API's `webSessions()`): the parsed
@@ -23,6 +24,7 @@ export class StoreSessions {
   readonly #context: StoreModeContext
   readonly #signingKeys: SigningKeys
   readonly #atRest: ReturnType<typeof idsAtRest>
+  readonly #owners: OwnerSessions
   /** Whether the store said it is connected (a store that emits 'disconnect' / 'connect'). */
   ready = true
 
@@ -32,9 +34,11 @@ export class StoreSessions {
     this.#atRest = idsAtRest(parsed.store, parsed.index, parsed.indexBy, parsed.hashIdKeys, parsed.migrateRawIds)
     this.config = { ...parsed, store: this.#atRest.store, index: this.#atRest.index }
     this.#signingKeys = new SigningKeys(this.config.secrets)
+    this.#owners = new OwnerSessions(this.config, this.#atRest, (owner) => this.#keysOf(owner))
     const { events } = this.config
     this.#context = {
       options: this.config,
+      owners: this.#owners,
       reportStoreError: (err, operation) => {
         events.emitter.emit('storeError', err, operation)
       },
@@ -73,16 +77,30 @@ export class StoreSessions {
   /**
    * The store keys of the sessions whose `indexBy` key equals `owner`: one lookup with an index, a scan
    * of the store (`ids()`/`all()`) without one; with `hashIds` their hashes, which is all the store holds.
+   * With `{ details: true }`, each live one with its metadata and handle instead.
    */
-  async sessionsOf(owner: string | number): Promise<string[]> {
+  sessionsOf(owner: string | number): Promise<string[]>
+  sessionsOf(owner: string | number, options: SessionDetailsOptions): Promise<SessionInfo[]>
+  sessionsOf(owner: string | number, options?: SessionDetailsOptions): Promise<string[] | SessionInfo[]>
+  async sessionsOf(owner: string | number, options?: SessionDetailsOptions): Promise<string[] | SessionInfo[]> {
+    if (options?.details === true) return this.#owners.details(String(owner), options.current)
+    return this.#keysOf(String(owner))
+  }
+
+  /** Ends the one session of `owner` that `handle` (from `sessionsOf(owner, { details: true })`) names; resolves to whether there was one. */
+  async endSession(owner: string | number, handle: string): Promise<boolean> {
+    return this.#owners.end(String(owner), handle)
+  }
+
+  async #keysOf(owner: string): Promise<string[]> {
     const { config } = this
     const atRest = this.#atRest
     const store = atRest.innerStore
     if (config.indexBy === undefined) throw new SessionError('SESSION_CONFIG', 'sessionkit: sessionsOf() needs the `indexBy` option (the session key that names its owner)')
-    if (atRest.innerIndex !== undefined) return atRest.innerIndex.ids(String(owner))
+    if (atRest.innerIndex !== undefined) return atRest.innerIndex.ids(owner)
     // A store that keeps its own owner index writes it in the same step as the session: it is asked.
-    if (isOwnerIndexedStore(store) && store.indexBy === config.indexBy) return storeCall<string[]>(store, 'idsOf', [String(owner)], { timeoutMs: config.storeTimeout })
-    return scanSessionsOf(store, config.indexBy, String(owner), config.storeTimeout)
+    if (isOwnerIndexedStore(store) && store.indexBy === config.indexBy) return storeCall<string[]>(store, 'idsOf', [owner], { timeoutMs: config.storeTimeout })
+    return scanSessionsOf(store, config.indexBy, owner, config.storeTimeout)
   }
 
   /** Destroys every session of `owner` but the one whose id is `except`; resolves to how many. */

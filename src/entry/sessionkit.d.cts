@@ -22,6 +22,8 @@ import sessionIndex = require('./store/owner-index.js')
 import capabilities = require('./store/capabilities.js')
 import events = require('./engine/events.js')
 import cookieLifecycle = require('./engine/cookie-mode.js')
+import metadata = require('./engine/metadata.js')
+import ownerSessions = require('./engine/owner-sessions.js')
 
 // The options are optional in the type, as in @types/express-session, so that store factories typed
 // against it (`connectPgSimple(session)`) accept this function.
@@ -51,6 +53,9 @@ declare namespace sessionkit {
   export import TamperReason = events.TamperReason
   export import ExpiryReason = events.ExpiryReason
   export import HashIdsOptions = options.HashIdsOptions
+  export import SessionMetadataOptions = metadata.SessionMetadataOptions
+  export import SessionInfo = ownerSessions.SessionInfo
+  export import SessionDetailsOptions = ownerSessions.SessionDetailsOptions
   export import SessionIndex = sessionIndex.SessionIndex
   export import RedisSetClient = sessionIndex.RedisSetClient
   export import IoRedisSetClient = sessionIndex.IoRedisSetClient
@@ -81,6 +86,7 @@ declare namespace sessionkit {
   export import ImmediateStore = capabilities.ImmediateStore
   export import InProcessStore = capabilities.InProcessStore
   export import OwnerIndexedStore = capabilities.OwnerIndexedStore
+  export import OwnerCappedStore = capabilities.OwnerCappedStore
   export import VersionedRecord = capabilities.VersionedRecord
 }
 

@@ -13,6 +13,7 @@ import { isSecret, type Secret } from '../cookie/signature.js'
 import type { SessionStore } from '../store/store.js'
 import { REQUIRED_STORE_METHODS } from '../store/contract.js'
 import { warnOnce } from '../warn-once.js'
+import { parseMetadata, type ParsedMetadata, type SessionMetadataOptions } from '../engine/metadata.js'
 
 /** The options of `session()`: express-session's, with the same names and defaults, and a few more. */
 export interface SessionOptions {
@@ -111,6 +112,17 @@ export interface SessionOptions {
    * key, unless `migrateRawIds: false`. Default false.
    */
   hashIds?: boolean | HashIdsOptions
+  /**
+   * Record, inside each new session's record, when it was made, its `User-Agent` and a truncated (or
+   * hashed) client address, for `sessionsOf(owner, { details: true })`: an account page's list of where
+   * a user is logged in. Costs no store write of its own. Default false.
+   */
+  metadata?: boolean | SessionMetadataOptions
+  /**
+   * At most this many live sessions per owner (`indexBy`): when a session is saved for an owner who
+   * already has this many, the least recently active of the others are ended. Default 0: no cap.
+   */
+  maxSessionsPerOwner?: number
 }
 
 /** The `hashIds` option as an object. */
@@ -149,9 +161,13 @@ export interface ParsedOptions {
   hashIdKeys: readonly Secret[] | undefined
   migrateRawIds: boolean
   events: SessionEvents
+  /** The `metadata` option, or undefined when it is off. */
+  metadata: ParsedMetadata | undefined
+  /** 0: no cap. */
+  maxSessionsPerOwner: number
 }
 
-const KNOWN = ['key', 'secret', 'store', 'cookie', 'name', 'genid', 'proxy', 'resave', 'rolling', 'saveUninitialized', 'unset', 'storeTimeout', 'maxSessionBytes', 'absoluteTimeout', 'merge', 'indexBy', 'index', 'rewriteOnTouch', 'touchAfter', 'cacheControl', 'hashIds', 'header']
+const KNOWN = ['key', 'secret', 'store', 'cookie', 'name', 'genid', 'proxy', 'resave', 'rolling', 'saveUninitialized', 'unset', 'storeTimeout', 'maxSessionBytes', 'absoluteTimeout', 'merge', 'indexBy', 'index', 'rewriteOnTouch', 'touchAfter', 'cacheControl', 'hashIds', 'header', 'metadata', 'maxSessionsPerOwner']
 // Other session libraries' names (cookie-session, @fastify/session) for an option of session(). Store
 // options (ttl, prefix, client) are not among them: Sails passes its store's options in the same object.
 const MEANT_ELSEWHERE: Readonly<Record<string, string>> = { keys: 'secret', secrets: 'secret', cookieName: 'name' }
@@ -227,6 +243,11 @@ export function parseOptions(given: SessionOptions | undefined, defaultGenid: (r
     problems.push(`option "touchAfter" must be a number of milliseconds, 0 to move the expiry on every request (got ${JSON.stringify(touchAfter)})`)
   }
   const header = parseHeaderOption(options.header, problems)
+  const metadata = parseMetadata(options.metadata, secrets, problems)
+  const maxSessionsPerOwner = options.maxSessionsPerOwner ?? 0
+  if (typeof maxSessionsPerOwner !== 'number' || !Number.isInteger(maxSessionsPerOwner) || maxSessionsPerOwner < 0) {
+    problems.push(`option "maxSessionsPerOwner" must be a whole number of sessions, 0 for no cap (got ${JSON.stringify(maxSessionsPerOwner)})`)
+  } else if (maxSessionsPerOwner > 0 && indexBy === undefined) problems.push('option "maxSessionsPerOwner" needs "indexBy": the session key that names the owner')
   if (problems.length === 1) throw configError(problems[0] as string)
   if (problems.length > 1) throw configError(`${problems.length} options are invalid: ${problems.join('; ')}`)
 
@@ -268,6 +289,8 @@ export function parseOptions(given: SessionOptions | undefined, defaultGenid: (r
     header,
     migrateRawIds: typeof options.hashIds === 'object' && options.hashIds !== null ? options.hashIds.migrateRawIds !== false : true,
     events: new SessionEvents('store'),
+    metadata,
+    maxSessionsPerOwner,
   }
 }
 

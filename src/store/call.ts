@@ -1,9 +1,9 @@
-import { immediateCallsFor, type ConditionalStore, type OwnerIndexedStore } from './capabilities.js'
+import { immediateCallsFor, type ConditionalStore, type OwnerCappedStore } from './capabilities.js'
 import { SessionError } from '../errors.js'
 import type { SessionStore, StoreMethodName } from './contract.js'
 
 /** A store method sessionkit calls: the contract's, and the capabilities'. */
-export type StoreMethod = StoreMethodName | keyof ConditionalStore | Exclude<keyof OwnerIndexedStore, 'indexBy'>
+export type StoreMethod = StoreMethodName | keyof ConditionalStore | Exclude<keyof OwnerCappedStore, 'indexBy'>
 
 /**
  * Calls one store method and reports its outcome exactly once, however the store completes: through

@@ -56,6 +56,23 @@ export interface OwnerIndexedStore {
   idsOf(owner: string, callback: StoreCallback<string[]>): unknown
 }
 
+/**
+ * A store with its own owner index that can cap an owner's sessions in one atomic step, so that two
+ * processes saving new sessions of one owner at the same moment cannot leave more than `max` alive.
+ */
+export interface OwnerCappedStore extends OwnerIndexedStore {
+  /**
+   * Ends the least recently active live sessions of `owner` (by when each one's expiry last moved)
+   * until at most `max` are left, counting `keep`, which is never ended. Answers the ids it ended.
+   */
+  capOwner(owner: string, max: number, keep: string, callback: StoreCallback<string[]>): unknown
+}
+
+/** Whether a store keeps its own owner index and can cap it atomically. */
+export function isOwnerCappedStore(store: unknown): store is SessionStore & OwnerCappedStore {
+  return isOwnerIndexedStore(store) && typeof (store as Partial<OwnerCappedStore>).capOwner === 'function'
+}
+
 /** Whether a store has the conditional-write capability (both methods). */
 export function isConditionalStore(store: unknown): store is SessionStore & ConditionalStore {
   if (store === null || typeof store !== 'object') return false

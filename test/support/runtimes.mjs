@@ -109,15 +109,15 @@ process.on('exit', () => {
 const OUTPUT_LIMIT = 64 * 1024
 
 /**
- * Starts `script` under `runtime` with PORT and HOST (127.0.0.1) in its environment, plus `env`, and
+ * Starts `script` (with `args` after it) under `runtime` with PORT and HOST (127.0.0.1) in its environment, plus `env`, and
  * waits until 127.0.0.1:port accepts connections. Fails when the port is taken before the start, when
  * the child exits first, or after `timeoutMs`; the error carries the child's output. Returns
  * { url, port, pid, command, startupMs, output(), stop() }: output() is what the child wrote to
  * stdout and stderr (the last 64 KiB); stop() kills it by PID (SIGTERM, SIGKILL after 3 s) and waits.
  */
-export async function startServer({ runtime, script, port, env = {}, timeoutMs = 15_000 }) {
+export async function startServer({ runtime, script, args = [], port, env = {}, timeoutMs = 15_000 }) {
   if (await answers(port, 300)) throw new Error(`runtimes: something already listens on 127.0.0.1:${port}`)
-  const command = runtimeCommand(runtime, script)
+  const command = [...runtimeCommand(runtime, script), ...args]
   const started = performance.now()
   const child = spawn(command[0], command.slice(1), {
     cwd: root,

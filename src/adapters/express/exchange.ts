@@ -42,6 +42,12 @@ export class ExpressExchange implements RequestExchange {
     return Array.isArray(value) ? value[0] : value
   }
 
+  clientAddress(): string | undefined {
+    // Express's req.ip follows its `trust proxy` setting (X-Forwarded-For only when trusted); plain Node has the socket.
+    const ip = (this.req as { ip?: unknown }).ip
+    return typeof ip === 'string' && ip !== '' ? ip : this.req.socket?.remoteAddress
+  }
+
   attach(holdNow: boolean, steps: CommitSteps): void {
     this.#steps = steps
     if (holdNow) this.hold()

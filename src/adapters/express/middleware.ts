@@ -4,6 +4,7 @@ import type { SessionEventListener as EventListener } from '../../engine/events.
 import { debug } from '../../debug.js'
 import type { SessionOptions } from '../../options/session-options.js'
 import { StoreSessions } from '../../engine/store-sessions.js'
+import type { SessionDetailsOptions, SessionInfo } from '../../engine/owner-sessions.js'
 import { ExpressExchange } from './exchange.js'
 import { enterRequest } from './request.js'
 
@@ -27,6 +28,17 @@ export interface SessionMiddleware {
    * the store (`ids()`/`all()`) without one.
    */
   sessionsOf(owner: string | number): Promise<string[]>
+  /**
+   * Every live session of `owner` with what the `metadata` option recorded (created, last active, user
+   * agent, client) and a handle for {@link SessionMiddleware.endSession}; `current: req` marks the
+   * request's own session. The most recently active first.
+   */
+  sessionsOf(owner: string | number, options: SessionDetailsOptions): Promise<SessionInfo[]>
+  /**
+   * Ends the one session of `owner` that `handle` names (a "log out" button beside each session on an
+   * account page). Resolves to false when none of `owner`'s sessions has that handle.
+   */
+  endSession(owner: string | number, handle: string): Promise<boolean>
   /**
    * Destroys every session of `owner` ("log out everywhere", e.g. after a password change), except
    * the one whose id is `except` (the current one, to stay logged in here). Resolves to how many.
@@ -63,7 +75,8 @@ export function session(options: SessionOptions): SessionMiddleware {
   }
 
   const handle: SessionMiddleware = Object.assign(middleware, {
-    sessionsOf: (owner: string | number) => sessions.sessionsOf(owner),
+    sessionsOf: ((owner: string | number, options?: SessionDetailsOptions) => sessions.sessionsOf(owner, options)) as SessionMiddleware['sessionsOf'],
+    endSession: (owner: string | number, handle: string) => sessions.endSession(owner, handle),
     destroySessionsOf: (owner: string | number, options?: { except?: string }) => sessions.destroySessionsOf(owner, options),
     on(event: 'event' | 'storeError', listener: SessionEventListener<IncomingMessage> | StoreErrorListener) {
       events.emitter.on(event, listener)

@@ -50,9 +50,9 @@ function scope(): KoaScope & { store: KoaStore } {
  * The engine's view of a koa-session-shaped store (`ContextStore` when `store` is undefined): records
  * are translated both ways, so that the store holds what koa-session would have written and reads what
  * it wrote. A record that is missing, past its `_expire`, or refused by `valid` is no session, with
- * koa-session's event. `touch`, which koa-session's stores lack, is a `set` with `changed: false`, and
- * exists only when `rolling` or `renew` asks for one (otherwise an unchanged session is not written,
- * as under koa-session). @internal
+ * koa-session's event. `touch`, which koa-session's stores lack, is a `set` with `changed: false` when
+ * `rolling` or `renew` asks for one, and otherwise does nothing: an unchanged session is not written,
+ * as under koa-session. @internal
  */
 export function koaStoreAdapter(config: KoaConfig): SessionStore {
   const { rolling } = config
@@ -87,6 +87,9 @@ export function koaStoreAdapter(config: KoaConfig): SessionStore {
       await store.destroy(sid, { ctx })
     },
   }
-  if (rolling || config.renew) adapter.touch = (sid: string, session: StoredSession) => write(sid, session, false)
+  // Without `rolling` or `renew`, koa-session never writes an unchanged session. A store without a
+  // touch would have the engine write it back after each response instead (express-session's rule for
+  // such stores), so a touch that does nothing stands in for one.
+  adapter.touch = rolling || config.renew ? (sid: string, session: StoredSession) => write(sid, session, false) : async (): Promise<void> => {}
   return adapter
 }

@@ -42,19 +42,24 @@ export function createSession(first: KoaSessionOptions | KoaApplication | undefi
   const { config } = shared
   const contextStore = config.ContextStore
   const koaStore = config.store !== undefined && !isExpressStore(config.store) ? config.store : undefined
+  // Only a koa-session store and koa-session's genid(ctx) need the request's ctx from where the engine
+  // calls them: only then does a request pay for an async scope.
+  const scoped = koaStore !== undefined || contextStore !== undefined || config.genid !== undefined
+  const run = async (request: KoaRequestSession, next: () => Promise<unknown>): Promise<void> => {
+    await request.load()
+    try {
+      await next()
+    } finally {
+      if (config.autoCommit) await request.commit()
+    }
+  }
   return async function sessionkitKoa(ctx: KoaContext, next: () => Promise<unknown>): Promise<void> {
     const request = new KoaRequestSession(shared, ctx)
     Object.defineProperty(ctx, requestKey, { value: request, configurable: true })
+    if (!scoped) return run(request, next)
     // Everything below runs in this request's scope, so a koa-session store is called with its ctx.
     const store = contextStore === undefined ? koaStore : new contextStore(ctx)
-    await koaScope.run({ ctx, store }, async () => {
-      await request.load()
-      try {
-        await next()
-      } finally {
-        if (config.autoCommit) await request.commit()
-      }
-    })
+    await koaScope.run({ ctx, store }, () => run(request, next))
   }
 }
 

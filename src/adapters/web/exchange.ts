@@ -30,6 +30,8 @@ export class WebExchange implements RequestExchange {
     readonly origin: WebRequest,
     /** Whether the request reached this server over HTTPS (the URL's scheme, or what the caller knows). */
     readonly secure: boolean,
+    /** The client's address, when the caller passed it: a `Request` does not carry one. */
+    readonly address: string | undefined = undefined,
   ) {}
 
   get cookieHeader(): string | undefined {
@@ -52,6 +54,10 @@ export class WebExchange implements RequestExchange {
 
   headerValue(name: string): string | undefined {
     return this.origin.headers.get(name) ?? undefined
+  }
+
+  clientAddress(): string | undefined {
+    return this.address
   }
 
   attach(holdNow: boolean, steps: CommitSteps): void {

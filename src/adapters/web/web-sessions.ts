@@ -5,9 +5,10 @@ import { debug } from '../../debug.js'
 import { privateCacheControl } from '../../engine/cache-control.js'
 import { CookieLifecycle } from '../../engine/cookie-mode.js'
 import type { SessionEventListener, SessionEvents } from '../../engine/events.js'
-import { controllerKey, type Session } from '../../engine/session.js'
+import { controllerKey, Session } from '../../engine/session.js'
 import type { LifecycleRequest } from '../../engine/lifecycle.js'
 import { StoreSessions } from '../../engine/store-sessions.js'
+import type { SessionDetailsOptions, SessionInfo } from '../../engine/owner-sessions.js'
 import { configError, SessionError } from '../../errors.js'
 import { parseCookieSessionOptions, type CookieSessionOptions } from '../../options/sealed-cookie-options.js'
 import type { SessionOptions } from '../../options/session-options.js'
@@ -38,10 +39,15 @@ export type WebCookieSessionOptions = Omit<CookieSessionOptions, 'cookie'> & {
   cookie?: CookieOptions | ((request: WebRequest) => CookieOptions)
 }
 
-/** What the request's facts cannot say and the caller knows: whether it came over HTTPS. */
+/** What the request's facts cannot say and the caller knows: whether it came over HTTPS, and from where. */
 export interface LoadOptions {
   /** Default: the request URL's scheme is `https:` (or, with `proxy: true`, `X-Forwarded-Proto: https`). */
   secure?: boolean
+  /**
+   * The client's address (Bun's `server.requestIP(request)?.address`, Deno's `info.remoteAddr.hostname`,
+   * a framework's `ip`), for the `metadata` option, which keeps only a truncated or hashed form of it.
+   */
+  clientAddress?: string
 }
 
 /** The end of a request's session: what the response must carry. */
@@ -142,6 +148,9 @@ export class SessionHandle {
       }
       return current
     }
+    // A session the app already holds (`const s = handle.session` before the commit) is frozen now: a
+    // change through that reference would be lost as surely as one through the handle.
+    if ((this as LifecycleRequest)[controllerKey]?.slot instanceof Session) sealed()
     Object.defineProperty(this, 'session', {
       configurable: true,
       enumerable: true,
@@ -189,7 +198,12 @@ export interface WebSessions {
 
 /** The store mode's extras, as `session()` has them. */
 export interface WebStoreSessions extends WebSessions {
+  /** The store keys of `owner`'s sessions, as `session().sessionsOf(owner)` gives them. */
   sessionsOf(owner: string | number): Promise<string[]>
+  /** `owner`'s live sessions with their metadata and handles; `current: handle` marks this request's own. */
+  sessionsOf(owner: string | number, options: SessionDetailsOptions): Promise<SessionInfo[]>
+  /** Ends the one session of `owner` that `handle` names; false when there is none. */
+  endSession(owner: string | number, handle: string): Promise<boolean>
   destroySessionsOf(owner: string | number, options?: { except?: string }): Promise<number>
   on(event: 'event', listener: SessionEventListener<WebRequest>): this
   on(event: 'storeError', listener: StoreErrorListener): this
@@ -228,7 +242,7 @@ function webApi<T extends WebSessions>(mode: Mode, extras: object): T {
     }
     const secure = options.secure ?? request.url.startsWith('https:')
     return new Promise((resolve, reject) => {
-      const exchange = new WebExchange(undefined as unknown as object, request, secure)
+      const exchange = new WebExchange(undefined as unknown as object, request, secure, options.clientAddress)
       const handle = new SessionHandle(request, exchange)
       ;(exchange as { carrier: object }).carrier = handle
       mode.begin(exchange, (err) => (err === undefined || err === null ? resolve(handle) : reject(err)), cookieOptions)
@@ -297,7 +311,8 @@ export function webSessions(options: WebSessionOptions): WebStoreSessions {
       begin: (exchange, next, cookieOptions) => sessions.begin(exchange, next, cookieOptions),
     },
     {
-      sessionsOf: (owner: string | number) => sessions.sessionsOf(owner),
+      sessionsOf: (owner: string | number, options?: SessionDetailsOptions) => sessions.sessionsOf(owner, options),
+      endSession: (owner: string | number, handle: string) => sessions.endSession(owner, handle),
       destroySessionsOf: (owner: string | number, options?: { except?: string }) => sessions.destroySessionsOf(owner, options),
     },
   )

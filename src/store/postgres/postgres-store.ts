@@ -34,6 +34,12 @@ export interface PgPool {
   query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>
 }
 
+/** A connection checked out of a `pg` Pool, for the one transaction the store runs (the cap per owner). */
+interface PgClient {
+  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>
+  release(): void
+}
+
 /** A named statement as `pg` takes it: prepared once per connection, then run by name. */
 interface NamedQuery {
   name: string
@@ -192,6 +198,38 @@ export class PostgresStore extends Store implements ConditionalStore {
       this.indexBy === undefined
         ? Promise.reject(new TypeError('sessionkit/postgres: idsOf() needs the indexBy option'))
         : this.#query(this.#sql.idsOf, [storableText(String(owner)), new Date().toISOString()]).then((result) => result.rows.map((row) => String(row['sid'])))
+    return answer(work, callback)
+  }
+
+  /**
+   * Ends the least recently active live sessions of `owner` beyond `max`, never `keep`; only with
+   * `indexBy`. With a Pool (that has `connect()`), in a transaction that holds a lock of the owner, so
+   * that caps running at once in several processes each see what the others ended: four round trips;
+   * without one, the DELETE alone, which never leaves more than `max` but may end one too many.
+   */
+  capOwner(owner: string, max: number, keep: string, callback?: StoreCallback<string[]>): Promise<string[]> | undefined {
+    if (this.indexBy === undefined) return answer(Promise.reject(new TypeError('sessionkit/postgres: capOwner() needs the indexBy option')), callback)
+    const owned = storableText(String(owner))
+    const values = [owned, new Date().toISOString(), keep, max, this.#ttl]
+    const sids = (result: { rows: Record<string, unknown>[] }): string[] => result.rows.map((row) => String(row['sid']))
+    const connect = (this.#pool as { connect?: unknown }).connect
+    if (typeof connect !== 'function') return answer(this.#query(this.#sql.capOwner, values).then(sids), callback)
+    const work = (async (): Promise<string[]> => {
+      if (this.#createTable) await this.#ready()
+      const client = (await (connect as () => Promise<PgClient>).call(this.#pool)) as PgClient
+      try {
+        await client.query('BEGIN')
+        await client.query(this.#sql.lockOwner, [owned])
+        const ended = sids(await client.query(this.#sql.capOwner, values))
+        await client.query('COMMIT')
+        return ended
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined)
+        throw err
+      } finally {
+        client.release()
+      }
+    })()
     return answer(work, callback)
   }
 

@@ -19,6 +19,8 @@ export interface Statements {
   touch: string
   destroy: string
   idsOf: string
+  capOwner: string
+  lockOwner: string
   ids: string
   all: string
   length: string
@@ -62,6 +64,17 @@ export function statementsFor(table: string, schema: string | undefined): Statem
     touch: `UPDATE ${name} SET expires = $2, data = jsonb_set(data, '{cookie}', $3::jsonb) WHERE sid = $1 AND expires > $4`,
     destroy: `DELETE FROM ${name} WHERE sid = $1`,
     idsOf: `SELECT sid FROM ${name} WHERE owner = $1 AND expires > $2`,
+    // The owner's live sessions but $3, the most recently active first (when the expiry last moved:
+    // expires less the lifetime, or less the default ttl $5 for a browser-session cookie); all but the
+    // first ($4 less one for $3 when it is live) go. One statement: its DELETE waits on a row another
+    // cap is deleting and then skips it, so two caps at once end no session twice.
+    capOwner:
+      `DELETE FROM ${name} WHERE sid IN (SELECT sid FROM ${name} WHERE owner = $1 AND expires > $2 AND sid <> $3` +
+      ` ORDER BY expires - (CASE WHEN jsonb_typeof(data->'cookie'->'originalMaxAge') = 'number' THEN (data->'cookie'->>'originalMaxAge')::float8 ELSE $5::float8 END) ${milliseconds} DESC, sid` +
+      ` OFFSET GREATEST(0, $4::int - (SELECT count(*) FROM ${name} WHERE sid = $3 AND owner = $1 AND expires > $2)::int)) RETURNING sid`,
+    // Caps of one owner one at a time (the two-key form: another space than the table's creation lock),
+    // so that each one's DELETE sees what the one before it ended.
+    lockOwner: `SELECT pg_advisory_xact_lock(${lockKeyOf(name)}, hashtext($1))`,
     ids: `SELECT sid FROM ${name} WHERE expires > $1`,
     all: `SELECT sid, data, version, ${expiresMs} FROM ${name} WHERE expires > $1`,
     length: `SELECT count(*)::int AS count FROM ${name} WHERE expires > $1`,

@@ -20,7 +20,7 @@ import { touchedExpiry } from '../touch-expiry.js'
 import { type RedisStoreClient, type RedisTarget, Script, targetOf } from './client.js'
 import { durabilityOf, durably, type WaitForReplicas } from './durability.js'
 import { globEscape, inBatches, integerText, recordOf } from './records.js'
-import { DESTROY, DESTROY_OWNED, IDS_OF, INDEX_PUT, LOAD, TOUCH, WRITE } from './scripts.js'
+import { CAP_OWNER, DESTROY, DESTROY_OWNED, IDS_OF, INDEX_PUT, LOAD, TOUCH, WRITE } from './scripts.js'
 import { answer, newVersion, ownerOf, warnWithoutErrorListener, writePartsOf } from '../first-party.js'
 
 export type { IoRedisClient, IoRedisCluster, IoRedisNode, NodeRedisClient, NodeRedisCluster, NodeRedisSentinel, NodeRedisSentinelLease, RedisStoreClient } from './client.js'
@@ -49,6 +49,7 @@ const DESTROY_SCRIPT = new Script(DESTROY)
 const DESTROY_OWNED_SCRIPT = new Script(DESTROY_OWNED)
 const IDS_OF_SCRIPT = new Script(IDS_OF)
 const INDEX_PUT_SCRIPT = new Script(INDEX_PUT)
+const CAP_OWNER_SCRIPT = new Script(CAP_OWNER)
 // Keys per SCAN step.
 const SCAN_COUNT = '500'
 // Redis drops a key whose expiry has passed at once; a session is kept at least this long.
@@ -126,6 +127,15 @@ export class RedisStore extends Store implements ConditionalStore {
   /** The ids of the live sessions of `owner`; only with `indexBy`. One round trip (on a Cluster, one more per entry, to check it). */
   idsOf(owner: string, callback?: StoreCallback<string[]>): Promise<string[]> | undefined {
     return answer(this.#idsOf(String(owner)), callback)
+  }
+
+  /**
+   * Ends the least recently active live sessions of `owner` beyond `max`, never `keep`; only with
+   * `indexBy`. One script on one Redis, atomic; on a Cluster, where the owner's sessions sit in other
+   * slots, in steps (the index, each session's lifetime, a destroy each), which is not atomic.
+   */
+  capOwner(owner: string, max: number, keep: string, callback?: StoreCallback<string[]>): Promise<string[]> | undefined {
+    return answer(this.#capOwner(String(owner), max, keep), callback)
   }
 
   /** Every live session id, found with SCAN (on every master of a Cluster). */
@@ -271,6 +281,29 @@ export class RedisStore extends Store implements ConditionalStore {
       if (String((await this.#target.send(['HGET', key, 'o'], key)) ?? '') === owner) live.push(sid)
     })
     return live
+  }
+
+  async #capOwner(owner: string, max: number, keep: string): Promise<string[]> {
+    if (this.indexBy === undefined) throw new TypeError('sessionkit/redis: capOwner() needs the indexBy option')
+    const indexKey = this.#indexKey(owner)
+    if (!this.#indexApart) {
+      const reply = await durably(this.#target, this.#durability, indexKey, async (send) => {
+        const result = await CAP_OWNER_SCRIPT.run(send, [indexKey], [String(max), keep, this.#prefix, this.#ttlText])
+        return { result, wrote: Array.isArray(result) && result.length > 0 }
+      })
+      return Array.isArray(reply) ? reply.map(String) : []
+    }
+    const scored: { sid: string; at: number }[] = []
+    for (const sid of await this.#idsOf(owner)) {
+      if (sid === keep) continue
+      const key = this.#key(sid)
+      const [m, e] = (await this.#target.send(['HMGET', key, 'm', 'e'], key)) as [string | null, string | null]
+      scored.push({ sid, at: e ? Number(e) - (m ? Number(m) : this.#ttl) : 0 })
+    }
+    scored.sort((a, b) => b.at - a.at)
+    const ended = scored.slice(Math.max(0, max - 1)).map((entry) => entry.sid)
+    for (const sid of ended) await this.#destroy(sid)
+    return ended
   }
 
   /** The Cluster's index step; with waitForReplicas, a write's entry must reach the replicas too. */

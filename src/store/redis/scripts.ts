@@ -157,3 +157,40 @@ local now = now_ms()
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')
 `
+
+/**
+ * capOwner(). KEYS[1] the owner's index key. ARGV: the most sessions to leave, the session to keep,
+ * the session key prefix, default ttl. Ends the least recently active of the owner's live sessions,
+ * never the kept one, until at most the cap is left, and answers their ids. A session was last active
+ * when its expiry last moved: its index score (its key's expiry) less its lifetime (m, or the default
+ * ttl for a browser-session cookie). One script, so no other write of the owner can fall in between.
+ */
+export const CAP_OWNER = `${HELPERS}
+local now = now_ms()
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local entries = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES')
+local room = tonumber(ARGV[1])
+local others = {}
+for i = 1, #entries, 2 do
+  local sid = entries[i]
+  if sid == ARGV[2] then
+    room = room - 1
+  else
+    local m = redis.call('HGET', ARGV[3] .. '{' .. sid .. '}', 'm')
+    local lifetime = tonumber(ARGV[4])
+    if m and m ~= '' then lifetime = tonumber(m) end
+    others[#others + 1] = {sid, tonumber(entries[i + 1]) - lifetime}
+  end
+end
+if room < 0 then room = 0 end
+if #others <= room then return {} end
+table.sort(others, function(a, b) return a[2] > b[2] end)
+local ended = {}
+for i = room + 1, #others do
+  local sid = others[i][1]
+  redis.call('DEL', ARGV[3] .. '{' .. sid .. '}')
+  redis.call('ZREM', KEYS[1], sid)
+  ended[#ended + 1] = sid
+end
+return ended
+`

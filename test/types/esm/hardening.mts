@@ -28,3 +28,20 @@ cookieSession({ secret: 's', revoked: async () => false })
 cookieSession({ secret: 's', revoked: () => 'yes' })
 // @ts-expect-error hashIds takes true, false or { key, migrateRawIds }
 session({ secret: 's', hashIds: 'yes' })
+
+// Session metadata, handles and the cap per owner.
+import type { SessionInfo } from 'sessionkit'
+const account = session({ secret: 's', resave: false, saveUninitialized: false, indexBy: 'userId', metadata: { clientAddress: 'hash', userAgent: false }, maxSessionsPerOwner: 3 })
+session({ secret: 's', indexBy: 'userId', metadata: { clientAddress: (address: string) => address.slice(0, 3) } })
+void (async () => {
+  const keys: string[] = await account.sessionsOf(7)
+  const listed: SessionInfo[] = await account.sessionsOf(7, { details: true, current: 'sid' })
+  const first = listed[0]
+  if (first !== undefined) {
+    const seen: [string, boolean, Date | null, Date | null, Date | null, string | null, string | null] = [first.handle, first.current, first.createdAt, first.lastActiveAt, first.expiresAt, first.userAgent, first.client]
+    const ended: boolean = await account.endSession(7, first.handle)
+    void [seen, ended, keys]
+  }
+})()
+// @ts-expect-error the client address is kept truncated, hashed, not at all, or as a function says
+session({ secret: 's', metadata: { clientAddress: 'raw' } })
