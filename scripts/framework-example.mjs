@@ -1,6 +1,7 @@
 // Builds one of the framework examples with its framework's own toolchain and starts its built
 // server, as a user of that framework would: `npm run example:react-router` (react-router build, then
-// react-router-serve) or `npm run example:sveltekit` (vite build with adapter-node, then node build).
+// react-router-serve), `npm run example:sveltekit` (vite build with adapter-node, then node build) or
+// `npm run example:next` (next build, then next start).
 // The build output stays in the example's folder (git-ignored). test/support/built-example.mjs builds
 // the same way.
 import { execFile, spawn } from 'node:child_process'
@@ -24,6 +25,12 @@ export const FRAMEWORK_EXAMPLES = {
     serve: [join(root, 'examples/sveltekit/build/index.js')],
     port: 3012,
   },
+  // next start serves the build in .next; it takes PORT from the environment.
+  next: {
+    build: ['next', ['build']],
+    serve: [join(root, 'node_modules/next/dist/bin/next'), 'start', join(root, 'examples/next')],
+    port: 3013,
+  },
 }
 
 /**
@@ -45,7 +52,7 @@ export async function buildExample(name) {
   await linkSessionkit(dir)
   const started = performance.now()
   try {
-    await run(join(root, 'node_modules/.bin', bin), args, { cwd: dir, timeout: 240_000, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } })
+    await run(join(root, 'node_modules/.bin', bin), args, { cwd: dir, timeout: 240_000, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1', NEXT_TELEMETRY_DISABLED: '1' } })
   } catch (err) {
     err.message += `\n${err.stdout ?? ''}\n${err.stderr ?? ''}`
     throw err
@@ -64,7 +71,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   console.log(`built in ${((await buildExample(name)) / 1000).toFixed(1)} s`)
   const port = process.env.PORT ?? String(example.port)
   // ORIGIN: adapter-node takes requests to be HTTPS without it; react-router-serve ignores it.
-  const env = { ...process.env, PORT: port, ORIGIN: process.env.ORIGIN ?? `http://localhost:${port}`, NODE_ENV: 'production' }
+  const env = { ...process.env, NEXT_TELEMETRY_DISABLED: '1', PORT: port, ORIGIN: process.env.ORIGIN ?? `http://localhost:${port}`, NODE_ENV: 'production' }
   console.log(`${name} example: http://localhost:${port}`)
   spawn(process.execPath, example.serve, { stdio: 'inherit', env }).on('exit', (code) => process.exit(code ?? 1))
 }

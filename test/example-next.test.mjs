@@ -3,72 +3,21 @@
 // sign-out through route handlers and through the page's server actions (in Chromium), the proxy
 // reading the session, and a server component that tries to change it. Needs `npm run build` first.
 import assert from 'node:assert/strict'
-import { execFile, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { lstat, mkdir, symlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { createClient } from 'redis'
+import { buildExample, FRAMEWORK_EXAMPLES } from '../scripts/framework-example.mjs'
 import { browserMissing, launchBrowser } from './support/browser.mjs'
-import { CookieJar } from './support/runtimes.mjs'
+import { idOf, root } from './support/built-example.mjs'
+import { CookieJar, startServer } from './support/runtimes.mjs'
 import { requireService } from './support/services.mjs'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
-const app = join(root, 'examples', 'next')
-const next = join(root, 'node_modules', '.bin', 'next')
 const PORT = 7541
 const base = `http://127.0.0.1:${PORT}`
 const prefix = `next-example-test-${randomUUID()}:`
-const env = { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NO_COLOR: '1' }
 const redisService = await requireService('redis')
-
-/** The session id a signed `s:<id>.<signature>` cookie value carries. */
-function idOf(cookieValue) {
-  const text = decodeURIComponent(cookieValue)
-  return text.slice(2, text.lastIndexOf('.'))
-}
-
-/** What `npm install` makes of the example's `"sessionkit": "file:../.."`: a link to this repo. */
-async function linkSessionkit() {
-  const link = join(app, 'node_modules', 'sessionkit')
-  if (await lstat(link).then(() => true, () => false)) return
-  await mkdir(join(app, 'node_modules'), { recursive: true })
-  await symlink(join('..', '..', '..'), link)
-}
-
-/** Resolves once `next start` answers, or rejects with its output when it exits or stays silent. */
-function startServer() {
-  const child = spawn(next, ['start', '-H', '127.0.0.1', '-p', String(PORT)], {
-    cwd: app,
-    env: { ...env, REDIS_URL: 'redis://127.0.0.1:6379', SESSION_PREFIX: prefix, SESSION_SECRET: randomUUID() },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk) => (output += chunk))
-  child.stderr.setEncoding('utf8').on('data', (chunk) => (output += chunk))
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
-    await exited
-  }
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + 20_000
-    const poll = async () => {
-      if (child.exitCode !== null) return reject(new Error(`next start exited with ${child.exitCode}:\n${output}`))
-      if (Date.now() > deadline) {
-        await stop()
-        return reject(new Error(`next start did not answer within 20 s:\n${output}`))
-      }
-      const ok = await fetch(`${base}/api/counter`, { method: 'HEAD' }).then(() => true, () => false)
-      if (ok) resolve({ stop, get output() { return output } })
-      else setTimeout(poll, 200)
-    }
-    poll()
-  })
-}
 
 describe('examples/next: built with next build, served by next start', { skip: redisService.skip, timeout: 300_000 }, () => {
   let server
@@ -90,21 +39,21 @@ describe('examples/next: built with next build, served by next start', { skip: r
     return { html, status: field('status'), assignment: field('assignment'), change: field('change') }
   }
 
+  // Bounded: the build's own limit is 240 s (scripts/framework-example.mjs), the server's start 15 s.
   before(async () => {
     assert.ok(existsSync(join(root, 'dist/cjs/sessionkit.cjs')), 'dist/ is missing: run `npm run build` before this test')
-    await linkSessionkit()
-    const started = performance.now()
-    try {
-      await promisify(execFile)(next, ['build'], { cwd: app, env, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 })
-    } catch (err) {
-      err.message += `\n${err.stdout ?? ''}\n${err.stderr ?? ''}`
-      throw err
-    }
-    buildMs = Math.round(performance.now() - started)
+    buildMs = await buildExample('next')
     console.log(`# next build took ${buildMs} ms`)
     redis = createClient({ url: 'redis://127.0.0.1:6379' })
     await redis.connect()
-    server = await startServer()
+    const [script, ...args] = FRAMEWORK_EXAMPLES.next.serve
+    server = await startServer({
+      runtime: 'node',
+      script,
+      args: [...args, '-H', '127.0.0.1'],
+      port: PORT,
+      env: { NEXT_TELEMETRY_DISABLED: '1', REDIS_URL: 'redis://127.0.0.1:6379', SESSION_PREFIX: prefix, SESSION_SECRET: randomUUID() },
+    })
   })
 
   after(async () => {
@@ -192,7 +141,7 @@ describe('examples/next: built with next build, served by next start', { skip: r
     return jar
   }
 
-  test('in Chromium: sign in and out through the page\'s server actions', { skip: browserMissing() }, async () => {
+  test('in Chromium: sign in and out through the page\'s server actions', { skip: browserMissing(), timeout: 90_000 }, async () => {
     const browser = await launchBrowser()
     try {
       const page = await browser.newPage()
