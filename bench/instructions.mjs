@@ -5,7 +5,7 @@
 // (`callgrind_control -i on <pid>` by bench/instructions.sh). The app and the client are the same for
 // both builds, so the difference between two runs is the session middleware's.
 //
-//   valgrind --tool=callgrind --instr-atstart=no node bench/instructions.mjs --dist=... [--path=/count] [--requests=2000]
+//   valgrind --tool=callgrind --instr-atstart=no node bench/instructions.mjs --dist=... [--path=/count] [--requests=2000] [--fresh]
 import { request } from 'node:http'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
@@ -41,7 +41,8 @@ function get(target, cookie) {
   })
 }
 
-const cookie = path === '/hello' ? undefined : await get('/count')
+// `--fresh`: every request comes without a cookie (a new session each time).
+const cookie = path === '/hello' || args.fresh !== undefined ? undefined : await get('/count')
 for (let i = 0; i < warmup; i++) await get(path, cookie)
 process.stdout.write(`ready ${process.pid}\n`)
 // bench/instructions.sh turns collection on now; a file in /tmp says when it has.

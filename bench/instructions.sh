@@ -5,7 +5,7 @@ set -euo pipefail
 dist=$1; path=${2:-/count}; requests=${3:-2000}
 out=$(mktemp /tmp/vg/callgrind.XXXXXX)
 mkdir -p /tmp/vg
-valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out" node "$(dirname "$0")/instructions.mjs" --dist="$dist" --path="$path" --requests="$requests" --warmup="${WARMUP:-3000}" > "$out.log" 2>"$out.err" &
+valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out" node "$(dirname "$0")/instructions.mjs" --dist="$dist" --path="$path" --requests="$requests" --warmup="${WARMUP:-3000}" ${FRESH:+--fresh} > "$out.log" 2>"$out.err" &
 child=$!
 while ! grep -q '^ready' "$out.log" 2>/dev/null; do
   kill -0 "$child" 2>/dev/null || { echo "the app exited before it was ready:" >&2; cat "$out.err" >&2; exit 1; }
