@@ -93,5 +93,9 @@ export interface CommitSteps {
   failed(err: unknown, replaced: boolean): void
   /** Hands an error to the app's error handlers. */
   next(err: unknown): void
+  /** The id of the session the client's cookie (or session header) named, when it verified: what a new session is told apart from. */
+  clientId(): string | undefined
+  /** What the request's session is now, without making one: a `Session` once made or loaded, else nothing of that class. */
+  current(): unknown
 }
 

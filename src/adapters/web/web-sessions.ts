@@ -5,8 +5,7 @@ import { debug } from '../../debug.js'
 import { privateCacheControl } from '../../engine/cache-control.js'
 import { CookieLifecycle } from '../../engine/cookie-mode.js'
 import type { SessionEventListener, SessionEvents } from '../../engine/events.js'
-import { controllerKey, Session } from '../../engine/session.js'
-import type { LifecycleRequest } from '../../engine/lifecycle.js'
+import { Session } from '../../engine/session.js'
 import { StoreSessions } from '../../engine/store-sessions.js'
 import type { SessionDetailsOptions, SessionInfo } from '../../engine/owner-sessions.js'
 import { configError, SessionError } from '../../errors.js'
@@ -94,7 +93,7 @@ export class SessionHandle {
    * id by `regenerate()`. False for the session the request's cookie (or session header) opened.
    */
   get isNew(): boolean {
-    const client = (this as LifecycleRequest)[controllerKey]?.clientId()
+    const client = this.#exchange?.steps?.clientId()
     const current = this.session
     return client === undefined || current === null || current === undefined || current.id !== client
   }
@@ -150,7 +149,7 @@ export class SessionHandle {
     }
     // A session the app already holds (`const s = handle.session` before the commit) is frozen now: a
     // change through that reference would be lost as surely as one through the handle.
-    if ((this as LifecycleRequest)[controllerKey]?.slot instanceof Session) sealed()
+    if (this.#exchange?.steps?.current() instanceof Session) sealed()
     Object.defineProperty(this, 'session', {
       configurable: true,
       enumerable: true,
