@@ -25,8 +25,10 @@ export class WebExchange implements RequestExchange {
   /** Set once the commit is over: no cookie can be added after it. */
   headersSent = false
 
+  /** The request's `SessionHandle`: it and this exchange name each other, so the Web API sets it right after both are made. */
+  carrier!: object
+
   constructor(
-    readonly carrier: object,
     readonly origin: WebRequest,
     /** Whether the request reached this server over HTTPS (the URL's scheme, or what the caller knows). */
     readonly secure: boolean,

@@ -241,9 +241,9 @@ function webApi<T extends WebSessions>(mode: Mode, extras: object): T {
     }
     const secure = options.secure ?? request.url.startsWith('https:')
     return new Promise((resolve, reject) => {
-      const exchange = new WebExchange(undefined as unknown as object, request, secure, options.clientAddress)
+      const exchange = new WebExchange(request, secure, options.clientAddress)
       const handle = new SessionHandle(request, exchange)
-      ;(exchange as { carrier: object }).carrier = handle
+      exchange.carrier = handle
       mode.begin(exchange, (err) => (err === undefined || err === null ? resolve(handle) : reject(err)), cookieOptions)
     })
   }
